@@ -1,0 +1,34 @@
+// Public L2-Norm ops (the paper's ablation): the RMS-family kernels with k = cols and divisor 1.
+import type { BackwardResult, L2NormBackwardOptions, L2NormOptions, RmsNormResult } from '../types.js';
+import { rmsFamilyBackward, rmsFamilyForward, rmsFamilySettings } from './rms-norm.js';
+
+/**
+ * L2-Norm over the last axis: rstd = 1/sqrt(Σ x² + eps) (inside, default) or 1/(‖x‖ + eps) (outside),
+ * y = x · rstd · (gammaOffset + gamma) + beta. Equals RMSNorm with the gain scaled by 1/√cols (and eps/cols).
+ *
+ * Shapes: x rows × cols; gamma/beta cols; y rows × cols; rstd rows (= 1/‖x‖ per row).
+ *
+ * @example
+ * const { y } = l2Norm(new Float32Array([3, 4]), 2); // y ≈ [0.6, 0.8]
+ */
+export function l2Norm(x: Float32Array, cols: number, options?: L2NormOptions): RmsNormResult {
+  return rmsFamilyForward(rmsFamilySettings(x, cols, options, true, ['y', 'rstd']));
+}
+
+/**
+ * Gradients of L2-Norm: dx = rstd·(u − x̂ (x̂·u)) with u = (gammaOffset + gamma) ⊙ dy, x̂ = x·rstd (eps inside);
+ * dgamma = Σ_rows dy ⊙ x̂, dbeta = Σ_rows dy.
+ *
+ * @example
+ * const { rstd } = l2Norm(x, cols);
+ * const { dx } = l2NormBackward(dy, x, rstd, cols);
+ */
+export function l2NormBackward(
+  dy: Float32Array,
+  x: Float32Array,
+  rstd: Float32Array,
+  cols: number,
+  options?: L2NormBackwardOptions,
+): BackwardResult {
+  return rmsFamilyBackward(dy, rstd, rmsFamilySettings(x, cols, options, true, ['dx', 'dgamma', 'dbeta']));
+}

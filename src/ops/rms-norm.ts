@@ -1,0 +1,179 @@
+// Public RMSNorm / pRMSNorm ops: validate, apply defaults, allocate, pick the backend, dispatch.
+// L2-Norm (ops/l2-norm.ts) reuses the same kernels with divisor 1; formulas in docs/math.md.
+import { resolveBackend } from '../backends/backend.js';
+import { partialK } from '../reference/partial-k.js';
+import type {
+  BackwardResult,
+  EpsPlacement,
+  KRule,
+  RmsNormBackwardOptions,
+  RmsNormOptions,
+  RmsNormResult,
+} from '../types.js';
+import {
+  checkNoAlias,
+  enumOption,
+  epsOption,
+  finiteNumberOption,
+  optionalFloat32Array,
+  optionsObject,
+  outObject,
+  outputBuffer,
+  pOption,
+  requireFloat32Array,
+  requireLength,
+  rowsOf,
+  workspaceFor,
+} from './validate.js';
+
+const BACKENDS = ['auto', 'js', 'wasm'] as const;
+const PLACEMENTS: readonly EpsPlacement[] = ['inside', 'outside'];
+const K_RULES: readonly KRule[] = ['ceil', 'floor'];
+const RMS_KEYS = ['gamma', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule', 'backend', 'out'] as const;
+
+/** Resolved, validated settings of one RMS-family call. */
+export interface RmsFamilySettings {
+  rows: number;
+  gamma: Float32Array | null;
+  beta: Float32Array | null;
+  gammaOffset: number;
+  eps: number;
+  epsOutside: boolean;
+  k: number;
+  divisor: number;
+  backend: string;
+  out: Record<string, unknown>;
+}
+
+/** Validate x/cols and the options shared by RMSNorm, pRMSNorm and L2-Norm. `l2` fixes k = cols, divisor = 1. */
+export function rmsFamilySettings(
+  x: unknown,
+  cols: unknown,
+  options: unknown,
+  l2: boolean,
+  outKeys: readonly string[],
+): RmsFamilySettings & { x: Float32Array; cols: number } {
+  const keys = l2 ? RMS_KEYS.filter((k) => k !== 'p' && k !== 'kRule') : RMS_KEYS;
+  const o = optionsObject<RmsNormOptions>(options, keys);
+  const xs = requireFloat32Array('x', x);
+  const rows = rowsOf(xs, cols);
+  const n = cols as number;
+  const gamma = optionalFloat32Array('options.gamma', o.gamma, n) ?? null;
+  const beta = optionalFloat32Array('options.beta', o.beta, n) ?? null;
+  const gammaOffset = finiteNumberOption('options.gammaOffset', o.gammaOffset, 0);
+  if (gammaOffset !== 0 && gamma === null) {
+    throw new RangeError(`options.gammaOffset (${gammaOffset}) needs options.gamma: without a gain it has no meaning`);
+  }
+  const eps = epsOption(o.eps);
+  const epsOutside = enumOption('options.epsPlacement', o.epsPlacement, PLACEMENTS, 'inside') === 'outside';
+  const p = l2 ? 1 : pOption(o.p);
+  const kRule = l2 ? 'ceil' : enumOption('options.kRule', o.kRule, K_RULES, 'ceil');
+  const backend = enumOption('options.backend', o.backend, BACKENDS, 'auto');
+  const k = p === 1 ? n : partialK(p, n, kRule);
+  return {
+    x: xs,
+    cols: n,
+    rows,
+    gamma,
+    beta,
+    gammaOffset,
+    eps,
+    epsOutside,
+    k,
+    divisor: l2 ? 1 : k,
+    backend,
+    out: outObject(o.out, outKeys),
+  };
+}
+
+/** Shared forward of the RMS family (RMSNorm, pRMSNorm, L2-Norm). */
+export function rmsFamilyForward(s: RmsFamilySettings & { x: Float32Array; cols: number }): RmsNormResult {
+  const backend = resolveBackend(s.backend);
+  const y = outputBuffer('options.out.y', s.out.y, s.x.length, 'x.length');
+  const rstd = outputBuffer('options.out.rstd', s.out.rstd, s.rows, 'rows');
+  const inputs = [['x', s.x], ['options.gamma', s.gamma], ['options.beta', s.beta]] as const;
+  checkNoAlias('options.out.y', y, [...inputs, ['options.out.rstd', rstd]], s.x);
+  checkNoAlias('options.out.rstd', rstd, inputs);
+  if (s.rows > 0) {
+    backend.rmsNorm({
+      x: s.x, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset, y, rstd,
+      rows: s.rows, cols: s.cols, k: s.k, divisor: s.divisor, eps: s.eps, epsOutside: s.epsOutside,
+    });
+  }
+  return { y, rstd };
+}
+
+/** Shared backward of the RMS family. */
+export function rmsFamilyBackward(
+  dy: unknown,
+  rstd: unknown,
+  s: RmsFamilySettings & { x: Float32Array; cols: number },
+): BackwardResult {
+  const dys = requireFloat32Array('dy', dy);
+  const rs = requireFloat32Array('rstd', rstd);
+  requireLength('dy', dys, s.x.length, 'x.length');
+  requireLength('rstd', rs, s.rows, 'rows');
+  const backend = resolveBackend(s.backend);
+  const dx = outputBuffer('options.out.dx', s.out.dx, s.x.length, 'x.length');
+  const dgamma = s.gamma === null ? null : outputBuffer('options.out.dgamma', s.out.dgamma, s.cols, 'cols');
+  const dbeta = s.beta === null ? null : outputBuffer('options.out.dbeta', s.out.dbeta, s.cols, 'cols');
+  const inputs = [['dy', dys], ['x', s.x], ['rstd', rs], ['options.gamma', s.gamma], ['options.beta', s.beta]] as const;
+  checkNoAlias('options.out.dx', dx, [...inputs, ['options.out.dgamma', dgamma], ['options.out.dbeta', dbeta]], dys);
+  if (dgamma !== null) checkNoAlias('options.out.dgamma', dgamma, [...inputs, ['options.out.dbeta', dbeta]]);
+  if (dbeta !== null) checkNoAlias('options.out.dbeta', dbeta, inputs);
+  if (s.rows === 0) {
+    dgamma?.fill(0);
+    dbeta?.fill(0);
+  } else {
+    backend.rmsNormBackward({
+      dy: dys, x: s.x, rstd: rs, gamma: s.gamma, gammaOffset: s.gammaOffset, dx, dgamma, dbeta,
+      rows: s.rows, cols: s.cols, k: s.k, divisor: s.divisor, eps: s.eps, epsOutside: s.epsOutside,
+      workspace: workspaceFor(s.cols),
+    });
+  }
+  return { dx, dgamma, dbeta };
+}
+
+/**
+ * RMSNorm over the last axis (each row of `cols` values), or pRMSNorm when `p < 1`.
+ *
+ *   k    = cols, or rule(p·cols) clamped to [1, cols] for pRMSNorm
+ *   rstd = 1/sqrt((1/k)Σ_{i<k} x_i² + eps)        (epsPlacement 'inside', default)
+ *        = 1/(sqrt((1/k)Σ_{i<k} x_i²) + eps)      ('outside', the paper's PyTorch file)
+ *   y    = x · rstd · (gammaOffset + gamma) + beta
+ *
+ * Shapes: x is rows × cols (row-major), gamma/beta are cols, y is rows × cols, rstd is rows.
+ * NaN/Inf in a row make that row's outputs NaN/Inf; other rows are unaffected. Inputs are never modified.
+ *
+ * @example
+ * const x = new Float32Array([1, 2, 3, 4, 5, 6]);
+ * const { y, rstd } = rmsNorm(x, 3, { gamma: new Float32Array([1, 1, 1]) });
+ * // y[0..3] = [1, 2, 3] / sqrt((1 + 4 + 9)/3 + 1e-6)
+ */
+export function rmsNorm(x: Float32Array, cols: number, options?: RmsNormOptions): RmsNormResult {
+  return rmsFamilyForward(rmsFamilySettings(x, cols, options, false, ['y', 'rstd']));
+}
+
+/**
+ * Gradients of RMSNorm / pRMSNorm given dy = ∂L/∂y, the forward input x and its saved rstd.
+ *
+ *   u = (gammaOffset + gamma) ⊙ dy,  x̂ = x·rstd,  c = (1/k) Σ_{i<cols} u_i x̂_i
+ *   dx_j = rstd·(u_j − [j<k]·x̂_j·c)                 (eps inside)
+ *   dx_j = rstd·u_j − [j<k]·x̂_j·c/RMS_k(x)          (eps outside)
+ *   dgamma = Σ_rows dy ⊙ x̂ (when gamma given),  dbeta = Σ_rows dy (when beta given)
+ *
+ * Pass the same options as the forward call (`out` takes dx/dgamma/dbeta). dx may be dy itself (in place).
+ *
+ * @example
+ * const { y, rstd } = rmsNorm(x, cols, { gamma });
+ * const { dx, dgamma } = rmsNormBackward(dy, x, rstd, cols, { gamma });
+ */
+export function rmsNormBackward(
+  dy: Float32Array,
+  x: Float32Array,
+  rstd: Float32Array,
+  cols: number,
+  options?: RmsNormBackwardOptions,
+): BackwardResult {
+  return rmsFamilyBackward(dy, rstd, rmsFamilySettings(x, cols, options, false, ['dx', 'dgamma', 'dbeta']));
+}

@@ -1,0 +1,144 @@
+// Argument checks for the public op layer. Every failure is a TypeError (wrong type) or RangeError (wrong size or
+// value) whose message names the argument, what was expected and what was given.
+
+export function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (value === undefined) return 'undefined';
+  if (ArrayBuffer.isView(value)) return `${value.constructor.name}(${(value as Float32Array).length})`;
+  if (Array.isArray(value)) return `Array(${value.length})`;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'object') return value.constructor?.name ?? 'object';
+  return typeof value;
+}
+
+export function requireFloat32Array(name: string, value: unknown): Float32Array {
+  if (!(value instanceof Float32Array)) {
+    throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
+  }
+  return value;
+}
+
+export function optionalFloat32Array(name: string, value: unknown, length: number): Float32Array | undefined {
+  if (value === undefined) return undefined;
+  const arr = requireFloat32Array(name, value);
+  if (arr.length !== length) throw new RangeError(`${name} must have length ${length} (cols), got ${arr.length}`);
+  return arr;
+}
+
+/** cols must be a positive integer dividing x.length; returns rows. */
+export function rowsOf(x: Float32Array, cols: unknown, xName = 'x'): number {
+  if (typeof cols !== 'number') throw new TypeError(`cols must be a number, got ${describe(cols)}`);
+  if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be a positive integer, got ${cols}`);
+  if (x.length % cols !== 0) {
+    throw new RangeError(`${xName}.length must be a multiple of cols (${cols}), got ${x.length}`);
+  }
+  return x.length / cols;
+}
+
+export function requireLength(name: string, arr: Float32Array, length: number, what: string): void {
+  if (arr.length !== length) throw new RangeError(`${name} must have length ${length} (${what}), got ${arr.length}`);
+}
+
+export function optionsObject<T extends object>(value: unknown, known: readonly string[]): T {
+  if (value === undefined) return {} as T;
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`options must be an object, got ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`options.${key} is not a known option (expected one of: ${known.join(', ')})`);
+    }
+  }
+  return value as T;
+}
+
+export function epsOption(value: unknown): number {
+  if (value === undefined) return 1e-6;
+  if (typeof value !== 'number') throw new TypeError(`options.eps must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value) || value < 0) throw new RangeError(`options.eps must be finite and >= 0, got ${value}`);
+  return value;
+}
+
+export function finiteNumberOption(name: string, value: unknown, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${describe(value)}`);
+  if (!Number.isFinite(value)) throw new RangeError(`${name} must be finite, got ${value}`);
+  return value;
+}
+
+export function enumOption<T extends string>(name: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    throw new RangeError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${describe(value)}`);
+  }
+  return value as T;
+}
+
+export function pOption(value: unknown): number {
+  if (value === undefined) return 1;
+  if (typeof value !== 'number') throw new TypeError(`options.p must be a number, got ${describe(value)}`);
+  if (!(value > 0 && value <= 1)) throw new RangeError(`options.p must be in (0, 1], got ${value}`);
+  return value;
+}
+
+function sameRange(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset === b.byteOffset && a.byteLength === b.byteLength;
+}
+
+function overlaps(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * An output must not share memory with any input or other output, except the one exact in-place alias the kernel
+ * supports (`inPlaceWith`: y = x forward, dx = dy backward), which reads each element before writing it.
+ */
+export function checkNoAlias(
+  outName: string,
+  out: Float32Array,
+  others: ReadonlyArray<readonly [string, ArrayBufferView | null | undefined]>,
+  inPlaceWith?: ArrayBufferView,
+): void {
+  for (const [name, other] of others) {
+    if (other === null || other === undefined || other === out) {
+      if (other === out && other !== inPlaceWith) {
+        throw new RangeError(`${outName} must not be the same array as ${name} (it would corrupt the result)`);
+      }
+      continue;
+    }
+    if (inPlaceWith !== undefined && other === inPlaceWith && sameRange(out, other)) continue;
+    if (overlaps(out, other)) {
+      throw new RangeError(`${outName} must not overlap ${name} (it would corrupt the result)`);
+    }
+  }
+}
+
+/** A caller-provided output of an exact length, or a fresh one. */
+export function outputBuffer(name: string, given: unknown, length: number, what: string): Float32Array {
+  if (given === undefined) return new Float32Array(length);
+  const arr = requireFloat32Array(name, given);
+  requireLength(name, arr, length, what);
+  return arr;
+}
+
+export function outObject(value: unknown, known: readonly string[]): Record<string, unknown> {
+  if (value === undefined) return {};
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new TypeError(`options.out must be an object, got ${describe(value)}`);
+  }
+  for (const key of Object.keys(value)) {
+    if (!known.includes(key)) {
+      throw new TypeError(`options.out.${key} is not a known output (expected one of: ${known.join(', ')})`);
+    }
+  }
+  return value as Record<string, unknown>;
+}
+
+let workspace = new Float64Array(0);
+
+/** Reusable float64 scratch for the kernels' parameter-gradient sums (grown, never shrunk). */
+export function workspaceFor(cols: number): Float64Array {
+  if (workspace.length < 2 * cols) workspace = new Float64Array(2 * cols);
+  return workspace;
+}

@@ -1,0 +1,93 @@
+// Public option and result types of the core API (the contract of ../shared/design.md §2.1).
+// Everything here is plain data: no runtime code, so it bundles anywhere.
+
+/** Which kernel implementation runs an op. `'auto'` = wasm when SIMD is available and ready, else js. */
+export type BackendName = 'auto' | 'js' | 'wasm';
+
+/** Where eps enters the RMS: `'inside'` rstd = 1/sqrt(ms + eps) (default); `'outside'` rstd = 1/(sqrt(ms) + eps). */
+export type EpsPlacement = 'inside' | 'outside';
+
+/** How pRMSNorm turns p into k: `'ceil'` k = ⌈p·cols⌉ (the paper, default) or `'floor'` k = ⌊p·cols⌋ (its code). */
+export type KRule = 'ceil' | 'floor';
+
+/** Caller-provided forward outputs (zero allocation). Sizes: y = x.length, rstd (and mean) = rows. */
+export interface ForwardOut {
+  y?: Float32Array;
+  rstd?: Float32Array;
+}
+
+/** Caller-provided backward outputs. Sizes: dx = x.length, dgamma = dbeta = cols. */
+export interface BackwardOut {
+  dx?: Float32Array;
+  dgamma?: Float32Array;
+  dbeta?: Float32Array;
+}
+
+/** Options shared by every normalisation. */
+export interface CommonNormOptions {
+  /** Gain, length cols. Absent = no gain (all ones) and backward returns dgamma = null. */
+  gamma?: Float32Array;
+  /** Bias, length cols, added after the scaling. Absent = no bias and backward returns dbeta = null. */
+  beta?: Float32Array;
+  /** Stabiliser, finite and >= 0. Default 1e-6. */
+  eps?: number;
+  /** Kernel implementation. Default `'auto'`. */
+  backend?: BackendName;
+}
+
+export interface RmsNormOptions extends CommonNormOptions {
+  /** y = x·rstd·(gammaOffset + gamma) + beta. Default 0; Gemma-style checkpoints use 1. Needs `gamma`. */
+  gammaOffset?: number;
+  /** Where eps enters the RMS. Default `'inside'`. */
+  epsPlacement?: EpsPlacement;
+  /** pRMSNorm fraction in (0, 1]: the RMS is estimated from the first k = rule(p·cols) inputs. Default 1. */
+  p?: number;
+  /** How k is derived from p. Default `'ceil'`. k is always clamped to [1, cols]. */
+  kRule?: KRule;
+  /** Caller-provided outputs for the forward pass. */
+  out?: ForwardOut;
+}
+
+/** Backward options: the forward options (gamma/beta presence decides whether dgamma/dbeta are computed). */
+export interface RmsNormBackwardOptions extends Omit<RmsNormOptions, 'out'> {
+  out?: BackwardOut;
+}
+
+export interface LayerNormOptions extends CommonNormOptions {
+  /** Caller-provided outputs (y, rstd and mean, each rows long except y). */
+  out?: ForwardOut & { mean?: Float32Array };
+}
+
+export interface LayerNormBackwardOptions extends Omit<LayerNormOptions, 'out'> {
+  out?: BackwardOut;
+}
+
+/** L2-Norm (the paper's ablation): y = x / sqrt(Σx² + eps) · gamma + beta (eps inside by default). */
+export interface L2NormOptions extends CommonNormOptions {
+  gammaOffset?: number;
+  epsPlacement?: EpsPlacement;
+  out?: ForwardOut;
+}
+
+export interface L2NormBackwardOptions extends Omit<L2NormOptions, 'out'> {
+  out?: BackwardOut;
+}
+
+export interface RmsNormResult {
+  y: Float32Array;
+  /** One value per row: 1/RMS with eps as placed (for L2-Norm 1/‖x‖). */
+  rstd: Float32Array;
+}
+
+export interface LayerNormResult {
+  y: Float32Array;
+  mean: Float32Array;
+  /** One value per row: 1/sqrt(var + eps). */
+  rstd: Float32Array;
+}
+
+export interface BackwardResult {
+  dx: Float32Array;
+  dgamma: Float32Array | null;
+  dbeta: Float32Array | null;
+}
