@@ -1,0 +1,100 @@
+// The reproduction's data model: what a training run records, what a task summary holds, and results.json.
+// Shared contract between the runner (src/experiments) and the report writer (src/report).
+
+/** Normalisation variants compared in every task. 'layer-stock' = tfjs's own tf.layers.layerNormalization. */
+export type Variant = 'none' | 'layer' | 'layer-stock' | 'rms' | 'prms' | 'l2';
+
+/** One optimisation step, appended to the run's JSONL as it happens. */
+export interface StepRecord {
+  step: number;
+  /** Milliseconds since the run started (training time only, evaluation excluded). */
+  wallMs: number;
+  /** Duration of this step in ms. */
+  stepMs: number;
+  loss: number;
+  gradNorm?: number;
+}
+
+/** One evaluation on held-out data. */
+export interface EvalRecord {
+  step: number;
+  wallMs: number;
+  /** e.g. { valLoss, bpc } | { valLoss, bleu } | { valLoss, accuracy, error } */
+  metrics: Record<string, number>;
+}
+
+export interface RunResult {
+  task: string;
+  variant: Variant;
+  seed: number;
+  /** pRMSNorm fraction used (only for 'prms'). */
+  p?: number;
+  /** Any other knob of this run (init mean, model sizes, lr, steps). */
+  config: Record<string, unknown>;
+  steps: StepRecord[];
+  evals: EvalRecord[];
+  /** Final held-out metrics (same keys as EvalRecord.metrics). */
+  final: Record<string, number>;
+  medianStepMs: number;
+  /** First step at which the training loss (smoothed) reached the task's threshold; null if never. */
+  stepsToThreshold: number | null;
+  /** True when the loss became NaN/Inf or blew up; such runs keep their steps up to that point. */
+  diverged: boolean;
+  /** Task-specific extras, e.g. per-position pre-activation statistics (paper Table 5). */
+  extra?: Record<string, unknown>;
+}
+
+/** One row of a task's table: a variant's aggregate over seeds. */
+export interface SummaryRow {
+  variant: Variant;
+  p?: number;
+  seeds: number;
+  metric: { mean: number; std: number };
+  /** Secondary metrics (mean over seeds), e.g. valLoss next to BLEU. */
+  others: Record<string, number>;
+  medianStepMs: number;
+  /** The paper's speed-up over LayerNorm: (T_LN − T)/T_LN, null for LN itself or when LN was not run. */
+  speedupVsLayerNorm: number | null;
+  stepsToThreshold: number | null;
+  divergedRuns: number;
+}
+
+/** The paper's published numbers for the matching experiment, shown beside ours. */
+export interface PaperReference {
+  source: string; // e.g. "Table 2 (TF Nematus, WMT14 En-De)"
+  metricName: string; // e.g. "BLEU Test14"
+  rows: Array<{ variant: Variant; metric: number | null; time: string | null; speedup: number | null }>;
+}
+
+export interface TaskSummary {
+  task: string;
+  title: string;
+  metricName: string;
+  higherIsBetter: boolean;
+  lossThreshold: number | null;
+  rows: SummaryRow[];
+  paper: PaperReference | null;
+  notes: string[];
+}
+
+export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
+
+export interface ClaimResult {
+  id: string; // paper.md §6 item, e.g. "6.5a"
+  claim: string;
+  verdict: Verdict;
+  evidence: string;
+}
+
+export interface ReproductionResults {
+  version: string;
+  preset: string;
+  startedAt: string;
+  finishedAt: string;
+  machine: { node: string; cpu: string; cores: number; backend: string };
+  runs: RunResult[];
+  summaries: TaskSummary[];
+  claims: ClaimResult[];
+  /** Paper Table 1 computed live from the kernels (src/check/invariance.ts). */
+  invariance: unknown;
+}
