@@ -62,7 +62,11 @@ export interface LayerNormKernelArgs {
   eps: number;
 }
 
-/** LayerNorm backward: dx = rstd·(u − mean(u) − x̂·mean(u⊙x̂)), dgamma = Σ dy⊙x̂, dbeta = Σ dy (overwritten). */
+/**
+ * LayerNorm backward: dx = rstd·(u − mean(u) − x̂·mean(u⊙x̂)), dgamma = Σ dy⊙x̂, dbeta = Σ dy (overwritten).
+ * The saved `mean` is f32-rounded (off by ≤ ulp(|mean|)/2, ≈5e-4 on 1e4 + N(0,1) rows): kernels re-derive the row
+ * mean as Σx/cols in f64 (fused into the first pass) and use it for x̂, or dgamma loses ~3 digits on offset data.
+ */
 export interface LayerNormBackwardKernelArgs {
   dy: Float32Array;
   x: Float32Array;

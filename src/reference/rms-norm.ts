@@ -76,12 +76,14 @@ export function rmsNormBackwardRef(
     let sumSquares = 0;
     for (let i = 0; i < k; i++) sumSquares += x[base + i] * x[base + i];
     const rho = Math.sqrt(sumSquares / k);
-    // Correction coefficient multiplying x̂_j for j < k.
+    // Correction coefficient multiplying x̂_j for j < k. Outside with ρ = 0 the term is dropped entirely (the
+    // subgradient dx = u/(0 + eps)), not multiplied by 0: with eps = 0, x̂ = 0·∞ is NaN and must not leak in.
+    const corrected = !(outside && rho === 0);
     const coef = outside ? (rho === 0 ? 0 : dot / (k * rho)) : (rs * dot) / k;
     for (let j = 0; j < cols; j++) {
       const u = gain(o, j) * dy[base + j];
       const xhat = x[base + j] * rs;
-      dx[base + j] = u * rs - (j < k ? xhat * coef : 0);
+      dx[base + j] = u * rs - (j < k && corrected ? xhat * coef : 0);
       if (dgamma !== null) dgamma[j] += dy[base + j] * xhat;
       if (dbeta !== null) dbeta[j] += dy[base + j];
     }

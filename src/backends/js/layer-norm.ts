@@ -27,15 +27,21 @@ export function layerNormBackward(a: LayerNormBackwardKernelArgs): void {
   if (wantParams) clearAccumulators(workspace, cols);
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    const mu = mean[r];
+    const savedMu = mean[r];
     const rs = rstd[r];
+    let sumX = 0;
     let sumU = 0;
     let sumUXhat = 0;
     for (let i = 0; i < cols; i++) {
       const u = gamma === null ? dy[base + i] : gamma[i] * dy[base + i];
+      sumX += x[base + i];
       sumU += u;
-      sumUXhat += u * (x[base + i] - mu) * rs;
+      sumUXhat += u * (x[base + i] - savedMu) * rs;
     }
+    // The saved mean is f32-rounded: off by up to ulp(|mean|)/2 (≈5e-4 for rows 1e4 + N(0,1)), which would shift
+    // every x̂ by that·rstd. Re-derive the f64 mean from the sum fused above and correct Σu·x̂ for the shift.
+    const mu = sumX / cols;
+    sumUXhat -= (mu - savedMu) * rs * sumU;
     const meanU = sumU / cols;
     const meanUXhat = sumUXhat / cols;
     for (let j = 0; j < cols; j++) {

@@ -1,0 +1,262 @@
+// Every argument check of the public ops: the error class (TypeError = wrong type, RangeError = wrong size or value)
+// and that the message names the offending argument. Also rows = 0 and an unavailable explicit backend.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  availableBackends,
+  BackendUnavailableError,
+  l2Norm,
+  l2NormBackward,
+  layerNorm,
+  layerNormBackward,
+  rmsNorm,
+  rmsNormBackward,
+} from '../src/index.js';
+import { _setSimdOverride } from '../src/backends/wasm/index.js';
+
+const cols = 4;
+const rows = 2;
+const x = new Float32Array([1, 2, 3, 4, -1, 0.5, 2, -3]);
+const dy = new Float32Array([0.1, -0.2, 0.3, 0.4, 1, -1, 0.5, 0.25]);
+const gamma = new Float32Array([1, 1.5, 0.5, 2]);
+const beta = new Float32Array([0, 0.1, -0.1, 0.2]);
+const { rstd } = rmsNorm(x, cols);
+const ln = layerNorm(x, cols);
+
+type Case = [string, () => unknown, typeof TypeError | typeof RangeError, RegExp];
+
+function expectThrow([what, fn, type, names]: Case): void {
+  assert.throws(fn, (err: unknown) => {
+    assert.ok(err instanceof type, `${what}: expected ${type.name}, got ${err instanceof Error ? `${err.name}: ${err.message}` : String(err)}`);
+    assert.match((err as Error).message, names, `${what}: message must name the argument`);
+    return true;
+  }, what);
+}
+
+const notF32: Array<[string, unknown]> = [
+  ['Float64Array', new Float64Array(8)],
+  ['Array', [1, 2, 3, 4, 5, 6, 7, 8]],
+  ['null', null],
+  ['string', '1,2'],
+];
+
+/** The RMS-family and LN ops as uniform callables: (x, dy, rstd, mean, options) → result. */
+const ops = {
+  rmsNorm: (xs: unknown, o?: unknown) => rmsNorm(xs as Float32Array, cols, o as never),
+  rmsNormBackward: (d: unknown, xs: unknown, r: unknown, o?: unknown) => rmsNormBackward(d as Float32Array, xs as Float32Array, r as Float32Array, cols, o as never),
+  l2Norm: (xs: unknown, o?: unknown) => l2Norm(xs as Float32Array, cols, o as never),
+  l2NormBackward: (d: unknown, xs: unknown, r: unknown, o?: unknown) => l2NormBackward(d as Float32Array, xs as Float32Array, r as Float32Array, cols, o as never),
+  layerNorm: (xs: unknown, o?: unknown) => layerNorm(xs as Float32Array, cols, o as never),
+  layerNormBackward: (d: unknown, xs: unknown, m: unknown, r: unknown, o?: unknown) =>
+    layerNormBackward(d as Float32Array, xs as Float32Array, m as Float32Array, r as Float32Array, cols, o as never),
+};
+
+describe('validation: wrong types are TypeErrors naming the argument', () => {
+  it('data arrays that are not Float32Array (x, dy, rstd, mean, gamma, beta)', () => {
+    for (const [tag, bad] of notF32) {
+      expectThrow([`rmsNorm x=${tag}`, () => ops.rmsNorm(bad), TypeError, /\bx\b/]);
+      expectThrow([`l2Norm x=${tag}`, () => ops.l2Norm(bad), TypeError, /\bx\b/]);
+      expectThrow([`layerNorm x=${tag}`, () => ops.layerNorm(bad), TypeError, /\bx\b/]);
+      expectThrow([`rmsNormBackward dy=${tag}`, () => ops.rmsNormBackward(bad, x, rstd), TypeError, /\bdy\b/]);
+      expectThrow([`rmsNormBackward x=${tag}`, () => ops.rmsNormBackward(dy, bad, rstd), TypeError, /\bx\b/]);
+      expectThrow([`rmsNormBackward rstd=${tag}`, () => ops.rmsNormBackward(dy, x, bad), TypeError, /\brstd\b/]);
+      expectThrow([`l2NormBackward rstd=${tag}`, () => ops.l2NormBackward(dy, x, bad), TypeError, /\brstd\b/]);
+      expectThrow([`layerNormBackward dy=${tag}`, () => ops.layerNormBackward(bad, x, ln.mean, ln.rstd), TypeError, /\bdy\b/]);
+      expectThrow([`layerNormBackward mean=${tag}`, () => ops.layerNormBackward(dy, x, bad, ln.rstd), TypeError, /\bmean\b/]);
+      expectThrow([`layerNormBackward rstd=${tag}`, () => ops.layerNormBackward(dy, x, ln.mean, bad), TypeError, /\brstd\b/]);
+      if (bad !== null) {
+        // gamma: null is not "absent"; still a TypeError below
+        expectThrow([`rmsNorm gamma=${tag}`, () => ops.rmsNorm(x, { gamma: bad }), TypeError, /options\.gamma/]);
+        expectThrow([`layerNorm beta=${tag}`, () => ops.layerNorm(x, { beta: bad }), TypeError, /options\.beta/]);
+        expectThrow([`l2NormBackward gamma=${tag}`, () => ops.l2NormBackward(dy, x, rstd, { gamma: bad }), TypeError, /options\.gamma/]);
+      }
+    }
+    expectThrow(['rmsNorm gamma=null', () => ops.rmsNorm(x, { gamma: null }), TypeError, /options\.gamma/]);
+  });
+
+  it('out buffers that are not Float32Array (out.y, out.rstd, out.mean, out.dx, out.dgamma, out.dbeta)', () => {
+    for (const [tag, bad] of notF32) {
+      expectThrow([`out.y=${tag}`, () => ops.rmsNorm(x, { out: { y: bad } }), TypeError, /options\.out\.y/]);
+      expectThrow([`out.rstd=${tag}`, () => ops.l2Norm(x, { out: { rstd: bad } }), TypeError, /options\.out\.rstd/]);
+      expectThrow([`out.mean=${tag}`, () => ops.layerNorm(x, { out: { mean: bad } }), TypeError, /options\.out\.mean/]);
+      expectThrow([`out.dx=${tag}`, () => ops.rmsNormBackward(dy, x, rstd, { out: { dx: bad } }), TypeError, /options\.out\.dx/]);
+      expectThrow([`out.dgamma=${tag}`, () => ops.layerNormBackward(dy, x, ln.mean, ln.rstd, { gamma, out: { dgamma: bad } }), TypeError, /options\.out\.dgamma/]);
+      expectThrow([`out.dbeta=${tag}`, () => ops.rmsNormBackward(dy, x, rstd, { beta, out: { dbeta: bad } }), TypeError, /options\.out\.dbeta/]);
+    }
+  });
+
+  it('cols that is not a number, options/out that are not objects, numeric options of the wrong type', () => {
+    expectThrow(["cols='3'", () => rmsNorm(x, '3' as never), TypeError, /\bcols\b/]);
+    expectThrow(['cols=null', () => layerNorm(x, null as never), TypeError, /\bcols\b/]);
+    expectThrow(['options=5', () => ops.rmsNorm(x, 5), TypeError, /\boptions\b/]);
+    expectThrow(['options=[]', () => ops.layerNorm(x, []), TypeError, /\boptions\b/]);
+    expectThrow(['out=5', () => ops.rmsNorm(x, { out: 5 }), TypeError, /options\.out/]);
+    expectThrow(["eps='1e-6'", () => ops.rmsNorm(x, { eps: '1e-6' }), TypeError, /options\.eps/]);
+    expectThrow(["p='0.5'", () => ops.rmsNorm(x, { p: '0.5' }), TypeError, /options\.p/]);
+    expectThrow(["gammaOffset='1'", () => ops.rmsNorm(x, { gamma, gammaOffset: '1' }), TypeError, /options\.gammaOffset/]);
+  });
+
+  it('unknown option keys and unknown out keys', () => {
+    expectThrow(['rmsNorm options.foo', () => ops.rmsNorm(x, { foo: 1 }), TypeError, /options\.foo/]);
+    expectThrow(['rmsNorm options.epsilon', () => ops.rmsNorm(x, { epsilon: 1e-6 }), TypeError, /options\.epsilon/]);
+    expectThrow(['layerNorm options.p', () => ops.layerNorm(x, { p: 0.5 }), TypeError, /options\.p\b/]);
+    expectThrow(['layerNorm options.gammaOffset', () => ops.layerNorm(x, { gamma, gammaOffset: 1 }), TypeError, /options\.gammaOffset/]);
+    expectThrow(['l2Norm options.kRule', () => ops.l2Norm(x, { kRule: 'ceil' }), TypeError, /options\.kRule/]);
+    expectThrow(['rmsNorm out.dx on forward', () => ops.rmsNorm(x, { out: { dx: new Float32Array(8) } }), TypeError, /options\.out\.dx/]);
+    expectThrow(['rmsNormBackward out.y', () => ops.rmsNormBackward(dy, x, rstd, { out: { y: new Float32Array(8) } }), TypeError, /options\.out\.y/]);
+  });
+});
+
+describe('validation: wrong sizes and values are RangeErrors naming the argument', () => {
+  it('cols not a positive integer: 0, -1, 1.5, NaN, Infinity', () => {
+    for (const bad of [0, -1, 1.5, NaN, Infinity]) {
+      expectThrow([`rmsNorm cols=${bad}`, () => rmsNorm(x, bad), RangeError, /\bcols\b/]);
+      expectThrow([`layerNormBackward cols=${bad}`, () => layerNormBackward(dy, x, ln.mean, ln.rstd, bad), RangeError, /\bcols\b/]);
+      expectThrow([`l2NormBackward cols=${bad}`, () => l2NormBackward(dy, x, rstd, bad), RangeError, /\bcols\b/]);
+    }
+  });
+
+  it('x.length not a multiple of cols', () => {
+    expectThrow(['rmsNorm 8 % 3', () => rmsNorm(x, 3), RangeError, /x\.length/]);
+    expectThrow(['layerNorm 8 % 5', () => layerNorm(x, 5), RangeError, /x\.length/]);
+    expectThrow(['l2NormBackward 7 % 4', () => l2NormBackward(dy.subarray(0, 7), x.subarray(0, 7), rstd, 4), RangeError, /x\.length/]);
+  });
+
+  it('gamma / beta of the wrong length', () => {
+    expectThrow(['gamma 3', () => ops.rmsNorm(x, { gamma: new Float32Array(3) }), RangeError, /options\.gamma/]);
+    expectThrow(['beta 5', () => ops.layerNorm(x, { beta: new Float32Array(5) }), RangeError, /options\.beta/]);
+    expectThrow(['gamma 8 (rows·cols)', () => ops.l2NormBackward(dy, x, rstd, { gamma: new Float32Array(8) }), RangeError, /options\.gamma/]);
+  });
+
+  it('dy / rstd / mean lengths that disagree with x', () => {
+    expectThrow(['dy 4', () => ops.rmsNormBackward(dy.subarray(0, 4), x, rstd), RangeError, /\bdy\b/]);
+    expectThrow(['rstd 3', () => ops.rmsNormBackward(dy, x, new Float32Array(3)), RangeError, /\brstd\b/]);
+    expectThrow(['rstd 1', () => ops.l2NormBackward(dy, x, new Float32Array(1)), RangeError, /\brstd\b/]);
+    expectThrow(['LN dy 12', () => ops.layerNormBackward(new Float32Array(12), x, ln.mean, ln.rstd), RangeError, /\bdy\b/]);
+    expectThrow(['LN mean 1', () => ops.layerNormBackward(dy, x, new Float32Array(1), ln.rstd), RangeError, /\bmean\b/]);
+    expectThrow(['LN rstd 4', () => ops.layerNormBackward(dy, x, ln.mean, new Float32Array(4)), RangeError, /\brstd\b/]);
+  });
+
+  it('eps negative, NaN or infinite', () => {
+    for (const eps of [-1e-6, NaN, Infinity, -Infinity]) {
+      expectThrow([`rmsNorm eps=${eps}`, () => ops.rmsNorm(x, { eps }), RangeError, /options\.eps/]);
+      expectThrow([`layerNorm eps=${eps}`, () => ops.layerNorm(x, { eps }), RangeError, /options\.eps/]);
+      expectThrow([`l2NormBackward eps=${eps}`, () => ops.l2NormBackward(dy, x, rstd, { eps }), RangeError, /options\.eps/]);
+    }
+  });
+
+  it('p outside (0, 1]: 0, -0.1, 1.5, NaN', () => {
+    for (const p of [0, -0.1, 1.5, NaN, Infinity]) {
+      expectThrow([`rmsNorm p=${p}`, () => ops.rmsNorm(x, { p }), RangeError, /options\.p\b/]);
+      expectThrow([`rmsNormBackward p=${p}`, () => ops.rmsNormBackward(dy, x, rstd, { p }), RangeError, /options\.p\b/]);
+    }
+  });
+
+  it("unknown kRule / epsPlacement / backend names", () => {
+    expectThrow(['kRule round', () => ops.rmsNorm(x, { p: 0.5, kRule: 'round' }), RangeError, /options\.kRule/]);
+    expectThrow(['epsPlacement middle', () => ops.rmsNorm(x, { epsPlacement: 'middle' }), RangeError, /options\.epsPlacement/]);
+    expectThrow(['l2 epsPlacement', () => ops.l2Norm(x, { epsPlacement: 'Inside' }), RangeError, /options\.epsPlacement/]);
+    expectThrow(['backend webgpu', () => ops.rmsNorm(x, { backend: 'webgpu' }), RangeError, /options\.backend/]);
+    expectThrow(['LN backend gpu', () => ops.layerNormBackward(dy, x, ln.mean, ln.rstd, { backend: 'gpu' }), RangeError, /options\.backend/]);
+  });
+
+  it('gammaOffset without gamma; gammaOffset not finite', () => {
+    expectThrow(['gammaOffset=1 no gamma', () => ops.rmsNorm(x, { gammaOffset: 1 }), RangeError, /options\.gammaOffset/]);
+    expectThrow(['gammaOffset=1 no gamma (backward)', () => ops.l2NormBackward(dy, x, rstd, { gammaOffset: 1 }), RangeError, /options\.gammaOffset/]);
+    expectThrow(['gammaOffset=NaN', () => ops.rmsNorm(x, { gamma, gammaOffset: NaN }), RangeError, /options\.gammaOffset/]);
+    // gammaOffset 0 without gamma is the default, not an error
+    assert.doesNotThrow(() => ops.rmsNorm(x, { gammaOffset: 0 }));
+  });
+
+  it('out buffers of the wrong size', () => {
+    expectThrow(['out.y 7', () => ops.rmsNorm(x, { out: { y: new Float32Array(7) } }), RangeError, /options\.out\.y/]);
+    expectThrow(['out.rstd 8', () => ops.rmsNorm(x, { out: { rstd: new Float32Array(8) } }), RangeError, /options\.out\.rstd/]);
+    expectThrow(['out.mean 1', () => ops.layerNorm(x, { out: { mean: new Float32Array(1) } }), RangeError, /options\.out\.mean/]);
+    expectThrow(['out.dx 9', () => ops.l2NormBackward(dy, x, rstd, { out: { dx: new Float32Array(9) } }), RangeError, /options\.out\.dx/]);
+    expectThrow(['out.dgamma 8', () => ops.rmsNormBackward(dy, x, rstd, { gamma, out: { dgamma: new Float32Array(8) } }), RangeError, /options\.out\.dgamma/]);
+    expectThrow(['out.dbeta 3', () => ops.layerNormBackward(dy, x, ln.mean, ln.rstd, { beta, out: { dbeta: new Float32Array(3) } }), RangeError, /options\.out\.dbeta/]);
+  });
+});
+
+describe('validation: aliasing (only y = x forward and dx = dy backward may share memory)', () => {
+  it('exact aliases other than the in-place pair are rejected', () => {
+    const xs = x.slice();
+    const g = gamma.slice();
+    expectThrow(['out.y = gamma', () => rmsNorm(new Float32Array(4), 4, { gamma: g, out: { y: g } }), RangeError, /options\.out\.y.*options\.gamma/]);
+    const b = new Float32Array(4);
+    expectThrow(['out.rstd = beta', () => rmsNorm(new Float32Array(16), 4, { beta: b, out: { rstd: b } }), RangeError, /options\.out\.rstd.*options\.beta/]);
+    expectThrow(['out.dx = x', () => ops.rmsNormBackward(dy, xs, rstd, { out: { dx: xs } }), RangeError, /options\.out\.dx.*\bx\b/]);
+    expectThrow(['out.dgamma = gamma', () => ops.rmsNormBackward(dy, xs, rstd, { gamma: g, out: { dgamma: g } }), RangeError, /options\.out\.dgamma.*options\.gamma/]);
+    const r = rstd.slice();
+    expectThrow(['LN out.mean = out.rstd', () => ops.layerNorm(xs, { out: { mean: r, rstd: r } }), RangeError, /options\.out\.mean.*options\.out\.rstd/]);
+    const d = new Float32Array(4);
+    expectThrow(['out.dgamma = out.dbeta', () => ops.layerNormBackward(dy, xs, ln.mean, ln.rstd, { gamma, beta, out: { dgamma: d, dbeta: d } }), RangeError, /options\.out\.dgamma.*options\.out\.dbeta/]);
+  });
+
+  it('partial overlaps through subarray views are rejected, even of the in-place partner', () => {
+    const buf = new Float32Array(20);
+    const xs = buf.subarray(0, 8);
+    xs.set(x);
+    expectThrow(['out.y overlaps x (shifted by 1)', () => ops.rmsNorm(xs, { out: { y: buf.subarray(1, 9) } }), RangeError, /options\.out\.y.*\bx\b/]);
+    expectThrow(['out.rstd inside x', () => ops.l2Norm(xs, { out: { rstd: buf.subarray(6, 8) } }), RangeError, /options\.out\.rstd.*\bx\b/]);
+    const dbuf = new Float32Array(16);
+    const dys = dbuf.subarray(0, 8);
+    dys.set(dy);
+    expectThrow(['out.dx overlaps dy (shifted by 4)', () => ops.rmsNormBackward(dys, x, rstd, { out: { dx: dbuf.subarray(4, 12) } }), RangeError, /options\.out\.dx.*\bdy\b/]);
+    expectThrow(['out.dx overlaps x', () => ops.layerNormBackward(dy, xs, ln.mean, ln.rstd, { out: { dx: buf.subarray(4, 12) } }), RangeError, /options\.out\.dx.*\bx\b/]);
+    const gbuf = new Float32Array(8);
+    const g = gbuf.subarray(0, 4);
+    g.set(gamma);
+    expectThrow(['out.dgamma overlaps gamma', () => ops.rmsNormBackward(dy, x, rstd, { gamma: g, out: { dgamma: gbuf.subarray(2, 6) } }), RangeError, /options\.out\.dgamma.*options\.gamma/]);
+    // the same memory through a different view object is still an exact alias: allowed only for y = x
+    expectThrow(['out.y = other view of gamma', () => rmsNorm(new Float32Array(8), 4, { gamma: g, out: { y: gbuf.subarray(0, 8) } }), RangeError, /options\.out\.y.*options\.gamma/]);
+  });
+
+  it('the in-place pairs are accepted', () => {
+    const xs = x.slice();
+    assert.equal(ops.rmsNorm(xs, { out: { y: xs } }).y, xs);
+    const d = dy.slice();
+    assert.equal(ops.layerNormBackward(d, x, ln.mean, ln.rstd, { out: { dx: d } }).dx, d);
+  });
+});
+
+describe('validation: rows = 0 and backend availability', () => {
+  it('rows = 0 returns empty results and zero dgamma/dbeta (also into caller buffers)', () => {
+    const empty = new Float32Array(0);
+    for (const f of [rmsNorm, l2Norm, layerNorm] as const) {
+      const r = f(empty, cols);
+      assert.equal(r.y.length, 0);
+      assert.equal(r.rstd.length, 0);
+    }
+    assert.equal(layerNorm(empty, cols).mean.length, 0);
+    const dgamma = new Float32Array(cols).fill(NaN);
+    const dbeta = new Float32Array(cols).fill(NaN);
+    const b = rmsNormBackward(empty, empty, empty, cols, { gamma, beta, out: { dgamma, dbeta } });
+    assert.equal(b.dx.length, 0);
+    assert.deepEqual(b.dgamma, new Float32Array(cols));
+    assert.deepEqual(b.dbeta, new Float32Array(cols));
+    const l = layerNormBackward(empty, empty, empty, empty, cols, { gamma, beta });
+    assert.deepEqual(l.dgamma, new Float32Array(cols));
+    assert.deepEqual(l.dbeta, new Float32Array(cols));
+    const l2 = l2NormBackward(empty, empty, empty, cols, { gamma });
+    assert.deepEqual(l2.dgamma, new Float32Array(cols));
+    assert.equal(l2.dbeta, null);
+  });
+
+  it('an explicitly requested backend that is not available throws BackendUnavailableError', () => {
+    // Where wasm runs here, make it unavailable (as on an engine without SIMD) for the duration of the check.
+    const hide = availableBackends().includes('wasm');
+    if (hide) _setSimdOverride(false);
+    try {
+      assert.ok(!availableBackends().includes('wasm'));
+      for (const call of [() => rmsNorm(x, cols, { backend: 'wasm' }), () => layerNormBackward(dy, x, ln.mean, ln.rstd, cols, { backend: 'wasm' })]) {
+        assert.throws(call, (err: unknown) => err instanceof BackendUnavailableError && /wasm/.test((err as Error).message));
+      }
+      // 'auto' falls back to js and never throws
+      assert.doesNotThrow(() => rmsNorm(x, cols, { backend: 'auto' }));
+      assert.equal(rows, x.length / cols);
+    } finally {
+      if (hide) _setSimdOverride(undefined);
+    }
+  });
+});
