@@ -64,12 +64,20 @@ export interface PaperReference {
   source: string; // e.g. "Table 2 (TF Nematus, WMT14 En-De)"
   metricName: string; // e.g. "BLEU Test14"
   rows: Array<{ variant: Variant; metric: number | null; time: string | null; speedup: number | null }>;
+  /** Optional (E1): the paper's rows for methods we do not run (BatchNorm, WeightNorm), shown for context. */
+  otherRows?: Array<{ label: string; metric: number | null; time: string | null; speedup: number | null }>;
+  /** Optional (E1): unit of the time column, e.g. "s per 1k steps (TITAN X)". */
+  timeUnit?: string;
+  /** Optional (E1): caveats of the mapping between the paper's experiment and our miniature. */
+  note?: string;
 }
 
 export interface TaskSummary {
   task: string;
   title: string;
   metricName: string;
+  /** Optional (E1): key of the metric in EvalRecord.metrics / RunResult.final (e.g. 'bpc'); the report plots it. */
+  metricKey?: string;
   higherIsBetter: boolean;
   lossThreshold: number | null;
   rows: SummaryRow[];
