@@ -1,0 +1,218 @@
+// Training-step benchmark on tfjs wasm (not a test): a post-norm Transformer block and a GRU char-LM, each with
+// no norm / stock tf.layers.layerNormalization / LayerNorm from tf.moments / our fused LayerNorm / RMSNorm / pRMSNorm,
+// interleaved round-robin in one run. Prints the paper's speed-up (T_LN − T)/T_LN; writes bench/results/.
+// Run: npx tsx src/bench/training-step.ts [--models transformer,gru | norms] [--budget-s 150] [--max-rounds 20] [--out FILE]
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
+import {
+  cellNormSettings, createCellWeights, gruProjectInputs, gruStepProjected, initTfjsWasm, layerNorm, layerNormComposite,
+  registerWasmTrainingKernels, rmsNorm, type CellNorm,
+} from '../tfjs/index.js';
+import { machineInfo } from './machine.js';
+import { speedupOverLn, summarize } from './stats.js';
+
+const VARIANTS = ['none', 'stock-ln-layer', 'moments-ln', 'fused-ln', 'rmsnorm', 'prmsnorm'] as const;
+type Variant = (typeof VARIANTS)[number];
+const P = 0.0625;
+const EPS = 1e-6;
+
+/** A norm over the last axis of a 2-D tensor with its own parameters (for `dim` features). */
+type Norm = (x: Tensor) => Tensor;
+
+function makeNorm(variant: Variant, dim: number): Norm {
+  const gamma = tf.variable(tf.ones([dim]));
+  const beta = tf.variable(tf.zeros([dim]));
+  switch (variant) {
+    case 'none': return (x) => x;
+    case 'stock-ln-layer': {
+      const layer = tf.layers.layerNormalization({ epsilon: EPS });
+      return (x) => layer.apply(x) as Tensor;
+    }
+    case 'moments-ln': return (x) => layerNormComposite(x, gamma, beta, EPS);
+    case 'fused-ln': return (x) => layerNorm(x, gamma, beta, { eps: EPS });
+    case 'rmsnorm': return (x) => rmsNorm(x, gamma, { eps: EPS });
+    case 'prmsnorm': return (x) => rmsNorm(x, gamma, { eps: EPS, p: P });
+  }
+}
+
+function dense(inDim: number, outDim: number, seed: number) {
+  const w = tf.variable(tf.initializers.glorotUniform({ seed }).apply([inDim, outDim]) as Tensor);
+  const b = tf.variable(tf.zeros([outDim]));
+  return (x: Tensor) => tf.add(tf.matMul(x as tf.Tensor2D, w as tf.Tensor2D), b);
+}
+
+interface Model {
+  /** One training step (forward, backward, Adam update); resolves when the loss value is read back. */
+  step(): Promise<number>;
+}
+
+/** Post-norm Transformer block: z = N2(y + FFN(y)), y = N1(x + MHA(x)); causal self-attention, LM head. */
+function transformer(variant: Variant): Model {
+  const [B, T, D, H, V, F] = [16, 64, 128, 4, 256, 512];
+  const dh = D / H;
+  const emb = tf.variable(tf.randomNormal([V, D], 0, 0.1, 'float32', 1));
+  const pos = tf.variable(tf.randomNormal([T, D], 0, 0.1, 'float32', 2));
+  const qkv = dense(D, 3 * D, 3);
+  const proj = dense(D, D, 4);
+  const ff1 = dense(D, F, 5);
+  const ff2 = dense(F, D, 6);
+  const head = dense(D, V, 7);
+  const n1 = makeNorm(variant, D);
+  const n2 = makeNorm(variant, D);
+  const mask = tf.linalg.bandPart(tf.ones([T, T]), -1, 0).sub(1).mul(1e9);
+  const ids = tf.tensor2d(Int32Array.from({ length: B * T }, (_, i) => (i * 31 + 7) % V), [B, T], 'int32');
+  const targets = tf.oneHot(tf.tensor1d(Int32Array.from({ length: B * T }, (_, i) => (i * 17 + 3) % V), 'int32'), V);
+  const opt = tf.train.adam(1e-3);
+  const heads = (t: Tensor) => tf.transpose(tf.reshape(t, [B, T, H, dh]), [0, 2, 1, 3]);
+  const loss = () => {
+    const x = tf.reshape(tf.add(tf.gather(emb, ids), pos), [B * T, D]);
+    const [q, k, v] = tf.split(qkv(x), 3, -1).map(heads);
+    const att = tf.softmax(tf.add(tf.div(tf.matMul(q, k, false, true), Math.sqrt(dh)), mask));
+    const a = tf.reshape(tf.transpose(tf.matMul(att, v), [0, 2, 1, 3]), [B * T, D]);
+    const y = n1(tf.add(x, proj(a)));
+    const z = n2(tf.add(y, ff2(tf.relu(ff1(y)))));
+    return tf.losses.softmaxCrossEntropy(targets, head(z)) as tf.Scalar;
+  };
+  return { step: async () => { const l = opt.minimize(loss, true)!; const v = (await l.data())[0]; l.dispose(); return v; } };
+}
+
+/** GRU char-LM (emb 64, GRU 128, T 64, B 32), unrolled, norms placed as in the paper (4 per step). */
+function gruLm(variant: Variant): Model {
+  const [B, T, E, U, V] = [32, 64, 64, 128, 96];
+  const builtIn: Record<Variant, CellNorm> = {
+    none: 'none', 'stock-ln-layer': 'layer', 'moments-ln': 'layer', 'fused-ln': 'layer', rmsnorm: 'rms', prmsnorm: 'prms',
+  };
+  // Stock-layer and tf.moments variants plug in through normFn (the same 4 norm positions, sizes 2U, U, 2U, U).
+  const custom = variant === 'stock-ln-layer' || variant === 'moments-ln' ? [2 * U, U, 2 * U, U].map((d) => makeNorm(variant, d)) : null;
+  const s = cellNormSettings({
+    norm: builtIn[variant], partial: P, epsilon: EPS, ...(custom ? { normFn: (x: Tensor, i: number) => custom[i](x) } : {}),
+  });
+  const w = createCellWeights('gru', E, U, s, 11);
+  const emb = tf.variable(tf.randomNormal([V, E], 0, 0.1, 'float32', 12));
+  const head = dense(U, V, 13);
+  const ids = tf.tensor2d(Int32Array.from({ length: B * T }, (_, i) => (i * 13 + 5) % V), [B, T], 'int32');
+  const targets = tf.oneHot(tf.tensor1d(Int32Array.from({ length: B * T }, (_, i) => (i * 29 + 1) % V), 'int32'), V);
+  const opt = tf.train.adam(1e-3);
+  const loss = () => {
+    const { gates, cand } = gruProjectInputs(w, s, tf.gather(emb, ids)); // [B, T, 2U], [B, T, U]
+    const gs = tf.unstack(gates, 1);
+    const cs = tf.unstack(cand, 1);
+    let h: Tensor = tf.zeros([B, U]);
+    const hs: Tensor[] = [];
+    for (let t = 0; t < T; t++) hs.push((h = gruStepProjected(w, s, gs[t], cs[t], h)));
+    const out = tf.reshape(tf.stack(hs, 1), [B * T, U]);
+    return tf.losses.softmaxCrossEntropy(targets, head(out)) as tf.Scalar;
+  };
+  return { step: async () => { const l = opt.minimize(loss, true)!; const v = (await l.data())[0]; l.dispose(); return v; } };
+}
+
+/**
+ * The norms alone at the models' shapes: forward + backward (tf.grads w.r.t. x, gamma, beta) per call, interleaved.
+ * This is where RMSNorm's saving shows; in a full step it is diluted by the matmuls.
+ */
+async function normOnly(records: object[], machine: ReturnType<typeof machineInfo>, rounds: number): Promise<string> {
+  const shapes: Array<[number, number]> = [[1024, 128], [32, 256]];
+  const lines: string[] = [];
+  for (const [rows, cols] of shapes) {
+    const x = tf.randomNormal([rows, cols]);
+    const dy = tf.randomNormal([rows, cols]);
+    const variants = VARIANTS.filter((v) => v !== 'none').map((v) => {
+      const norm = makeNorm(v, cols);
+      const call = () => tf.tidy(() => { tf.grads((a: Tensor) => norm(a))([x], dy)[0].dataSync(); });
+      return { v, call, samples: [] as number[] };
+    });
+    const reps = rows * cols > 50_000 ? 10 : 100;
+    for (const c of variants) for (let i = 0; i < 5; i++) c.call();
+    for (let r = 0; r < rounds; r++) {
+      for (const c of variants) {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) c.call();
+        c.samples.push((performance.now() - t0) / reps);
+      }
+    }
+    const p50 = Object.fromEntries(variants.map((c) => [c.v, summarize(c.samples).p50]));
+    lines.push(`norm fwd+bwd ${rows}×${cols}: ` + variants.map((c) => `${c.v} ${p50[c.v].toFixed(3)} ms`).join(', ') +
+      ` | RMS vs fused LN ${speedupOverLn(p50.rmsnorm, p50['fused-ln']).toFixed(1)}%, pRMS ${speedupOverLn(p50.prmsnorm, p50['fused-ln']).toFixed(1)}%`);
+    for (const c of variants) {
+      const q = summarize(c.samples);
+      records.push({
+        op: 'norm-fwd-bwd', direction: 'full', impl: c.v, backend: 'tfjs-wasm', threads: 1, rows, cols,
+        p: c.v === 'prmsnorm' ? P : c.v === 'rmsnorm' ? 1 : null, ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80,
+        gbps: null, ceiling_gbps: null, pct_of_ceiling: null, node: machine.node, cpu: machine.cpu, date: machine.date,
+        version: machine.version, speedup_vs_fused_ln_pct: speedupOverLn(q.p50, p50['fused-ln']),
+        speedup_vs_moments_ln_pct: speedupOverLn(q.p50, p50['moments-ln']), ratio_stock_ln_layer: p50['stock-ln-layer'] / q.p50,
+      });
+    }
+    tf.dispose([x, dy]);
+  }
+  console.log(lines.join('\n'));
+  return lines.join('\n');
+}
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1] : fallback;
+}
+
+async function main(): Promise<void> {
+  const models = arg('models', 'transformer,gru').split(',').filter((m) => m !== '' && m !== 'norms');
+  const budgetS = Number(arg('budget-s', '150'));
+  const maxRounds = Number(arg('max-rounds', '20'));
+  const machine = machineInfo();
+  const out = arg('out', `bench/results/training-step-${machine.date.slice(0, 10)}.json`);
+  registerWasmTrainingKernels();
+  await initTfjsWasm();
+  const records: object[] = [];
+  const summary: string[] = [await normOnly(records, machine, 15)];
+  for (const name of models) {
+    const build = name === 'transformer' ? transformer : name === 'gru' ? gruLm : null;
+    if (build === null) throw new RangeError(`--models: unknown model '${name}' (expected transformer, gru)`);
+    const built = VARIANTS.map((v) => ({ variant: v, model: build(v), samples: [] as number[] }));
+    for (const b of built) { await b.model.step(); await b.model.step(); } // warm-up: kernels, shapes, optimizer slots
+    const tensorsBefore = tf.memory().numTensors;
+    const start = performance.now();
+    let rounds = 0;
+    while (rounds < maxRounds && (rounds < 3 || (performance.now() - start) / 1000 < budgetS)) {
+      // Rotate the starting variant every round so no variant always follows the same one (GC, cache state).
+      for (let j = 0; j < built.length; j++) {
+        const b = built[(j + rounds) % built.length];
+        const t0 = performance.now();
+        await b.model.step();
+        b.samples.push(performance.now() - t0);
+      }
+      rounds++;
+      process.stdout.write(`\r${name}: round ${rounds} (${((performance.now() - start) / 1000).toFixed(0)} s)   `);
+    }
+    process.stdout.write('\n');
+    if (tf.memory().numTensors !== tensorsBefore) console.warn(`warning: ${name} leaked ${tf.memory().numTensors - tensorsBefore} tensors`);
+    const p50 = Object.fromEntries(built.map((b) => [b.variant, summarize(b.samples).p50]));
+    const [B, T, D] = name === 'transformer' ? [16, 64, 128] : [32, 64, 128];
+    console.log(`\n${name} (B ${B}, T ${T}, d ${D}), ${rounds} interleaved rounds, median ms per training step:`);
+    console.log('variant           ms_p50   vs stock LN layer   speed-up vs fused LN   vs tf.moments LN');
+    for (const b of built) {
+      const q = summarize(b.samples);
+      const line = `${b.variant.padEnd(16)} ${q.p50.toFixed(1).padStart(7)}   ${(p50['stock-ln-layer'] / q.p50).toFixed(2).padStart(8)}×          ` +
+        `${speedupOverLn(q.p50, p50['fused-ln']).toFixed(1).padStart(6)}%             ${speedupOverLn(q.p50, p50['moments-ln']).toFixed(1).padStart(6)}%`;
+      console.log(line);
+      records.push({
+        op: 'train-step', direction: 'full', impl: `${name}/${b.variant}`, backend: 'tfjs-wasm', threads: 1,
+        rows: B * T, cols: D, p: b.variant === 'prmsnorm' ? P : b.variant === 'rmsnorm' ? 1 : null,
+        ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80, gbps: null, ceiling_gbps: null, pct_of_ceiling: null,
+        node: machine.node, cpu: machine.cpu, date: machine.date, version: machine.version,
+        model: name, rounds, speedup_vs_fused_ln_pct: speedupOverLn(q.p50, p50['fused-ln']),
+        speedup_vs_moments_ln_pct: speedupOverLn(q.p50, p50['moments-ln']), ratio_stock_ln_layer: p50['stock-ln-layer'] / q.p50,
+      });
+    }
+    summary.push(`${name}: rmsnorm ${(p50['stock-ln-layer'] / p50.rmsnorm).toFixed(2)}× faster than the stock LN layer, ` +
+      `${speedupOverLn(p50.rmsnorm, p50['fused-ln']).toFixed(1)}% vs fused LN, pRMS ${speedupOverLn(p50.prmsnorm, p50['fused-ln']).toFixed(1)}% vs fused LN`);
+    tf.disposeVariables();
+  }
+  console.log('\n' + summary.join('\n'));
+  mkdirSync(dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ machine, note: 'tfjs 4.22 wasm backend, 1 thread; ms per full training step (forward, backward, Adam)', records }, null, 2) + '\n');
+  console.log(`wrote ${out}`);
+}
+
+await main();

@@ -1,0 +1,310 @@
+// Keras-compatible tfjs layers: RMSNormalization (Keras 3 config + our extras) and FusedLayerNormalization
+// (tf.layers.layerNormalization's config on our fused kernel, the fair LayerNorm baseline). Both registered.
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
+import type { EpsPlacement, KRule } from '../types.js';
+import { layerNorm, normalizeAxes, rmsNorm } from './ops.js';
+import {
+  getInitializer, getRegularizer, kerasCompatArgs, serializeObject, type Initializer, type Regularizer,
+} from './serialization.js';
+
+/** tfjs's LayerArgs (not exported by tfjs-layers under that name). */
+export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
+type Shape = Array<number | null>;
+type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
+
+/** Config of RMSNormalization: Keras 3's keys (axis, epsilon, dtype) plus ours. */
+export interface RMSNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
+  /** Normalised axes of the input (batch axis included), int or list. Default -1. */
+  axis?: number | number[];
+  /** Default 1e-6 (Keras 3). */
+  epsilon?: number;
+  /** Keras 3 dtype policy dict or a dtype name; computation is float32. */
+  dtype?: unknown;
+  /** pRMSNorm fraction p in (0, 1]; 1, -1 or null = full RMSNorm (the paper's code uses -1). Default 1. */
+  partial?: number | null;
+  /** How k derives from p. Default 'ceil' (the paper); 'floor' is its code. */
+  kRule?: KRule;
+  /** Default 'inside'. */
+  epsPlacement?: EpsPlacement;
+  /** y = x·rstd·(gammaOffset + scale); 1 with a zeros-initialised scale gives Gemma-style layers. Default 0. */
+  gammaOffset?: number;
+  /** Learn a gain named `scale`. Default true (Keras 3 always has it). */
+  scale?: boolean;
+  /** Learn a bias named `beta` (as Keras LayerNormalization names it), added after scaling. Default false. */
+  center?: boolean;
+  scaleInitializer?: unknown;
+  betaInitializer?: unknown;
+  scaleRegularizer?: unknown;
+  betaRegularizer?: unknown;
+}
+
+function getExactlyOne(inputs: Tensor | Tensor[]): Tensor {
+  if (Array.isArray(inputs)) {
+    if (inputs.length !== 1) throw new RangeError(`expected one input tensor, got ${inputs.length}`);
+    return inputs[0];
+  }
+  return inputs;
+}
+
+function singleShape(inputShape: Shape | Shape[]): Shape {
+  return Array.isArray(inputShape[0]) ? (inputShape as Shape[])[0] : (inputShape as Shape);
+}
+
+function paramShape(layer: string, inputShape: Shape, axes: number[]): number[] {
+  return axes.map((a) => {
+    const d = inputShape[a];
+    if (d === null || d === undefined) {
+      throw new RangeError(`${layer}: input axis ${a} must have a known size, got shape [${inputShape.join(', ')}]`);
+    }
+    return d;
+  });
+}
+
+function partialOption(value: unknown): number {
+  if (value === undefined || value === null) return 1;
+  if (typeof value !== 'number') throw new TypeError(`partial must be a number, got ${typeof value}`);
+  if (value < 0) return 1; // the paper's code: p = -1 disables pRMSNorm
+  if (!(value > 0 && value <= 1)) throw new RangeError(`partial must be in (0, 1] (or -1 for off), got ${value}`);
+  return value;
+}
+
+/** One learned per-feature vector of a norm layer: its weight name, initializer and regularizer. */
+interface ParamSpec {
+  name: string;
+  initializer: Initializer;
+  regularizer: Regularizer | null;
+}
+
+/**
+ * What our norm layers share: the normalised `axis` (int or list, batch axis included), a gain and a bias over
+ * those axes' shape (either may be off), and shape-preserving output.
+ */
+abstract class NormLayerBase extends tf.layers.Layer {
+  readonly axis: number | number[];
+  readonly epsilon: number;
+  protected axes: number[] = [];
+  protected gainWeight: LayerVariable | null = null;
+  protected biasWeight: LayerVariable | null = null;
+
+  constructor(args: LayerArgs & { axis?: number | number[]; epsilon?: number }, defaultEpsilon: number) {
+    super(args);
+    this.axis = args.axis ?? -1;
+    this.epsilon = args.epsilon ?? defaultEpsilon;
+    if (!(Number.isFinite(this.epsilon) && this.epsilon >= 0)) throw new RangeError(`epsilon must be finite and >= 0, got ${this.epsilon}`);
+    this.supportsMasking = true;
+  }
+
+  /** The gain and bias this layer learns (null = off). */
+  protected abstract paramSpecs(): { gain: ParamSpec | null; bias: ParamSpec | null };
+
+  override build(inputShape: Shape | Shape[]): void {
+    const shape = singleShape(inputShape);
+    this.axes = normalizeAxes(this.axis, shape.length, 'axis');
+    const pshape = paramShape(this.name, shape, this.axes);
+    const { gain, bias } = this.paramSpecs();
+    const add = (p: ParamSpec) => this.addWeight(p.name, pshape, 'float32', p.initializer, p.regularizer ?? undefined, true);
+    this.gainWeight = gain === null ? null : add(gain);
+    this.biasWeight = bias === null ? null : add(bias);
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
+    return inputShape;
+  }
+}
+
+/**
+ * RMSNorm layer (Keras 3 `keras.layers.RMSNormalization` compatible; className 'RMSNormalization'):
+ *
+ *   y = x / sqrt(mean(x²) + epsilon) · scale (+ beta)   over `axis`; with `partial` < 1 the mean uses the first k values.
+ *
+ * Input any rank; weights `scale` (ones) and optionally `beta` (zeros) of the normalised axes' shape.
+ *
+ * @example
+ * const model = tf.sequential({ layers: [
+ *   tf.layers.dense({ units: 64, inputShape: [32] }),
+ *   rmsNormalization({ epsilon: 1e-6, partial: 0.0625 }),
+ * ] });
+ */
+export class RMSNormalization extends NormLayerBase {
+  static className = 'RMSNormalization';
+  readonly partial: number;
+  readonly kRule: KRule;
+  readonly epsPlacement: EpsPlacement;
+  readonly gammaOffset: number;
+  readonly scale: boolean;
+  readonly center: boolean;
+  private readonly scaleInitializer: Initializer;
+  private readonly betaInitializer: Initializer;
+  private readonly scaleRegularizer: Regularizer | null;
+  private readonly betaRegularizer: Regularizer | null;
+
+  constructor(args: RMSNormalizationArgs = {}) {
+    const a = kerasCompatArgs(args);
+    super(a as LayerArgs, 1e-6);
+    this.partial = partialOption(a.partial);
+    this.kRule = a.kRule ?? 'ceil';
+    this.epsPlacement = a.epsPlacement ?? 'inside';
+    this.gammaOffset = a.gammaOffset ?? 0;
+    this.scale = a.scale ?? true;
+    this.center = a.center ?? false;
+    if (this.gammaOffset !== 0 && !this.scale) throw new RangeError(`gammaOffset (${this.gammaOffset}) needs scale: true`);
+    this.scaleInitializer = getInitializer(a.scaleInitializer, 'ones');
+    this.betaInitializer = getInitializer(a.betaInitializer, 'zeros');
+    this.scaleRegularizer = getRegularizer(a.scaleRegularizer);
+    this.betaRegularizer = getRegularizer(a.betaRegularizer);
+  }
+
+  protected override paramSpecs() {
+    return {
+      gain: this.scale ? { name: 'scale', initializer: this.scaleInitializer, regularizer: this.scaleRegularizer } : null,
+      bias: this.center ? { name: 'beta', initializer: this.betaInitializer, regularizer: this.betaRegularizer } : null,
+    };
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tf.tidy(() => {
+      const x = getExactlyOne(inputs);
+      return rmsNorm(x, this.gainWeight?.read() ?? null, {
+        axis: this.axes,
+        beta: this.biasWeight?.read() ?? null,
+        eps: this.epsilon,
+        epsPlacement: this.epsPlacement,
+        p: this.partial,
+        kRule: this.kRule,
+        ...(this.gammaOffset !== 0 ? { gammaOffset: this.gammaOffset } : {}),
+      });
+    });
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      epsilon: this.epsilon,
+      partial: this.partial,
+      kRule: this.kRule,
+      epsPlacement: this.epsPlacement,
+      gammaOffset: this.gammaOffset,
+      scale: this.scale,
+      center: this.center,
+      scaleInitializer: serializeObject(this.scaleInitializer),
+      betaInitializer: serializeObject(this.betaInitializer),
+      scaleRegularizer: serializeObject(this.scaleRegularizer),
+      betaRegularizer: serializeObject(this.betaRegularizer),
+    };
+  }
+}
+
+/**
+ * Factory of RMSNormalization (like tf.layers.layerNormalization).
+ * @example tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [4] }), rmsNormalization()] });
+ */
+export function rmsNormalization(args?: RMSNormalizationArgs): RMSNormalization {
+  return new RMSNormalization(args);
+}
+
+/** Config of FusedLayerNormalization: tf.layers.layerNormalization's keys. */
+export interface FusedLayerNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
+  axis?: number | number[];
+  /** Default 1e-3 (tf.layers.layerNormalization's default). */
+  epsilon?: number;
+  dtype?: unknown;
+  center?: boolean;
+  scale?: boolean;
+  betaInitializer?: unknown;
+  gammaInitializer?: unknown;
+  betaRegularizer?: unknown;
+  gammaRegularizer?: unknown;
+}
+
+/**
+ * LayerNorm layer with tf.layers.layerNormalization's config and weights (`gamma`, `beta`), running our fused
+ * kernel and fused backward (className 'FusedLayerNormalization'). y = (x − mean)/sqrt(var + epsilon)·gamma + beta.
+ *
+ * @example
+ * const ln = fusedLayerNormalization({ epsilon: 1e-3 }); // drop-in for tf.layers.layerNormalization
+ */
+export class FusedLayerNormalization extends NormLayerBase {
+  static className = 'FusedLayerNormalization';
+  readonly center: boolean;
+  readonly scale: boolean;
+  private readonly betaInitializer: Initializer;
+  private readonly gammaInitializer: Initializer;
+  private readonly betaRegularizer: Regularizer | null;
+  private readonly gammaRegularizer: Regularizer | null;
+
+  constructor(args: FusedLayerNormalizationArgs = {}) {
+    const a = kerasCompatArgs(args);
+    super(a as LayerArgs, 1e-3);
+    this.center = a.center ?? true;
+    this.scale = a.scale ?? true;
+    this.betaInitializer = getInitializer(a.betaInitializer, 'zeros');
+    this.gammaInitializer = getInitializer(a.gammaInitializer, 'ones');
+    this.betaRegularizer = getRegularizer(a.betaRegularizer);
+    this.gammaRegularizer = getRegularizer(a.gammaRegularizer);
+  }
+
+  protected override paramSpecs() {
+    return {
+      gain: this.scale ? { name: 'gamma', initializer: this.gammaInitializer, regularizer: this.gammaRegularizer } : null,
+      bias: this.center ? { name: 'beta', initializer: this.betaInitializer, regularizer: this.betaRegularizer } : null,
+    };
+  }
+
+  override call(inputs: Tensor | Tensor[]): Tensor {
+    return tf.tidy(() =>
+      layerNorm(getExactlyOne(inputs), this.gainWeight?.read() ?? null, this.biasWeight?.read() ?? null, {
+        axis: this.axes,
+        eps: this.epsilon,
+      }),
+    );
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      axis: this.axis,
+      epsilon: this.epsilon,
+      center: this.center,
+      scale: this.scale,
+      betaInitializer: serializeObject(this.betaInitializer),
+      gammaInitializer: serializeObject(this.gammaInitializer),
+      betaRegularizer: serializeObject(this.betaRegularizer),
+      gammaRegularizer: serializeObject(this.gammaRegularizer),
+    };
+  }
+}
+
+/**
+ * Factory of FusedLayerNormalization.
+ * @example fusedLayerNormalization({ axis: -1, epsilon: 1e-3 })
+ */
+export function fusedLayerNormalization(args?: FusedLayerNormalizationArgs): FusedLayerNormalization {
+  return new FusedLayerNormalization(args);
+}
+
+tf.serialization.registerClass(RMSNormalization);
+tf.serialization.registerClass(FusedLayerNormalization);
+
+let stockReplaced = false;
+
+/**
+ * Opt-in: make deserialization of 'LayerNormalization' (tf.models.modelFromJSON, tf.loadLayersModel) build our fused
+ * layer instead of the stock one; config, weights and the serialized className stay those of the stock layer, so
+ * existing model files load faster without changes. Layers created with tf.layers.layerNormalization() are not
+ * affected. Idempotent.
+ *
+ * @example
+ * useFusedLayerNormalizationOnLoad();
+ * const model = await tf.loadLayersModel('file:///tmp/m/model.json'); // its LayerNormalization layers are fused
+ */
+export function useFusedLayerNormalizationOnLoad(): void {
+  if (stockReplaced) return;
+  stockReplaced = true;
+  class LayerNormalization extends FusedLayerNormalization {
+    static override className = 'LayerNormalization';
+  }
+  tf.serialization.registerClass(LayerNormalization);
+}

@@ -1,0 +1,168 @@
+// tfjs layers: RMSNormalization trains in model.fit, loads from a Keras-3-style config, round-trips through JSON
+// and file://; FusedLayerNormalization matches the stock tf.layers.layerNormalization (cpu and wasm).
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs';
+import {
+  FusedLayerNormalization, fusedLayerNormalization, registerFileRouters, RMSNormalization, rmsNormalization,
+  useFusedLayerNormalizationOnLoad,
+} from '../src/tfjs/index.js';
+import { layerNormRef, rmsNormRef } from '../src/reference/index.js';
+import { assertClose, randn, TFJS_BACKENDS, useBackend } from './tfjs-util.js';
+
+/** A Keras 3 style layer entry: dtype policy dict, axis as a list, module/registered_name/build_config keys. */
+const KERAS3_MODEL = {
+  class_name: 'Sequential',
+  config: {
+    name: 'keras3_like',
+    layers: [
+      { class_name: 'InputLayer', config: { batch_input_shape: [null, 3, 4], dtype: 'float32', name: 'inp' } },
+      {
+        module: 'keras.layers',
+        class_name: 'RMSNormalization',
+        config: {
+          name: 'rms_normalization',
+          trainable: true,
+          dtype: { module: 'keras', class_name: 'DTypePolicy', config: { name: 'float32' }, registered_name: null },
+          axis: [-2, -1],
+          epsilon: 1e-5,
+        },
+        registered_name: null,
+        build_config: { input_shape: [null, 3, 4] },
+      },
+    ],
+  },
+  keras_version: '3.8.0',
+  backend: 'tensorflow',
+};
+
+const dirs: string[] = [];
+after(async () => { for (const d of dirs) await rm(d, { recursive: true, force: true }); });
+
+for (const backend of TFJS_BACKENDS) {
+  describe(`tfjs layers on ${backend}`, () => {
+    it('selects the backend', async () => useBackend(backend));
+
+    it('model.fit with RMSNormalization (pRMS, center) lowers the loss', async () => {
+      const xs = tf.tensor2d(randn(64 * 8, 1), [64, 8]);
+      const w = tf.tensor2d(randn(8 * 2, 2), [8, 2]);
+      const ys = tf.tanh(tf.matMul(xs, w));
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ units: 32, inputShape: [8], kernelInitializer: tf.initializers.glorotUniform({ seed: 3 }) }),
+          rmsNormalization({ partial: 0.25, center: true }),
+          tf.layers.dense({ units: 2, kernelInitializer: tf.initializers.glorotUniform({ seed: 4 }) }),
+        ],
+      });
+      model.compile({ optimizer: tf.train.adam(0.01), loss: 'meanSquaredError' });
+      const h = await model.fit(xs, ys, { epochs: 30, batchSize: 16, verbose: 0, shuffle: false });
+      const loss = h.history.loss as number[];
+      assert.ok(loss[loss.length - 1] < 0.5 * loss[0], `loss ${loss[0]} → ${loss[loss.length - 1]}`);
+      const names = model.layers[1].weights.map((v) => v.name.split('/').pop());
+      assert.deepEqual(names, ['scale', 'beta']);
+    });
+
+    it('a Keras 3 style model config loads via modelFromJSON and predicts like the float64 reference', async () => {
+      const model = await tf.models.modelFromJSON(structuredClone(KERAS3_MODEL) as never);
+      const layer = model.layers.find((l) => l instanceof RMSNormalization) as RMSNormalization;
+      assert.ok(layer, 'RMSNormalization layer deserialized');
+      assert.deepEqual(layer.axis, [-2, -1]);
+      assert.equal(layer.epsilon, 1e-5);
+      const policy = { className: 'DTypePolicy', config: { name: 'float32' } };
+      assert.equal(new RMSNormalization({ inputShape: [4], dtype: policy }).dtype, 'float32');
+      const scale = randn(12, 7);
+      layer.setWeights([tf.tensor2d(scale, [3, 4])]);
+      const xs = randn(5 * 12, 8);
+      const y = model.predict(tf.tensor3d(xs, [5, 3, 4])) as tf.Tensor;
+      assertClose('prediction', y.dataSync(), rmsNormRef(xs, 12, { gamma: scale, eps: 1e-5 }).y, 2e-6, 2e-6);
+    });
+
+    it('JSON round trip keeps config and predictions', async () => {
+      const model = tf.sequential({
+        layers: [
+          rmsNormalization({ inputShape: [6], partial: 0.5, kRule: 'floor', epsPlacement: 'outside', gammaOffset: 1,
+            scaleInitializer: 'zeros', center: true, epsilon: 1e-4 }),
+        ],
+      });
+      const config = model.layers[0].getConfig();
+      assert.equal(config.partial, 0.5);
+      assert.equal(config.kRule, 'floor');
+      const again = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) } as never);
+      again.setWeights(model.getWeights());
+      const x = tf.tensor2d(randn(18, 9), [3, 6]);
+      assert.deepEqual(Array.from((again.predict(x) as tf.Tensor).dataSync()), Array.from((model.predict(x) as tf.Tensor).dataSync()));
+      const l = again.layers[0] as RMSNormalization;
+      assert.equal(l.epsPlacement, 'outside');
+      assert.equal(l.gammaOffset, 1);
+    });
+
+    it("model.save('file://') and tf.loadLayersModel round-trip with identical predictions", async () => {
+      registerFileRouters();
+      const dir = await mkdtemp(join(tmpdir(), 'rmsnorm-tfjs-'));
+      dirs.push(dir);
+      const model = tf.sequential({
+        layers: [
+          tf.layers.dense({ units: 16, inputShape: [5] }),
+          rmsNormalization({ partial: 0.0625, center: true }),
+          fusedLayerNormalization({}),
+          tf.layers.dense({ units: 3 }),
+        ],
+      });
+      model.layers[1].setWeights([tf.tensor1d(randn(16, 2)), tf.tensor1d(randn(16, 3))]);
+      await model.save(`file://${dir}/m`);
+      const loaded = await tf.loadLayersModel(`file://${dir}/m/model.json`);
+      const x = tf.tensor2d(randn(20, 4), [4, 5]);
+      assert.deepEqual(Array.from((loaded.predict(x) as tf.Tensor).dataSync()), Array.from((model.predict(x) as tf.Tensor).dataSync()));
+      assert.equal(loaded.layers[2].getClassName(), 'FusedLayerNormalization');
+    });
+
+    it('FusedLayerNormalization matches tf.layers.layerNormalization (forward, gradients) and the reference', () => {
+      const gamma = tf.tensor1d(randn(10, 12));
+      const beta = tf.tensor1d(randn(10, 13));
+      const ours = fusedLayerNormalization({ epsilon: 1e-3 });
+      const stock = tf.layers.layerNormalization({ epsilon: 1e-3 });
+      ours.build([null, 10]);
+      stock.build([null, 10]);
+      ours.setWeights([gamma, beta]);
+      stock.setWeights([gamma, beta]);
+      const xs = randn(4 * 10, 14);
+      const x = tf.tensor2d(xs, [4, 10]);
+      const yOurs = ours.apply(x) as tf.Tensor;
+      assertClose('vs reference', yOurs.dataSync(), layerNormRef(xs, 10, { gamma: gamma.dataSync(), beta: beta.dataSync(), eps: 1e-3 }).y, 2e-6, 2e-6);
+      assertClose('vs stock layer', yOurs.dataSync(), (stock.apply(x) as tf.Tensor).dataSync(), 1e-5, 1e-5);
+      const dy = tf.tensor2d(randn(40, 15), [4, 10]);
+      const gradsOf = (layer: tf.layers.Layer) => {
+        const { grads } = tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, dy)) as tf.Scalar,
+          layer.trainableWeights.map((v) => (v as unknown as { val: tf.Variable }).val));
+        return Object.values(grads);
+      };
+      const g1 = gradsOf(ours);
+      const g2 = gradsOf(stock);
+      assert.equal(g1.length, 2);
+      for (let i = 0; i < 2; i++) assertClose(`param grad ${i}`, g1[i].dataSync(), g2[i].dataSync(), 1e-5, 1e-5);
+    });
+
+    it('useFusedLayerNormalizationOnLoad turns stock LayerNormalization layers into fused ones on load', async () => {
+      const model = tf.sequential({ layers: [tf.layers.layerNormalization({ inputShape: [6], epsilon: 1e-3 })] });
+      model.setWeights([tf.tensor1d(randn(6, 30)), tf.tensor1d(randn(6, 31))]);
+      useFusedLayerNormalizationOnLoad();
+      const again = await tf.models.modelFromJSON({ modelTopology: model.toJSON(null, false) } as never);
+      again.setWeights(model.getWeights());
+      assert.ok(again.layers[0] instanceof FusedLayerNormalization);
+      assert.equal(again.layers[0].getClassName(), 'LayerNormalization');
+      const x = tf.tensor2d(randn(12, 32), [2, 6]);
+      assertClose('same predictions', (again.predict(x) as tf.Tensor).dataSync(), (model.predict(x) as tf.Tensor).dataSync(), 1e-5, 1e-5);
+    });
+
+    it('rejects bad layer configs with named errors', () => {
+      assert.throws(() => rmsNormalization({ partial: 0 }), { name: 'RangeError', message: /partial/ });
+      assert.throws(() => rmsNormalization({ epsilon: -1 }), { name: 'RangeError', message: /epsilon/ });
+      assert.throws(() => rmsNormalization({ scale: false, gammaOffset: 1 }), { name: 'RangeError', message: /gammaOffset/ });
+      assert.throws(() => rmsNormalization({ axis: 3 }).apply(tf.ones([2, 4])), { name: 'RangeError', message: /axis 3 is out of range/ });
+      assert.throws(() => rmsNormalization({ scaleInitializer: 'nope' }), { name: 'TypeError', message: /nope/ });
+    });
+  });
+}
