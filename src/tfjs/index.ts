@@ -18,3 +18,4 @@ export {
   type CellNorm, type CellNormSettings, type GruWeights, type LstmWeights,
 } from './rnn-steps.js';
 export { registerWasmTrainingKernels } from './wasm-training-kernels.js';
+export { registerWebGpuKernels } from './webgpu/index.js';

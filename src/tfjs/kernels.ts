@@ -139,9 +139,12 @@ function gradThunks(
   hasBeta: boolean,
 ): Record<string, () => Tensor> {
   let params: Float32Array[] | null = null;
+  // Only cpu/wasm read back synchronously (webgpu's dataSync needs OffscreenCanvas): elsewhere each parameter
+  // thunk runs the backward kernel itself, and its unused outputs die in the thunk's tidy.
+  const syncRead = (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
   const compute = (): Tensor[] => {
     const outs = run();
-    params = outs.slice(1).map((t) => (t.dataSync() as Float32Array).slice());
+    if (syncRead) params = outs.slice(1).map((t) => (t.dataSync() as Float32Array).slice());
     return outs;
   };
   const thunks: Record<string, () => Tensor> = { 0: () => compute()[0] };

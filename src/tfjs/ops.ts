@@ -6,7 +6,6 @@ import { describe, enumOption, epsOption, finiteNumberOption, pOption } from '..
 import type { EpsPlacement, KRule } from '../types.js';
 import { layerNormComposite, rmsNormComposite } from './composite.js';
 import { LAYER_NORM, RMS_FAMILY, type LayerNormAttrs, type RmsFamilyAttrs } from './kernels.js';
-import { KERNEL_BACKENDS } from './kernel-io.js';
 
 /** Options of the tfjs `rmsNorm` op (the core RmsNormOptions, with tensors and an axis). */
 export interface TfRmsNormOptions {
@@ -114,8 +113,9 @@ function paramTensor(name: string, value: unknown, l: Layout): Tensor | null {
   return t;
 }
 
-function usesKernels(): boolean {
-  return (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
+/** Our fused kernel runs where it is registered: cpu/wasm always, webgpu after registerWebGpuKernels(). */
+function usesKernels(kernelName: string): boolean {
+  return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
 }
 
 /**
@@ -137,7 +137,7 @@ function runNorm(
     const g1 = g === null ? null : tf.reshape(g, [l.cols]);
     const b1 = b === null ? null : tf.reshape(b, [l.cols]);
     let y2d: Tensor;
-    if (usesKernels()) {
+    if (usesKernels(kernelName)) {
       const inputs = [x2d, ...(g1 ? [g1] : []), ...(b1 ? [b1] : [])];
       y2d = (tf.engine().runKernel(kernelName, inputs as never, attrs as never) as Tensor[])[0];
     } else {
