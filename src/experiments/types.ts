@@ -53,6 +53,10 @@ export interface SummaryRow {
   /** Secondary metrics (mean over seeds), e.g. valLoss next to BLEU. */
   others: Record<string, number>;
   medianStepMs: number;
+  /** Where medianStepMs comes from: 'interleaved' = the timing pass (src/experiments/timing.ts), 'training' = the runs. */
+  stepTimeSource?: 'interleaved' | 'training';
+  /** Median step time of the training runs themselves (ms), when medianStepMs comes from the interleaved pass. */
+  trainStepMs?: number;
   /** The paper's speed-up over LayerNorm: (T_LN − T)/T_LN, null for LN itself or when LN was not run. */
   speedupVsLayerNorm: number | null;
   stepsToThreshold: number | null;
@@ -105,4 +109,6 @@ export interface ReproductionResults {
   claims: ClaimResult[];
   /** Paper Table 1 computed live from the kernels (src/check/invariance.ts). */
   invariance: unknown;
+  /** Interleaved step timings per task (src/experiments/timing.ts): variant, p, median ms, samples. */
+  stepTimings?: Record<string, Array<{ variant: Variant; p?: number; medianMs: number; samples: number[] }>>;
 }

@@ -1,5 +1,6 @@
 // Public tfjs ops: RMSNorm / pRMSNorm, LayerNorm and L2-Norm on tf.Tensors over the trailing (or any) axes.
-// On 'cpu' and 'wasm' they run our fused kernels (kernels.ts); on other tfjs backends the composed tf ops.
+// Where our kernels are registered ('cpu', 'wasm', and 'webgpu' after registerWebGpuKernels()) they run fused
+// (kernels.ts, webgpu/); on other tfjs backends the composed tf ops.
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs';
 import { describe, enumOption, epsOption, finiteNumberOption, pOption } from '../ops/validate.js';
