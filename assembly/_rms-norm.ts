@@ -1,0 +1,479 @@
+// RMS family kernels (RMSNorm, pRMSNorm with k < cols, L2-Norm with divisor 1), forward and backward, on one part
+// (a contiguous row range) of a job. Formulas: src/backends/backend.ts (RmsNormKernelArgs), docs/math.md.
+import {
+  BLOCK, COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, PARAM_BLOCK_ROWS, TINY_SUM, WS,
+  WS_STRIDE, at, hsum, ptr, slot,
+} from './_job';
+import { sumSquares, sumSquaresExact } from './_reduce';
+import { flushParams, zeroBytes } from './_params';
+
+/** y = x·rs·(goff + gamma) + beta for 8 values at index i (hasG/hasB are constants after inlining). */
+@inline export function scale8(
+  xr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, hasG: bool, hasB: bool, hasOff: bool,
+): void {
+  const q = at(xr, i);
+  let v0 = f32x4.mul(v128.load(q), vr);
+  let v1 = f32x4.mul(v128.load(q, 16), vr);
+  if (hasG) {
+    v0 = f32x4.mul(v0, hasOff ? f32x4.add(vo, v128.load(at(gamma, i))) : v128.load(at(gamma, i)));
+    v1 = f32x4.mul(v1, hasOff ? f32x4.add(vo, v128.load(at(gamma, i), 16)) : v128.load(at(gamma, i), 16));
+  }
+  if (hasB) {
+    v0 = f32x4.add(v0, v128.load(at(beta, i)));
+    v1 = f32x4.add(v1, v128.load(at(beta, i), 16));
+  }
+  v128.store(at(yr, i), v0);
+  v128.store(at(yr, i), v1, 16);
+}
+
+/** y = x·rs·(goff + gamma) + beta for indices [i0, cols) of one row: 8-wide SIMD, then a scalar tail. */
+@inline export function scaleRange(
+  xr: usize, yr: usize, i0: i32, cols: i32, rs: f32, gamma: usize, beta: usize, goff: f32, hasG: bool, hasB: bool, hasOff: bool,
+): void {
+  const vr = f32x4.splat(rs);
+  const vo = f32x4.splat(goff);
+  let i = i0;
+  for (; i + 8 <= cols; i += 8) scale8(xr, yr, i, vr, gamma, beta, vo, hasG, hasB, hasOff);
+  for (; i < cols; i++) {
+    let v = load<f32>(at(xr, i)) * rs;
+    if (hasG) v *= goff + load<f32>(at(gamma, i));
+    if (hasB) v += load<f32>(at(beta, i));
+    store<f32>(at(yr, i), v);
+  }
+}
+
+/**
+ * Software pipelining: scale row r (xr → yr) while summing the squares of the next row's first k values (xn), so
+ * the read stream of row r+1 and the write stream of row r are in flight together (as in a plain copy). Returns
+ * Σ xn_i² (i < k) with the same blocked-f32/f64 scheme and exact fallback as sumSquares.
+ */
+@inline export function scaleAndReduceNext(
+  xr: usize, yr: usize, xn: usize, cols: i32, k: i32, rs: f32, gamma: usize, beta: usize, goff: f32,
+  hasG: bool, hasB: bool, hasOff: bool,
+): f64 {
+  const vr = f32x4.splat(rs);
+  const vo = f32x4.splat(goff);
+  let total: f64 = 0;
+  let i: i32 = 0;
+  const n16 = k & ~15;
+  while (i < n16) {
+    // four independent accumulators: the add latency chain never limits the loop
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    const end = i + BLOCK < n16 ? i + BLOCK : n16;
+    for (; i < end; i += 16) {
+      const q = at(xn, i);
+      const v0 = v128.load(q);
+      const v1 = v128.load(q, 16);
+      const v2 = v128.load(q, 32);
+      const v3 = v128.load(q, 48);
+      a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+      a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+      a2 = f32x4.add(a2, f32x4.mul(v2, v2));
+      a3 = f32x4.add(a3, f32x4.mul(v3, v3));
+      scale8(xr, yr, i, vr, gamma, beta, vo, hasG, hasB, hasOff);
+      scale8(xr, yr, i + 8, vr, gamma, beta, vo, hasG, hasB, hasOff);
+    }
+    total += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  }
+  const n8 = n16;
+  for (let j = n16; j < k; j++) {
+    const v = <f64>load<f32>(at(xn, j));
+    total += v * v;
+  }
+  scaleRange(xr, yr, n8, cols, rs, gamma, beta, goff, hasG, hasB, hasOff);
+  if (!(total >= TINY_SUM && total < f64.MAX_VALUE)) total = sumSquaresExact(xn, k, 0);
+  return total;
+}
+
+@inline export function rmsRstd(ss: f64, divisor: f64, eps: f64, epsOutside: bool): f64 {
+  const ms = ss / divisor;
+  return epsOutside ? 1.0 / (Math.sqrt(ms) + eps) : 1.0 / Math.sqrt(ms + eps);
+}
+
+@inline export function rmsForwardRows(
+  x: usize, gamma: usize, beta: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32,
+  divisor: f64, eps: f64, epsOutside: bool, goff: f32, hasG: bool, hasB: bool, hasOff: bool,
+): void {
+  const rowBytes = <usize>cols << 2;
+  let ss = sumSquares(x, k);
+  for (let r: i32 = 0; r < rows; r++) {
+    const xr = x + <usize>r * rowBytes;
+    const yr = y + <usize>r * rowBytes;
+    const rs = <f32>rmsRstd(ss, divisor, eps, epsOutside);
+    store<f32>(at(rstd, r), rs);
+    if (r + 1 < rows) ss = scaleAndReduceNext(xr, yr, xr + rowBytes, cols, k, rs, gamma, beta, goff, hasG, hasB, hasOff);
+    else scaleRange(xr, yr, 0, cols, rs, gamma, beta, goff, hasG, hasB, hasOff);
+  }
+}
+
+export function rmsForward(args: usize, r0: i32, r1: i32): void {
+  if (r1 <= r0) return; // the pipeline reads its first row before the loop
+  const cols = <i32>slot(args, COLS);
+  const k = <i32>slot(args, K);
+  const divisor = slot(args, DIVISOR);
+  const eps = slot(args, EPS);
+  const epsOutside = slot(args, EPS_OUTSIDE) != 0;
+  const goff = <f32>slot(args, GAMMA_OFFSET);
+  const rowOff = <usize>r0 * (<usize>cols << 2);
+  const x = ptr(args, P0) + rowOff;
+  const gamma = ptr(args, P0 + 1);
+  const beta = ptr(args, P0 + 2);
+  const y = ptr(args, P0 + 3) + rowOff;
+  const rstd = ptr(args, P0 + 4) + (<usize>r0 << 2);
+  const rows = r1 - r0;
+  // One specialised loop per combination (gammaOffset = 0 saves an add per vector).
+  if (gamma == 0) {
+    if (beta == 0) rmsForwardRows(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, epsOutside, goff, false, false, false);
+    else rmsForwardRows(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, epsOutside, goff, false, true, false);
+  } else if (goff == 0) {
+    if (beta == 0) rmsForwardRows(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, epsOutside, goff, true, false, false);
+    else rmsForwardRows(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, epsOutside, goff, true, true, false);
+  } else {
+    if (beta == 0) rmsForwardRows(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, epsOutside, goff, true, false, true);
+    else rmsForwardRows(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, epsOutside, goff, true, true, true);
+  }
+}
+
+// ---------------------------------------------------------------- backward
+
+/**
+ * Σ u_i·x̂_i over a row (u = (goff + gamma)·dy, x̂ = x·rs) as rs·Σ u_i·x_i: blocked f32 into f64, rerun exactly in
+ * f64 when the f32 sum is not finite (|u·x| beyond f32 range). rs multiplies once, in f64, at the end.
+ */
+@inline export function dotUXhat(dyr: usize, xr: usize, gamma: usize, cols: i32, rs: f32, goff: f32, hasG: bool): f64 {
+  const vo = f32x4.splat(goff);
+  let total: f64 = 0;
+  let i: i32 = 0;
+  const n16 = cols & ~15;
+  while (i < n16) {
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    const end = i + BLOCK < n16 ? i + BLOCK : n16;
+    for (; i < end; i += 16) {
+      let u0 = v128.load(at(dyr, i));
+      let u1 = v128.load(at(dyr, i), 16);
+      let u2 = v128.load(at(dyr, i), 32);
+      let u3 = v128.load(at(dyr, i), 48);
+      if (hasG) {
+        u0 = f32x4.mul(u0, f32x4.add(vo, v128.load(at(gamma, i))));
+        u1 = f32x4.mul(u1, f32x4.add(vo, v128.load(at(gamma, i), 16)));
+        u2 = f32x4.mul(u2, f32x4.add(vo, v128.load(at(gamma, i), 32)));
+        u3 = f32x4.mul(u3, f32x4.add(vo, v128.load(at(gamma, i), 48)));
+      }
+      a0 = f32x4.add(a0, f32x4.mul(u0, v128.load(at(xr, i))));
+      a1 = f32x4.add(a1, f32x4.mul(u1, v128.load(at(xr, i), 16)));
+      a2 = f32x4.add(a2, f32x4.mul(u2, v128.load(at(xr, i), 32)));
+      a3 = f32x4.add(a3, f32x4.mul(u3, v128.load(at(xr, i), 48)));
+    }
+    total += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  }
+  for (; i < cols; i++) {
+    let u = <f64>load<f32>(at(dyr, i));
+    if (hasG) u *= <f64>(goff + load<f32>(at(gamma, i)));
+    total += u * <f64>load<f32>(at(xr, i));
+  }
+  if (!isFinite(total)) {
+    total = 0;
+    for (let j: i32 = 0; j < cols; j++) {
+      let u = <f64>load<f32>(at(dyr, j));
+      if (hasG) u *= <f64>(goff + load<f32>(at(gamma, j)));
+      total += u * <f64>load<f32>(at(xr, j));
+    }
+  }
+  return total * <f64>rs;
+}
+
+// Pass 2 runs over a group of up to 4 rows at once, streaming along the columns: the dgamma/dbeta f32 block
+// accumulators (accG, accB; L1-resident) are loaded and stored once per 4 rows instead of once per row. (Column
+// strips down many rows were tried: rows 3–4 KiB apart alias the same L1 sets and run 2× slower.)
+// Every dy/x vector is loaded before the dx vector at the same place is stored, so dx may alias dy.
+
+/** Pass 2 over columns [c0, c1) for 4 row(s) at byte offsets o0… (see gradGroups). */
+@inline export function gradRows4(
+  dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, o1: usize, o2: usize, o3: usize, rowv: usize, c0: i32, c1: i32, goff: f32,
+  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool,
+): void {
+  const vo = f32x4.splat(goff);
+  const rv0 = v128.load(rowv, 0);
+  const cv0 = v128.load(rowv, 16);
+  const rv1 = v128.load(rowv, 32);
+  const cv1 = v128.load(rowv, 48);
+  const rv2 = v128.load(rowv, 64);
+  const cv2 = v128.load(rowv, 80);
+  const rv3 = v128.load(rowv, 96);
+  const cv3 = v128.load(rowv, 112);
+  let j = c0;
+  for (; j + 4 <= c1; j += 4) {
+    const cj = <usize>j << 2;
+    const g = hasG ? f32x4.add(vo, v128.load(gamma + cj)) : vo;
+    let ag = params ? v128.load(accG + cj) : vo;
+    let ab = params ? v128.load(accB + cj) : vo;
+    {
+      const d = v128.load(dy + o0 + cj);
+      const xh = f32x4.mul(v128.load(x + o0 + cj), rv0);
+      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv0);
+      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv0));
+      v128.store(dx + o0 + cj, r);
+      if (params) {
+        ag = f32x4.add(ag, f32x4.mul(d, xh));
+        ab = f32x4.add(ab, d);
+      }
+    }
+    {
+      const d = v128.load(dy + o1 + cj);
+      const xh = f32x4.mul(v128.load(x + o1 + cj), rv1);
+      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv1);
+      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv1));
+      v128.store(dx + o1 + cj, r);
+      if (params) {
+        ag = f32x4.add(ag, f32x4.mul(d, xh));
+        ab = f32x4.add(ab, d);
+      }
+    }
+    {
+      const d = v128.load(dy + o2 + cj);
+      const xh = f32x4.mul(v128.load(x + o2 + cj), rv2);
+      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv2);
+      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv2));
+      v128.store(dx + o2 + cj, r);
+      if (params) {
+        ag = f32x4.add(ag, f32x4.mul(d, xh));
+        ab = f32x4.add(ab, d);
+      }
+    }
+    {
+      const d = v128.load(dy + o3 + cj);
+      const xh = f32x4.mul(v128.load(x + o3 + cj), rv3);
+      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv3);
+      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv3));
+      v128.store(dx + o3 + cj, r);
+      if (params) {
+        ag = f32x4.add(ag, f32x4.mul(d, xh));
+        ab = f32x4.add(ab, d);
+      }
+    }
+    if (params) {
+      v128.store(accG + cj, ag);
+      v128.store(accB + cj, ab);
+    }
+  }
+  for (; j < c1; j++) {
+    const cj = <usize>j << 2;
+    const g = goff + (hasG ? load<f32>(gamma + cj) : 0);
+    {
+      const rs = f32x4.extract_lane(rv0, 0);
+      const d = load<f32>(dy + o0 + cj);
+      const xh = load<f32>(x + o0 + cj) * rs;
+      let r = (hasG ? d * g : d) * rs;
+      if (corr) r -= xh * f32x4.extract_lane(cv0, 0);
+      store<f32>(dx + o0 + cj, r);
+      if (params) {
+        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
+        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+      }
+    }
+    {
+      const rs = f32x4.extract_lane(rv1, 0);
+      const d = load<f32>(dy + o1 + cj);
+      const xh = load<f32>(x + o1 + cj) * rs;
+      let r = (hasG ? d * g : d) * rs;
+      if (corr) r -= xh * f32x4.extract_lane(cv1, 0);
+      store<f32>(dx + o1 + cj, r);
+      if (params) {
+        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
+        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+      }
+    }
+    {
+      const rs = f32x4.extract_lane(rv2, 0);
+      const d = load<f32>(dy + o2 + cj);
+      const xh = load<f32>(x + o2 + cj) * rs;
+      let r = (hasG ? d * g : d) * rs;
+      if (corr) r -= xh * f32x4.extract_lane(cv2, 0);
+      store<f32>(dx + o2 + cj, r);
+      if (params) {
+        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
+        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+      }
+    }
+    {
+      const rs = f32x4.extract_lane(rv3, 0);
+      const d = load<f32>(dy + o3 + cj);
+      const xh = load<f32>(x + o3 + cj) * rs;
+      let r = (hasG ? d * g : d) * rs;
+      if (corr) r -= xh * f32x4.extract_lane(cv3, 0);
+      store<f32>(dx + o3 + cj, r);
+      if (params) {
+        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
+        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+      }
+    }
+  }
+}
+
+/** Pass 2 over columns [c0, c1) for 1 row(s) at byte offsets o0… (see gradGroups). */
+@inline export function gradRows1(
+  dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, rowv: usize, c0: i32, c1: i32, goff: f32,
+  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool,
+): void {
+  const vo = f32x4.splat(goff);
+  const rv0 = v128.load(rowv, 0);
+  const cv0 = v128.load(rowv, 16);
+  let j = c0;
+  for (; j + 4 <= c1; j += 4) {
+    const cj = <usize>j << 2;
+    const g = hasG ? f32x4.add(vo, v128.load(gamma + cj)) : vo;
+    let ag = params ? v128.load(accG + cj) : vo;
+    let ab = params ? v128.load(accB + cj) : vo;
+    {
+      const d = v128.load(dy + o0 + cj);
+      const xh = f32x4.mul(v128.load(x + o0 + cj), rv0);
+      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv0);
+      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv0));
+      v128.store(dx + o0 + cj, r);
+      if (params) {
+        ag = f32x4.add(ag, f32x4.mul(d, xh));
+        ab = f32x4.add(ab, d);
+      }
+    }
+    if (params) {
+      v128.store(accG + cj, ag);
+      v128.store(accB + cj, ab);
+    }
+  }
+  for (; j < c1; j++) {
+    const cj = <usize>j << 2;
+    const g = goff + (hasG ? load<f32>(gamma + cj) : 0);
+    {
+      const rs = f32x4.extract_lane(rv0, 0);
+      const d = load<f32>(dy + o0 + cj);
+      const xh = load<f32>(x + o0 + cj) * rs;
+      let r = (hasG ? d * g : d) * rs;
+      if (corr) r -= xh * f32x4.extract_lane(cv0, 0);
+      store<f32>(dx + o0 + cj, r);
+      if (params) {
+        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
+        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+      }
+    }
+  }
+}
+
+/** A row with eps outside and RMS = 0: the correction is dropped (subgradient), dx = u·rs (scalar, rare). */
+export function gradDegenerate(
+  dyr: usize, xr: usize, dxr: usize, gamma: usize, cols: i32, rs: f32, goff: f32, accG: usize, accB: usize,
+  params: bool,
+): void {
+  for (let j: i32 = 0; j < cols; j++) {
+    const d = load<f32>(at(dyr, j));
+    const xh = load<f32>(at(xr, j)) * rs;
+    const u = gamma != 0 ? d * (goff + load<f32>(at(gamma, j))) : d;
+    store<f32>(at(dxr, j), u * rs);
+    if (params) {
+      store<f32>(at(accG, j), load<f32>(at(accG, j)) + d * xh);
+      store<f32>(at(accB, j), load<f32>(at(accB, j)) + d);
+    }
+  }
+}
+
+/** Pass 1 for one row: store its (rs, cc) splats at rowv; returns whether it is degenerate (eps outside, RMS = 0). */
+@inline export function rowCoefficients(
+  dyr: usize, xr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32, epsOutside: bool,
+  rowv: usize, hasG: bool,
+): bool {
+  const dot = dotUXhat(dyr, xr, gamma, cols, rs, goff, hasG);
+  let cc: f64;
+  let flag = false;
+  if (epsOutside) {
+    const rho = Math.sqrt(sumSquares(xr, k) / divisor);
+    flag = rho == 0;
+    cc = flag ? 0 : dot / (divisor * rho);
+  } else {
+    cc = (<f64>rs * dot) / divisor;
+  }
+  v128.store(rowv, f32x4.splat(rs));
+  v128.store(rowv, f32x4.splat(<f32>cc), 16);
+  return flag;
+}
+
+@inline export function rmsBackwardGroups(
+  dy: usize, x: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32, divisor: f64,
+  epsOutside: bool, goff: f32, ws: usize, hasG: bool, params: bool,
+): void {
+  const rowBytes = <usize>cols << 2;
+  const c4 = (cols + 3) & ~3;
+  const sumG = ws;
+  const sumB = ws + (<usize>c4 << 3);
+  const accG = ws + (<usize>c4 << 4);
+  const accB = accG + (<usize>c4 << 2);
+  const rowv = ws + <usize>c4 * 24;
+  let r: i32 = 0;
+  let sinceFlush: i32 = 0;
+  while (r < rows) {
+    const o0 = <usize>r * rowBytes;
+    if (r + 4 <= rows) {
+      let flags = false;
+      for (let q: i32 = 0; q < 4; q++) {
+        const o = o0 + <usize>q * rowBytes;
+        const f = rowCoefficients(dy + o, x + o, gamma, cols, k, divisor, load<f32>(at(rstd, r + q)), goff, epsOutside,
+          rowv + (<usize>q << 5), hasG);
+        flags = flags || f;
+      }
+      if (!flags) {
+        const o1 = o0 + rowBytes;
+        const o2 = o1 + rowBytes;
+        const o3 = o2 + rowBytes;
+        gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, 0, k, goff, accG, accB, hasG, true, params);
+        if (k < cols) gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, k, cols, goff, accG, accB, hasG, false, params);
+        r += 4;
+        sinceFlush += 4;
+        if (params && sinceFlush >= PARAM_BLOCK_ROWS) {
+          flushParams(ws, cols);
+          sinceFlush = 0;
+        }
+        continue;
+      }
+    }
+    // one row (the last rows, or a group holding a degenerate row)
+    const rs = load<f32>(at(rstd, r));
+    if (rowCoefficients(dy + o0, x + o0, gamma, cols, k, divisor, rs, goff, epsOutside, rowv, hasG)) {
+      gradDegenerate(dy + o0, x + o0, dx + o0, gamma, cols, rs, goff, accG, accB, params);
+    } else {
+      gradRows1(dy, x, dx, gamma, o0, rowv, 0, k, goff, accG, accB, hasG, true, params);
+      if (k < cols) gradRows1(dy, x, dx, gamma, o0, rowv, k, cols, goff, accG, accB, hasG, false, params);
+    }
+    r += 1;
+    sinceFlush += 1;
+  }
+  if (params) flushParams(ws, cols);
+}
+
+export function rmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
+  const cols = <i32>slot(args, COLS);
+  const k = <i32>slot(args, K);
+  const divisor = slot(args, DIVISOR);
+  const epsOutside = slot(args, EPS_OUTSIDE) != 0;
+  const goff = <f32>slot(args, GAMMA_OFFSET);
+  const rowOff = <usize>r0 * (<usize>cols << 2);
+  const dy = ptr(args, P0) + rowOff;
+  const x = ptr(args, P0 + 1) + rowOff;
+  const rstd = ptr(args, P0 + 2) + (<usize>r0 << 2);
+  const gamma = ptr(args, P0 + 3);
+  const dx = ptr(args, P0 + 4) + rowOff;
+  const params = ptr(args, DGAMMA) != 0 || ptr(args, DBETA) != 0;
+  const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
+  const rows = r1 - r0;
+  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * 24);
+  if (gamma == 0) {
+    if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, true);
+    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false);
+  } else {
+    if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true);
+    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false);
+  }
+}

@@ -1,0 +1,144 @@
+// Runs one kernel job: maps each Float32Array to a wasm pointer (zero-copy when it already lives in the wasm memory,
+// else copied through a reusable scratch block), writes the job's f64 argument slots into memory (the layout read by
+// assembly/_norm-kernels.ts), and runs it on the calling thread or split by rows across the worker pool.
+import type { WasmState } from './instance.js';
+import { partsFor, runParts } from './threads.js';
+
+export const OP_RMS_FWD = 1;
+export const OP_RMS_BWD = 2;
+export const OP_LN_FWD = 3;
+export const OP_LN_BWD = 4;
+
+// Slot indices (f64) of the job block; keep in sync with assembly/_norm-kernels.ts.
+const ROWS = 1;
+const COLS = 2;
+const K = 3;
+const DIVISOR = 4;
+const EPS = 5;
+const EPS_OUTSIDE = 6;
+const GAMMA_OFFSET = 7;
+const P0 = 8;
+const WS = 20;
+const WS_STRIDE = 21;
+const DGAMMA = 22;
+const DBETA = 23;
+const SLOTS = 24;
+
+export interface Job {
+  op: number;
+  rows: number;
+  cols: number;
+  k?: number;
+  divisor?: number;
+  eps?: number;
+  epsOutside?: boolean;
+  gammaOffset?: number;
+  /** Pointer slots P0, P0+1, … in the kernel's order (null = absent). */
+  arrays: ReadonlyArray<Float32Array | null>;
+  /** Bit i set: arrays[i] is an output (copied back when not resident, never copied in). */
+  outMask: number;
+  /** Backward only: parameter-gradient outputs (null = not wanted). */
+  dgamma?: Float32Array | null;
+  dbeta?: Float32Array | null;
+}
+
+/** Bytes copied between JS arrays and wasm memory so far (tests use it to prove zero-copy calls copy nothing). */
+export const _copyStats = { bytesIn: 0, bytesOut: 0 };
+
+// Per-array bookkeeping, reused across calls: pointer, whether it goes through scratch, its owner (the first entry
+// holding the same array: in-place y = x or dx = dy share one scratch range) and the owner's scratch offset.
+const ptrs: number[] = [];
+const viaScratch: boolean[] = [];
+const owners: number[] = [];
+const offsets: number[] = [];
+// The job's arrays (kernel order, then dgamma/dbeta for backward); a fixed array reused by every call.
+const all: Array<Float32Array | null> = [null, null, null, null, null, null, null, null];
+
+/** Resolve resident arrays to their addresses and lay out the others in scratch; returns the scratch bytes needed. */
+function place(state: WasmState, count: number): number {
+  let scratchBytes = 0;
+  for (let i = 0; i < count; i++) {
+    const a = all[i];
+    viaScratch[i] = false;
+    if (a === null) {
+      ptrs[i] = 0;
+    } else if (state.heap.isResident(a)) {
+      ptrs[i] = a.byteOffset;
+    } else {
+      viaScratch[i] = true;
+      let same = 0;
+      while (all[same] !== a) same++;
+      owners[i] = same;
+      if (same === i) {
+        offsets[i] = scratchBytes;
+        scratchBytes += Math.ceil(a.length / 4) * 16;
+      }
+    }
+  }
+  return scratchBytes;
+}
+
+/** Run a job (see Job); copies results back into non-resident outputs. */
+export function execute(state: WasmState, job: Job): void {
+  const { heap, exports } = state;
+  const { args: argsBlock, scratch, workspace } = state.blocks;
+  const n = job.arrays.length;
+  const backward = job.dgamma !== undefined;
+  for (let i = 0; i < n; i++) all[i] = job.arrays[i];
+  if (backward) {
+    all[n] = job.dgamma ?? null;
+    all[n + 1] = job.dbeta ?? null;
+  }
+  const count = backward ? n + 2 : n;
+  // dgamma/dbeta (indices n, n+1) are outputs too
+  const outMask = job.outMask | (backward ? 3 << n : 0);
+  const scratchBytes = place(state, count);
+  const parts = partsFor(state, job.rows, job.rows * job.cols);
+  // Allocation may grow the memory: every resident pointer was taken above, before this point.
+  const c4 = (job.cols + 3) & ~3;
+  // per-part workspace: f64 sums, f32 blocks, one 4-row group's (rs, cc) splats (assembly/_norm-kernels.ts)
+  const stride = Math.ceil((24 * c4 + 320) / 64) * 64;
+  const ws = backward ? workspace.ensure(heap, stride * parts) : 0;
+  const base = scratchBytes > 0 ? scratch.ensure(heap, scratchBytes) : 0;
+  const args = argsBlock.ensure(heap, SLOTS * 8);
+  heap.refresh();
+  for (let i = 0; i < count; i++) {
+    if (viaScratch[i]) {
+      const p = base + offsets[owners[i]];
+      if (owners[i] === i && (outMask & (1 << i)) === 0) {
+        heap.f32.set(all[i]!, p >>> 2);
+        _copyStats.bytesIn += all[i]!.byteLength;
+      }
+      ptrs[i] = p;
+    }
+  }
+  const f64 = heap.f64;
+  const a = args >>> 3;
+  f64[a] = job.op;
+  f64[a + ROWS] = job.rows;
+  f64[a + COLS] = job.cols;
+  f64[a + K] = job.k ?? job.cols;
+  f64[a + DIVISOR] = job.divisor ?? job.cols;
+  f64[a + EPS] = job.eps ?? 0;
+  f64[a + EPS_OUTSIDE] = job.epsOutside === true ? 1 : 0;
+  f64[a + GAMMA_OFFSET] = job.gammaOffset ?? 0;
+  for (let i = 0; i < n; i++) f64[a + P0 + i] = ptrs[i];
+  f64[a + WS] = ws;
+  f64[a + WS_STRIDE] = stride;
+  f64[a + DGAMMA] = backward ? ptrs[n] : 0;
+  f64[a + DBETA] = backward ? ptrs[n + 1] : 0;
+  if (parts > 1) runParts(state, args, parts);
+  else exports.runJob(args, 0, 1);
+  if (backward && (ptrs[n] !== 0 || ptrs[n + 1] !== 0)) exports.reduceParams(args, parts);
+  // Copy results back into non-resident outputs (dgamma/dbeta count as outputs).
+  const f32 = heap.f32;
+  for (let i = 0; i < count; i++) {
+    const arr = all[i];
+    if ((outMask & (1 << i)) !== 0 && viaScratch[i]) {
+      const p = ptrs[i] >>> 2;
+      arr!.set(f32.subarray(p, p + arr!.length));
+      _copyStats.bytesOut += arr!.byteLength;
+    }
+  }
+  all.fill(null); // hold no references to the caller's arrays between calls
+}

@@ -1,0 +1,22 @@
+// wasm LayerNorm kernels: marshal the Backend kernel args into a job for assembly/_norm-kernels.ts.
+import type { LayerNormBackwardKernelArgs, LayerNormKernelArgs } from '../backend.js';
+import type { WasmState } from './instance.js';
+import { execute, OP_LN_BWD, OP_LN_FWD } from './job.js';
+
+export function layerNorm(state: WasmState, a: LayerNormKernelArgs): void {
+  execute(state, {
+    op: OP_LN_FWD, rows: a.rows, cols: a.cols, eps: a.eps,
+    arrays: [a.x, a.gamma, a.beta, a.y, a.mean, a.rstd],
+    outMask: 0b111000, // y, mean, rstd
+  });
+}
+
+export function layerNormBackward(state: WasmState, a: LayerNormBackwardKernelArgs): void {
+  execute(state, {
+    op: OP_LN_BWD, rows: a.rows, cols: a.cols,
+    arrays: [a.dy, a.x, a.mean, a.rstd, a.gamma, a.dx],
+    outMask: 0b100000, // dx
+    dgamma: a.dgamma,
+    dbeta: a.dbeta,
+  });
+}
