@@ -1,0 +1,384 @@
+// `rmsnorm reproduce`: plans the preset's runs, trains them in one worker process per core, shows progress, then
+// summarises, judges the paper's claims and writes the report (report.html, results.json, CSV) under --out.
+import { fork, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { availableParallelism, cpus } from 'node:os';
+import { extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { evaluateClaims } from './claims.js';
+import { planRuns, PRESETS } from './presets.js';
+import { ProgressView } from './progress.js';
+import { runFiles, writeAtomic } from './runner.js';
+import { summarize } from './summaries.js';
+import { getTask, TASKS } from './tasks/index.js';
+import type { PresetName, RunSpec } from './tasks/task.js';
+import type { ReproductionResults, RunResult } from './types.js';
+import type { StepTiming } from './timing.js';
+import type { FromWorker, ToWorker } from './worker.js';
+
+const HELP = `usage: rmsnorm reproduce [options]
+
+Train small models without normalisation and with LayerNorm, RMSNorm, pRMSNorm and L2-Norm on real data
+(Moby Dick, KJV→RV1909 verse pairs, Fashion-MNIST), then write a report that answers the paper's claims.
+
+options:
+  --preset quick|full   quick: 1 seed, 4 tasks, ≈ 4–7 min on 2 cores (default); full: 3 seeds, 5 tasks, sweeps, ≈ 5 h
+  --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')}, cloze (full preset only)
+  --seeds N             seeds per variant (default: the preset's)
+  --out DIR             output directory (default results/<timestamp>/)
+  --resume              continue the run in --out (default: the newest results/*/): finished runs are kept,
+                        interrupted ones continue from their last checkpoint
+  --jobs N              worker processes (default: one per core)
+  --json                print the summaries and claims as JSON on stdout (progress goes to stderr)
+  --help                this text`;
+
+interface Manifest {
+  version: 1;
+  preset: PresetName;
+  tasks: string[];
+  seeds: number;
+  startedAt: string;
+  runs: string[];
+}
+
+class UsageError extends Error {}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function timestamp(d: Date): string {
+  return d.toISOString().replace(/[:]/g, '-').replace(/\..*$/, '');
+}
+
+function newestResultsDir(): string | null {
+  if (!existsSync('results')) return null;
+  const dirs = readdirSync('results')
+    .map((d) => join('results', d))
+    .filter((d) => existsSync(join(d, 'manifest.json')))
+    .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
+  return dirs[0] ?? null;
+}
+
+interface Parsed {
+  preset: PresetName;
+  tasks?: string[];
+  seeds?: number;
+  out?: string;
+  resume: boolean;
+  jobs?: number;
+  json: boolean;
+  help: boolean;
+}
+
+function parse(argv: string[]): Parsed {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        preset: { type: 'string' },
+        tasks: { type: 'string' },
+        seeds: { type: 'string' },
+        out: { type: 'string' },
+        resume: { type: 'boolean' },
+        jobs: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  const preset = values.preset ?? 'quick';
+  if (preset !== 'quick' && preset !== 'full' && preset !== 'tiny') throw new UsageError(`--preset: expected quick or full, got '${preset}'`);
+  const known = TASKS.map((t) => t.name);
+  let tasks: string[] | undefined;
+  if (values.tasks !== undefined) {
+    tasks = values.tasks.split(',').map((t) => t.trim()).filter((t) => t !== '');
+    const bad = tasks.filter((t) => !known.includes(t));
+    if (bad.length > 0 || tasks.length === 0) throw new UsageError(`--tasks: unknown task '${bad[0] ?? values.tasks}' (expected some of: ${known.join(', ')})`);
+  }
+  const int = (name: string, v: string | undefined, min: number): number | undefined => {
+    if (v === undefined) return undefined;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+  return {
+    preset,
+    tasks,
+    seeds: int('seeds', values.seeds, 1),
+    out: values.out,
+    resume: values.resume ?? false,
+    jobs: int('jobs', values.jobs, 1),
+    json: values.json ?? false,
+    help: values.help ?? false,
+  };
+}
+
+/** A unit of work for a worker: one training run, or the interleaved step timing of one task's variants. */
+type Job = { kind: 'run'; id: string; spec: RunSpec } | { kind: 'timing'; id: string; task: string; specs: RunSpec[] };
+
+/** Timed steps per variant in the interleaved pass (after 2 warm-up steps). */
+const TIMING_ROUNDS: Record<PresetName, number> = { tiny: 2, quick: 12, full: 20 };
+
+/** Estimated seconds of a run (the tasks' calibrated cost models), for longest-first order and the ETA. */
+function costOf(spec: RunSpec): number {
+  return getTask(spec.task).costEstimate(spec.settings) * (spec.variant === 'layer-stock' ? 2.2 : 1);
+}
+
+function jobCost(job: Job, rounds: number): number {
+  if (job.kind === 'run') return costOf(job.spec);
+  return job.specs.reduce((a, s) => a + costOf({ ...s, settings: { ...s.settings, steps: rounds + 2, evalEvery: 1e9 } }), 0);
+}
+
+/** Path of the worker entry next to this file (.ts under tsx, .js once compiled). */
+function workerPath(): string {
+  const self = fileURLToPath(import.meta.url);
+  return join(self, '..', `worker${extname(self)}`);
+}
+
+/** Node flags the worker needs (tsx's loader), without the test runner's own flags. */
+function workerExecArgv(): string[] {
+  const out: string[] = [];
+  const a = process.execArgv;
+  for (let i = 0; i < a.length; i++) {
+    if (a[i].startsWith('--test')) continue;
+    if ((a[i] === '--import' || a[i] === '--require' || a[i] === '--loader' || a[i] === '-r') && i + 1 < a.length) {
+      out.push(a[i], a[i + 1]);
+      i++;
+    } else if (/^--(import|require|loader|experimental-loader)=/.test(a[i])) out.push(a[i]);
+  }
+  return out;
+}
+
+/**
+ * Run the training jobs (longest first), then the timing jobs, over `jobs` worker processes; resolves with every
+ * finished result (failures reported in `errors`).
+ */
+async function runAll(
+  allJobs: Job[],
+  outDir: string,
+  resume: boolean,
+  jobs: number,
+  rounds: number,
+  view: ProgressView,
+  remainingCost: { value: number; perCostMs: number; jobs: number },
+): Promise<{ results: Map<string, RunResult>; timings: Map<string, StepTiming[]>; errors: Map<string, string> }> {
+  const queue = [
+    ...allJobs.filter((j) => j.kind === 'run').sort((a, b) => jobCost(b, rounds) - jobCost(a, rounds)),
+    ...allJobs.filter((j) => j.kind === 'timing'),
+  ];
+  const results = new Map<string, RunResult>();
+  const timings = new Map<string, StepTiming[]>();
+  const errors = new Map<string, string>();
+  const workers: ChildProcess[] = [];
+  const started = new Map<string, number>();
+  remainingCost.jobs = jobs;
+  await new Promise<void>((resolveAll) => {
+    let alive = 0;
+    const launch = () => {
+      const child = fork(workerPath(), [], { execArgv: workerExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+      let stderr = '';
+      child.stderr?.on('data', (d: Buffer) => {
+        stderr = (stderr + d.toString()).slice(-4000);
+      });
+      workers.push(child);
+      alive++;
+      let current: Job | null = null;
+      const next = () => {
+        current = queue.shift() ?? null;
+        if (!current) {
+          child.send({ type: 'exit' } satisfies ToWorker);
+          return;
+        }
+        started.set(current.id, Date.now());
+        if (current.kind === 'run') {
+          view.start(current.id, current.spec.settings.steps);
+          child.send({ type: 'run', spec: current.spec, outDir, resume } satisfies ToWorker);
+        } else {
+          view.start(current.id, (rounds + 2) * current.specs.length);
+          child.send({ type: 'timing', id: current.id, specs: current.specs, rounds } satisfies ToWorker);
+        }
+      };
+      const jobOf = (id: string): Job => allJobs.find((j) => j.id === id)!;
+      child.on('message', (msg: FromWorker) => {
+        if (msg.type === 'ready') next();
+        else if (msg.type === 'progress') view.update(msg.progress);
+        else if (msg.type === 'done' || msg.type === 'timed') {
+          const job = jobOf(msg.id);
+          const ms = Date.now() - (started.get(msg.id) ?? Date.now());
+          const cost = jobCost(job, rounds);
+          remainingCost.value -= cost;
+          // Calibrate the ETA: measured ms per unit of estimated cost, smoothed.
+          remainingCost.perCostMs = 0.5 * remainingCost.perCostMs + 0.5 * (ms / cost);
+          if (msg.type === 'done') {
+            results.set(msg.id, msg.result);
+            const metric = getTask(msg.result.task).metricKey;
+            view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${metric} ${fmtNum(msg.result.final[metric])}  ${(ms / 1000).toFixed(1)} s${msg.result.diverged ? '  (diverged)' : ''}`);
+          } else {
+            timings.set(msg.id, msg.timings);
+            writeAtomic(join(outDir, 'timing', `${msg.id.replace(/^timing:/, '')}.json`), JSON.stringify(msg.timings));
+            view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${msg.timings.map((t) => `${t.variant}${t.p !== undefined ? `-p${t.p}` : ''} ${t.medianMs.toFixed(0)}ms`).join(', ')}`);
+          }
+          next();
+        } else if (msg.type === 'error') {
+          errors.set(msg.id, msg.message);
+          remainingCost.value -= jobCost(jobOf(msg.id), rounds);
+          view.finish(msg.id, `FAILED ${msg.id}: ${msg.message.split('\n')[0]}`);
+          next();
+        }
+      });
+      child.on('exit', (code) => {
+        alive--;
+        if (current && !results.has(current.id) && !errors.has(current.id)) {
+          errors.set(current.id, `worker exited with code ${code}: ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+          view.finish(current.id, `FAILED ${current.id}: worker exited (${code})`);
+          if (queue.length > 0) launch();
+        }
+        if (alive === 0) resolveAll();
+      });
+    };
+    const n = Math.max(1, Math.min(jobs, queue.length));
+    if (queue.length === 0) resolveAll();
+    else for (let i = 0; i < n; i++) launch();
+  });
+  for (const w of workers) if (w.exitCode === null) w.kill();
+  return { results, timings, errors };
+}
+
+function fmtNum(x: number | undefined): string {
+  return x === undefined || !Number.isFinite(x) ? 'NaN' : x.toFixed(3);
+}
+
+async function invarianceTable(): Promise<unknown> {
+  try {
+    const mod = (await import('../check/invariance.js')) as { computeInvarianceTable: () => unknown };
+    return mod.computeInvarianceTable();
+  } catch (err) {
+    return { error: err instanceof Error ? err.message : String(err) };
+  }
+}
+
+/**
+ * Run `rmsnorm reproduce` with argv (after the subcommand); returns the exit code (0 ok, 1 failed runs, 2 bad usage).
+ * @example await run(['--preset', 'quick', '--tasks', 'char-lm']);
+ */
+export async function run(argv: string[]): Promise<number> {
+  let opts: Parsed;
+  try {
+    opts = parse(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`rmsnorm reproduce: ${err.message} (see --help)`);
+      return 2;
+    }
+    throw err;
+  }
+  if (opts.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const log = opts.json ? process.stderr : process.stdout;
+  let outDir = opts.out;
+  let manifest: Manifest | null = null;
+  if (opts.resume) {
+    outDir ??= newestResultsDir() ?? undefined;
+    if (!outDir || !existsSync(join(outDir, 'manifest.json'))) {
+      console.error(`rmsnorm reproduce: --resume: no earlier run found${outDir ? ` in ${outDir}` : ' under results/'} (pass --out DIR)`);
+      return 2;
+    }
+    manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as Manifest;
+  }
+  const startedAt = manifest?.startedAt ?? new Date().toISOString();
+  outDir = resolve(outDir ?? join('results', timestamp(new Date())));
+  const preset = manifest?.preset ?? opts.preset;
+  const tasks = manifest?.tasks ?? opts.tasks ?? PRESETS[preset].tasks;
+  const seeds = manifest?.seeds ?? opts.seeds ?? PRESETS[preset].seeds;
+  const specs = planRuns({ preset, tasks, seeds });
+  mkdirSync(outDir, { recursive: true });
+  if (!manifest) {
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ version: 1, preset, tasks, seeds, startedAt, runs: specs.map((s) => s.id) } satisfies Manifest, null, 1));
+  }
+
+  // Finished runs (a result file) are skipped on --resume; the rest start or continue from their checkpoint.
+  const finished = new Map<string, RunResult>();
+  if (opts.resume) {
+    for (const s of specs) {
+      const f = runFiles(outDir, s.id).result;
+      if (existsSync(f)) finished.set(s.id, JSON.parse(readFileSync(f, 'utf8')) as RunResult);
+    }
+  }
+  const todo = specs.filter((s) => !finished.has(s.id));
+  // Interleaved timing of each task's main variants (seed 1), unless a finished one is on disk (--resume).
+  mkdirSync(join(outDir, 'timing'), { recursive: true });
+  const doneTimings = new Map<string, StepTiming[]>();
+  const timingJobs: Job[] = [];
+  for (const task of tasks) {
+    const file = join(outDir, 'timing', `${task}.json`);
+    if (opts.resume && existsSync(file)) doneTimings.set(task, JSON.parse(readFileSync(file, 'utf8')) as StepTiming[]);
+    else timingJobs.push({ kind: 'timing', id: `timing:${task}`, task, specs: specs.filter((s) => s.task === task && (s.group === 'main' || s.group === 'p-sweep') && s.seed === 1) });
+  }
+  const allJobs: Job[] = [...todo.map((spec): Job => ({ kind: 'run', id: spec.id, spec })), ...timingJobs];
+  const rounds = TIMING_ROUNDS[preset];
+  const jobs = opts.jobs ?? Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
+  log.write(
+    `rmsnorm reproduce --preset ${preset}: ${specs.length} runs (${todo.length} to train${finished.size ? `, ${finished.size} already finished` : ''}) on ${Math.min(jobs, Math.max(1, todo.length))} worker(s) → ${outDir}\n`,
+  );
+  const remaining = { value: allJobs.reduce((a, j) => a + jobCost(j, rounds), 0), perCostMs: 1000, jobs };
+  const view = new ProgressView(log, allJobs.length, () => (remaining.value * remaining.perCostMs) / remaining.jobs);
+  const onSigint = () => {
+    log.write(`\ninterrupted: continue with  rmsnorm reproduce --resume --out ${outDir}\n`);
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
+  const { results, timings, errors } = await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
+  for (const [id, t] of timings) doneTimings.set(id.replace(/^timing:/, ''), t);
+  const stepTimings = Object.fromEntries(doneTimings);
+  process.removeListener('SIGINT', onSigint);
+
+  const runs = specs.map((s) => finished.get(s.id) ?? results.get(s.id)).filter((r): r is RunResult => r !== undefined);
+  const summaries = summarize(runs, stepTimings);
+  const invariance = await invarianceTable();
+  const recurrentStats: Record<string, Record<string, never>> = {};
+  for (const r of runs) {
+    const st = r.extra?.recurrentStats;
+    if (!st || r.config.group !== 'main' || r.seed !== 1) continue;
+    (recurrentStats[r.task] ??= {})[r.variant] = st as never;
+  }
+  const claims = evaluateClaims({
+    summaries,
+    recurrentStats,
+    invariance: invariance && typeof (invariance as { allMatch?: unknown }).allMatch === 'boolean' ? (invariance as { allMatch: boolean }) : null,
+  });
+  const results2: ReproductionResults = {
+    version: packageVersion(),
+    preset,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, backend: 'tfjs-wasm (one process per core)' },
+    runs,
+    summaries,
+    claims,
+    invariance,
+    stepTimings,
+  };
+  const { writeReport, formatSummaryTable } = await import('../report/index.js');
+  const files = writeReport(results2, outDir);
+  log.write(`\n${formatSummaryTable(results2)}\n\nreport: ${files.html}\n`);
+  if (opts.json) process.stdout.write(JSON.stringify({ out: outDir, summaries, claims }, null, 1) + '\n');
+  if (errors.size > 0) {
+    log.write(`${errors.size} run(s) failed:\n${[...errors].map(([id, m]) => `  ${id}: ${m.split('\n')[0]}`).join('\n')}\nrerun them with: rmsnorm reproduce --resume --out ${outDir}\n`);
+    return 1;
+  }
+  return 0;
+}
