@@ -1,0 +1,150 @@
+// Terminal output of `rmsnorm bench`: one aligned table per shape, then the headline ratios the project targets
+// (ours vs ceiling, µs per small call, ours vs ONNX Runtime and TF.js, RMS vs LN, pRMS vs RMS).
+import type { BenchRecord } from './record.js';
+import { speedupOverLn } from './stats.js';
+
+/** ms → a short human string: µs below 1 ms, else ms. @example formatMs(0.0043) // '4.30 µs' */
+export function formatMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '—';
+  if (ms < 1) return `${(ms * 1000).toPrecision(3)} µs`;
+  return ms < 1000 ? `${ms.toPrecision(3)} ms` : `${(ms / 1000).toPrecision(3)} s`;
+}
+
+function num(v: number | null, digits = 1): string {
+  return v === null || !Number.isFinite(v) ? '—' : v.toFixed(digits);
+}
+
+/** Columns padded to their widest cell; numeric-looking columns right-aligned. */
+export function alignTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const right = header.map((_, i) => rows.every((r) => /^[-—\d.,%+ µsm×x]*$/.test(r[i])));
+  const fmt = (r: string[]) => r.map((c, i) => (right[i] ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [fmt(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(fmt)].join('\n');
+}
+
+const OP_ORDER = ['rmsNorm', 'pRmsNorm', 'layerNorm', 'copy', 'triad'];
+const DIR_ORDER = ['forward', 'backward', 'full'];
+const key = (r: BenchRecord) => `${r.impl}|${r.backend}|${r.threads}|${r.direction}`;
+
+/** The LN record matching r (same impl/backend/threads/direction and shape). */
+function lnFor(records: readonly BenchRecord[], r: BenchRecord): BenchRecord | undefined {
+  return records.find((l) => l.op === 'layerNorm' && l.rows === r.rows && l.cols === r.cols && key(l) === key(r));
+}
+
+/** One block per shape: op, direction, impl, backend, threads, p50, p20–p80, GB/s, ceiling, %, speed-up over LN. */
+export function formatTables(records: readonly BenchRecord[]): string {
+  const shapes = [...new Set(records.map((r) => `${r.rows}x${r.cols}`))];
+  const blocks: string[] = [];
+  for (const shape of shapes) {
+    const rs = records
+      .filter((r) => `${r.rows}x${r.cols}` === shape)
+      .sort((a, b) =>
+        OP_ORDER.indexOf(a.op) - OP_ORDER.indexOf(b.op) ||
+        DIR_ORDER.indexOf(a.direction) - DIR_ORDER.indexOf(b.direction) ||
+        a.impl.localeCompare(b.impl) || a.backend.localeCompare(b.backend) || a.threads - b.threads);
+    const rows = rs.map((r) => {
+      const ln = r.op === 'rmsNorm' || r.op === 'pRmsNorm' ? lnFor(records, r) : undefined;
+      return [
+        r.op, r.direction, r.impl, r.backend, String(r.threads), formatMs(r.ms_p50),
+        `${formatMs(r.ms_p20)} – ${formatMs(r.ms_p80)}`, num(r.gbps), num(r.ceiling_gbps),
+        r.pct_of_ceiling === null ? '—' : `${r.pct_of_ceiling.toFixed(0)}%`,
+        ln === undefined ? '' : `${speedupOverLn(r.ms_p50, ln.ms_p50).toFixed(0)}%`,
+      ];
+    });
+    blocks.push(`== ${shape.replace('x', ' × ')} ==\n` + alignTable(
+      ['op', 'dir', 'impl', 'backend', 'thr', 'p50', 'p20 – p80', 'GB/s', 'ceil GB/s', '% ceil', 'vs LN'],
+      rows,
+    ));
+  }
+  return blocks.join('\n\n');
+}
+
+function find(records: readonly BenchRecord[], q: Partial<BenchRecord>): BenchRecord | undefined {
+  return records.find((r) => Object.entries(q).every(([k, v]) => r[k as keyof BenchRecord] === v));
+}
+
+/** Our fastest record at one thread (the peers run on one thread) for (shape, op, direction). */
+function oursBest(records: readonly BenchRecord[], rows: number, cols: number, op: string, direction: string) {
+  return records
+    .filter((r) => r.impl.startsWith('rmsnorm-') && r.threads === 1 && r.rows === rows && r.cols === cols && r.op === op && r.direction === direction)
+    .sort((a, b) => a.ms_p50 - b.ms_p50)[0];
+}
+
+const label = (r: BenchRecord) => `${r.impl}${r.backend !== r.impl.replace('rmsnorm-', '') ? `(${r.backend})` : ''}/${r.threads}t`;
+const ratio = (a: number, b: number) => `${(a / b).toFixed(a / b < 10 ? 2 : 0)}×`;
+
+/** The headline ratios after the table (lines of text). */
+export function formatHeadline(records: readonly BenchRecord[]): string {
+  const out: string[] = ['== headline (ratios measured side by side in this run) =='];
+  const shapes = [...new Map(records.map((r) => [`${r.rows}x${r.cols}`, [r.rows, r.cols] as const])).values()];
+  const ours = records.filter((r) => r.impl.startsWith('rmsnorm-'));
+  const big = ours.filter((r) => r.rows === 16384 && r.cols === 1024 && r.op === 'rmsNorm');
+  if (big.length > 0) {
+    out.push('RMSNorm at 16384×1024, % of the ceiling (same threads and bytes; copy loop for forward, triad for backward):');
+    for (const r of big) out.push(`  ${r.direction.padEnd(8)} ${label(r).padEnd(28)} ${num(r.pct_of_ceiling, 0)}% (${num(r.gbps)} of ${num(r.ceiling_gbps)} GB/s)`);
+  }
+  const ceil = shapes.map(([rows, cols]) => {
+    const g = (impl: string, direction: string, threads: number) =>
+      find(records, { rows, cols, impl, direction: direction as BenchRecord['direction'], threads })?.gbps;
+    const f = (v: number | undefined) => (v === undefined ? '—' : v.toFixed(0));
+    return `  ${`${rows}×${cols}`.padEnd(11)} copy ${f(g('ceiling-copy', 'forward', 1))} / ${f(g('ceiling-copy', 'forward', 2))}` +
+      `   triad ${f(g('ceiling-triad', 'backward', 1))} / ${f(g('ceiling-triad', 'backward', 2))}`;
+  });
+  if (records.some((r) => r.impl.startsWith('ceiling-'))) out.push('Ceiling GB/s, 1 / 2 threads (forward footprint copy, backward footprint triad):', ...ceil);
+  const small = ours.filter((r) => r.rows === 32 && r.cols === 768 && r.op === 'rmsNorm' && r.direction === 'forward');
+  if (small.length > 0) {
+    out.push('RMSNorm forward at 32×768, µs per call:');
+    for (const r of small) out.push(`  ${label(r).padEnd(28)} ${(r.ms_p50 * 1000).toFixed(2)} µs`);
+  }
+  const vsPeers: string[] = [];
+  for (const [rows, cols] of shapes) {
+    for (const op of ['rmsNorm', 'layerNorm']) {
+      const fwd = oursBest(records, rows, cols, op, 'forward');
+      const bwd = oursBest(records, rows, cols, op, 'backward');
+      if (fwd === undefined) continue;
+      const ortImpl = op === 'rmsNorm' ? 'ort-RMSNormalization-23' : 'ort-LayerNormalization-17';
+      const ort = find(records, { rows, cols, op, impl: ortImpl, direction: 'forward' });
+      const tfw = find(records, { rows, cols, op, impl: 'tfjs-wasm-composite', direction: 'forward' });
+      const tff = find(records, { rows, cols, op, impl: 'tfjs-wasm-composite', direction: 'full' });
+      const parts = [`${`${rows}×${cols}`.padEnd(11)} ${op.padEnd(9)} ${label(fwd).padEnd(28)}`];
+      if (ort !== undefined) parts.push(`ORT fwd ${ratio(ort.ms_p50, fwd.ms_p50)}`);
+      if (tfw !== undefined) parts.push(`TF.js-wasm fwd ${ratio(tfw.ms_p50, fwd.ms_p50)}`);
+      if (tff !== undefined && bwd !== undefined) parts.push(`TF.js-wasm fwd+bwd ${ratio(tff.ms_p50, fwd.ms_p50 + bwd.ms_p50)}`);
+      if (parts.length > 1) vsPeers.push('  ' + parts[0] + ' ' + parts.slice(1).join(', '));
+    }
+  }
+  if (vsPeers.length > 0) {
+    out.push('Speed-up of ours (fastest of our backends at 1 thread, p50) over peers, T_peer / T_ours (peers end to end, Float32Array in and out):', ...vsPeers);
+  }
+  const rmsVsLn: string[] = [];
+  const prmsVsRms: string[] = [];
+  const groups = [...new Map(records.filter((r) => r.op === 'rmsNorm').map((r) => [`${r.impl}|${r.backend}|${r.threads}`, r])).values()];
+  for (const [rows, cols] of shapes) {
+    for (const g of groups) {
+      const q = { rows, cols, impl: g.impl, backend: g.backend, threads: g.threads };
+      const t = (op: string, direction: string) => find(records, { ...q, op, direction: direction as BenchRecord['direction'] })?.ms_p50;
+      const both = (op: string) => {
+        const f = t(op, 'forward');
+        const b = t(op, 'backward');
+        const full = t(op, 'full');
+        return full !== undefined ? full : f !== undefined && b !== undefined ? f + b : undefined;
+      };
+      const rms = both('rmsNorm');
+      const ln = both('layerNorm');
+      const name = `${`${rows}×${cols}`.padEnd(11)} ${label(g).padEnd(34)}`;
+      if (rms !== undefined && ln !== undefined) rmsVsLn.push(`  ${name} ${speedupOverLn(rms, ln).toFixed(0).padStart(4)}%`);
+      if (g.impl === 'tfjs-wasm-composite' && rms !== undefined) {
+        const stock = find(records, { rows, cols, op: 'layerNorm', impl: 'tfjs-wasm-layers-layerNormalization', direction: 'full' });
+        if (stock !== undefined) {
+          rmsVsLn.push(`  ${`${rows}×${cols}`.padEnd(11)} ${'tfjs RMS composite vs stock layer'.padEnd(34)} ${speedupOverLn(rms, stock.ms_p50).toFixed(0).padStart(4)}%`);
+        }
+      }
+      const rf = t('rmsNorm', 'forward');
+      const pf = t('pRmsNorm', 'forward');
+      if (rf !== undefined && pf !== undefined) prmsVsRms.push(`  ${name} ${speedupOverLn(pf, rf).toFixed(0).padStart(4)}%`);
+    }
+  }
+  if (rmsVsLn.length > 0) out.push("RMSNorm vs LayerNorm, forward+backward, the paper's (T_LN − T_RMS)/T_LN:", ...rmsVsLn);
+  if (prmsVsRms.length > 0) out.push('pRMSNorm vs RMSNorm, forward, (T_RMS − T_pRMS)/T_RMS:', ...prmsVsRms);
+  return out.join('\n');
+}

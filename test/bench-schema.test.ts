@@ -1,0 +1,159 @@
+// Logic of `rmsnorm bench` (no timing): percentiles, bytes/GB/s/%-of-ceiling arithmetic, CSV/JSON round trip, argument
+// parsing, and the hand-encoded ONNX models checked against the float64 reference through onnxruntime-node.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { parseBenchArgs, UsageError } from '../src/bench/args.js';
+import { CeilingLoops } from '../src/bench/ceiling.js';
+import { runBench } from '../src/bench/bench.js';
+import { buildNormModel } from '../src/bench/onnx-model.js';
+import { ORT_SESSION_OPTIONS } from '../src/bench/peers-ort.js';
+import { fromCsv, fromJson, outPaths, RECORD_FIELDS, toCsv, toJson, type BenchRecord } from '../src/bench/record.js';
+import { gbps, matchCeiling, opBytes, pctOfCeiling, quantile, speedupOverLn, summarize } from '../src/bench/stats.js';
+import { layerNormRef, rmsNormRef } from '../src/reference/index.js';
+
+test('quantiles interpolate linearly between order statistics (numpy default)', () => {
+  // sorted 1..5: position (n−1)q = 0.8 → 1.8; 2.0 → 3; 3.2 → 4.2
+  const s = summarize([5, 3, 1, 4, 2]);
+  assert.ok(Math.abs(s.p20 - 1.8) < 1e-12);
+  assert.equal(s.p50, 3);
+  assert.ok(Math.abs(s.p80 - 4.2) < 1e-12);
+  assert.equal(quantile([7], 0.2), 7);
+  assert.ok(Number.isNaN(quantile([], 0.5)));
+  // numpy.percentile([10, 20, 30, 40], 20) = 16
+  assert.ok(Math.abs(quantile([40, 10, 30, 20], 0.2) - 16) < 1e-12);
+});
+
+test('bytes per call, GB/s, % of ceiling and speed-up arithmetic', () => {
+  // RMS forward 2×4: read x (8) + gamma (4), write y (8) + rstd (2) = 22 floats = 88 bytes
+  assert.equal(opBytes('rmsNorm', 'forward', 2, 4), 88);
+  // LN forward: + beta (4) + mean (2) = 28 floats
+  assert.equal(opBytes('layerNorm', 'forward', 2, 4), 112);
+  // RMS backward: dy, x (16) + rstd (2) + gamma (4); write dx (8) + dgamma (4) = 34 floats
+  assert.equal(opBytes('rmsNorm', 'backward', 2, 4), 136);
+  // LN backward: dy, x (16) + mean, rstd (4) + gamma (4); write dx (8) + dgamma, dbeta (8) = 40 floats
+  assert.equal(opBytes('layerNorm', 'backward', 2, 4), 160);
+  assert.equal(opBytes('pRmsNorm', 'full', 2, 4), 88 + 136);
+  // 128 MiB moved in 6.710886 ms = 20 GB/s
+  assert.ok(Math.abs(gbps(134217728, 6.7108864) - 20) < 1e-9);
+  assert.equal(pctOfCeiling(15, 20), 75);
+  assert.equal(pctOfCeiling(15, null), null);
+  assert.equal(speedupOverLn(6, 10), 40);
+  const ceilings = [
+    { threads: 1, bytes: 8e6, gbps: 20 },
+    { threads: 1, bytes: 12e6, gbps: 18 },
+    { threads: 2, bytes: 8e6, gbps: 30 },
+  ];
+  assert.equal(matchCeiling(ceilings, 1, 8.1e6), 20);
+  assert.equal(matchCeiling(ceilings, 1, 20e6), 18);
+  assert.equal(matchCeiling(ceilings, 2, 12e6), 30);
+  assert.equal(matchCeiling(ceilings, 4, 8e6), null);
+});
+
+const sample: BenchRecord[] = [
+  {
+    op: 'rmsNorm', direction: 'forward', impl: 'rmsnorm-js', backend: 'js', threads: 1, rows: 32, cols: 768, p: 1,
+    ms_p20: 0.0042, ms_p50: 0.0043, ms_p80: 0.0051, gbps: 45.5, ceiling_gbps: 95.1, pct_of_ceiling: 47.8,
+    node: 'v20.20.2', cpu: 'Some "quoted", CPU', date: '2026-11-28T10:00:00.000Z', version: '0.1.0',
+  },
+  {
+    op: 'layerNorm', direction: 'full', impl: 'tfjs-wasm-composite', backend: 'tfjs-wasm', threads: 1, rows: 4096,
+    cols: 512, p: null, ms_p20: 80, ms_p50: 90, ms_p80: 95, gbps: 0.5, ceiling_gbps: null, pct_of_ceiling: null,
+    node: 'v20.20.2', cpu: 'line\nbreak', date: '2026-11-28T10:00:00.000Z', version: '0.1.0',
+  },
+];
+
+test('CSV and JSON writers round-trip the record schema', () => {
+  const csv = toCsv(sample);
+  assert.equal(csv.split('\n')[0], 'op,direction,impl,backend,threads,rows,cols,p,ms_p20,ms_p50,ms_p80,gbps,ceiling_gbps,pct_of_ceiling,node,cpu,date,version');
+  assert.deepEqual(fromCsv(csv), sample);
+  assert.deepEqual(fromJson(toJson(sample, { command: 'rmsnorm bench' })), sample);
+  assert.deepEqual(outPaths('bench/results/run'), { json: 'bench/results/run.json', csv: 'bench/results/run.csv' });
+  assert.deepEqual(outPaths('r.csv'), { json: 'r.json', csv: 'r.csv' });
+});
+
+test('bench arguments: defaults, lists, and one-line usage errors', () => {
+  const d = parseBenchArgs([]);
+  assert.deepEqual(d.shapes, [[32, 768], [4096, 512], [1024, 4096], [256, 16384], [16384, 1024]]);
+  assert.deepEqual(d.ops, ['rmsNorm', 'pRmsNorm', 'layerNorm']);
+  assert.equal(d.peers, true);
+  assert.equal(d.p, 0.0625);
+  const o = parseBenchArgs(['--shapes', '8x16,2×3', '--ops', 'rms', '--no-peers', '--threads', '1', '--reps', '5']);
+  assert.deepEqual(o.shapes, [[8, 16], [2, 3]]);
+  assert.deepEqual(o.ops, ['rmsNorm']);
+  assert.equal(o.peers, false);
+  assert.deepEqual(o.threads, [1]);
+  assert.equal(o.reps, 5);
+  for (const bad of [['--shapes', '8by16'], ['--ops', 'bn'], ['--reps', '0'], ['--frobnicate'], ['--threads', '3'], ['--p', '2']]) {
+    assert.throws(() => parseBenchArgs(bad), (e: unknown) => e instanceof UsageError && !e.message.includes('\n'), bad.join(' '));
+  }
+});
+
+test('hand-encoded ONNX models run in onnxruntime-node and match the float64 reference', async () => {
+  const rows = 3;
+  const cols = 37;
+  const x = Float32Array.from({ length: rows * cols }, (_, i) => Math.sin(i * 0.7) * 3 + (i % 5) * 0.1);
+  const gamma = Float32Array.from({ length: cols }, (_, j) => 0.5 + 0.03 * j);
+  const beta = Float32Array.from({ length: cols }, (_, j) => 0.01 * j - 0.1);
+  const eps = 1e-6;
+  const cases = [
+    { op: 'RMSNormalization' as const, ref: rmsNormRef(x, cols, { gamma, eps }).y },
+    { op: 'LayerNormalization' as const, ref: layerNormRef(x, cols, { gamma, beta, eps }).y },
+  ];
+  for (const c of cases) {
+    const model = buildNormModel({ op: c.op, cols, gamma, beta: c.op === 'LayerNormalization' ? beta : undefined, eps });
+    const session = await ort.InferenceSession.create(model, ORT_SESSION_OPTIONS);
+    const out = await session.run({ X: new ort.Tensor('float32', x, [rows, cols]) });
+    const y = out.Y.data as Float32Array;
+    assert.deepEqual(out.Y.dims, [rows, cols]);
+    for (let i = 0; i < y.length; i++) {
+      const tol = 1e-5 + 1e-5 * Math.abs(c.ref[i]);
+      assert.ok(Math.abs(y[i] - c.ref[i]) <= tol, `${c.op}: index ${i} got ${y[i]}, expected ${c.ref[i]} ± ${tol}`);
+    }
+    await session.release();
+  }
+});
+
+test('ceiling loops compute what they claim on 1 and 2 threads (odd sizes, tails included)', async () => {
+  const loops = new CeilingLoops(1 << 20);
+  await loops.startWorker();
+  try {
+    const f = new Float32Array(loops.memory.buffer);
+    for (const threads of [1, 2]) {
+      const n = 1003;
+      for (let i = 0; i < 3 * n; i++) f[i] = i * 0.5;
+      const dst = 4 * 4096;
+      loops.copy(0, dst, n, threads);
+      for (let i = 0; i < n; i++) assert.equal(f[4096 + i], i * 0.5, `copy ${threads}t index ${i}`);
+      loops.triad(dst, 0, 4 * n, 2, n, threads); // a = b + 2·c with b[i] = i/2, c[i] = (n + i)/2
+      for (let i = 0; i < n; i++) assert.equal(f[4096 + i], i * 0.5 + (n + i), `triad ${threads}t index ${i}`);
+    }
+  } finally {
+    await loops.close();
+  }
+});
+
+test('a tiny bench run yields complete records of the one schema (no timing checked)', async () => {
+  const opts = parseBenchArgs(['--shapes', '4x8', '--no-peers', '--threads', '1', '--reps', '3', '--rounds', '1', '--budget', '5', '--p', '0.25']);
+  const { records } = await runBench(opts);
+  const impls = new Set(records.map((r) => r.impl));
+  assert.ok(impls.has('rmsnorm-js') && impls.has('ceiling-copy') && impls.has('ceiling-triad'), [...impls].join(','));
+  for (const r of records) {
+    assert.deepEqual(Object.keys(r).sort(), [...RECORD_FIELDS].sort());
+    assert.ok(r.ms_p20 <= r.ms_p50 && r.ms_p50 <= r.ms_p80 && r.ms_p20 > 0, `${r.impl} ${r.op}`);
+    assert.equal(r.rows, 4);
+    assert.equal(r.cols, 8);
+    assert.equal(r.p, r.op === 'pRmsNorm' ? 0.25 : r.op === 'rmsNorm' ? 1 : null);
+    if (r.impl.startsWith('rmsnorm-')) assert.ok(r.ceiling_gbps !== null && r.pct_of_ceiling !== null);
+  }
+  const ours = records.filter((r) => r.impl === 'rmsnorm-js');
+  assert.equal(new Set(ours.map((r) => `${r.op}/${r.direction}`)).size, 6);
+  // the matching ceiling has the kernel's stream mix: copy for forward, triad for backward
+  const copy = records.find((r) => r.impl === 'ceiling-copy' && r.direction === 'forward')!;
+  const triad = records.find((r) => r.impl === 'ceiling-triad')!;
+  for (const r of ours) {
+    const expected = r.direction === 'forward' ? copy.gbps : triad.gbps;
+    assert.ok(Math.abs(r.ceiling_gbps! - expected) <= 1e-3 * expected, `${r.op} ${r.direction}: ${r.ceiling_gbps} vs ${expected}`);
+    assert.ok(Math.abs(r.pct_of_ceiling! - (100 * r.gbps) / r.ceiling_gbps!) <= 0.01 * r.pct_of_ceiling!);
+  }
+});
