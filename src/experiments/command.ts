@@ -24,7 +24,7 @@ Train small models without normalisation and with LayerNorm, RMSNorm, pRMSNorm a
 
 options:
   --preset quick|full   quick: 1 seed, 4 tasks, ≈ 4–7 min on 2 cores (default); full: 3 seeds, 5 tasks, sweeps, ≈ 5 h
-  --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')}, cloze (full preset only)
+  --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')} (cloze runs in the full preset only unless named)
   --seeds N             seeds per variant (default: the preset's)
   --out DIR             output directory (default results/<timestamp>/)
   --resume              continue the run in --out (default: the newest results/*/): finished runs are kept,

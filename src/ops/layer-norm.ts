@@ -2,7 +2,9 @@
 import { resolveBackend } from '../backends/backend.js';
 import type { BackwardResult, LayerNormBackwardOptions, LayerNormOptions, LayerNormResult } from '../types.js';
 import {
-  checkNoAlias,
+  aliasAdd,
+  aliasBegin,
+  aliasCheck,
   enumOption,
   epsOption,
   optionalFloat32Array,
@@ -49,13 +51,23 @@ function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly
 export function layerNorm(x: Float32Array, cols: number, options?: LayerNormOptions): LayerNormResult {
   const s = settings(x, cols, options, ['y', 'mean', 'rstd']);
   const backend = resolveBackend(s.backend);
-  const y = outputBuffer('options.out.y', s.out.y, s.x.length, 'x.length');
-  const mean = outputBuffer('options.out.mean', s.out.mean, s.rows, 'rows');
-  const rstd = outputBuffer('options.out.rstd', s.out.rstd, s.rows, 'rows');
-  const inputs = [['x', s.x], ['options.gamma', s.gamma], ['options.beta', s.beta]] as const;
-  checkNoAlias('options.out.y', y, [...inputs, ['options.out.mean', mean], ['options.out.rstd', rstd]], s.x);
-  checkNoAlias('options.out.mean', mean, [...inputs, ['options.out.rstd', rstd]]);
-  checkNoAlias('options.out.rstd', rstd, inputs);
+  const givenY = s.out.y;
+  const givenMean = s.out.mean;
+  const givenRstd = s.out.rstd;
+  const y = outputBuffer('options.out.y', givenY, s.x.length, 'x.length');
+  const mean = outputBuffer('options.out.mean', givenMean, s.rows, 'rows');
+  const rstd = outputBuffer('options.out.rstd', givenRstd, s.rows, 'rows');
+  // Only caller-provided outputs can alias: fresh ones are registered as absent.
+  if (givenY !== undefined || givenMean !== undefined || givenRstd !== undefined) {
+    aliasBegin();
+    aliasAdd('x', s.x);
+    aliasAdd('options.gamma', s.gamma);
+    aliasAdd('options.beta', s.beta);
+    aliasAdd('options.out.y', givenY === undefined ? null : y);
+    aliasAdd('options.out.mean', givenMean === undefined ? null : mean);
+    aliasAdd('options.out.rstd', givenRstd === undefined ? null : rstd);
+    aliasCheck(3, true);
+  }
   if (s.rows > 0) {
     backend.layerNorm({ x: s.x, gamma: s.gamma, beta: s.beta, y, mean, rstd, rows: s.rows, cols: s.cols, eps: s.eps });
   }
@@ -88,15 +100,25 @@ export function layerNormBackward(
   requireLength('mean', means, s.rows, 'rows');
   requireLength('rstd', rs, s.rows, 'rows');
   const backend = resolveBackend(s.backend);
-  const dx = outputBuffer('options.out.dx', s.out.dx, s.x.length, 'x.length');
-  const dgamma = s.gamma === null ? null : outputBuffer('options.out.dgamma', s.out.dgamma, s.cols, 'cols');
-  const dbeta = s.beta === null ? null : outputBuffer('options.out.dbeta', s.out.dbeta, s.cols, 'cols');
-  const inputs = [
-    ['dy', dys], ['x', s.x], ['mean', means], ['rstd', rs], ['options.gamma', s.gamma], ['options.beta', s.beta],
-  ] as const;
-  checkNoAlias('options.out.dx', dx, [...inputs, ['options.out.dgamma', dgamma], ['options.out.dbeta', dbeta]], dys);
-  if (dgamma !== null) checkNoAlias('options.out.dgamma', dgamma, [...inputs, ['options.out.dbeta', dbeta]]);
-  if (dbeta !== null) checkNoAlias('options.out.dbeta', dbeta, inputs);
+  const givenDx = s.out.dx;
+  const givenDgamma = s.gamma === null ? undefined : s.out.dgamma;
+  const givenDbeta = s.beta === null ? undefined : s.out.dbeta;
+  const dx = outputBuffer('options.out.dx', givenDx, s.x.length, 'x.length');
+  const dgamma = s.gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, s.cols, 'cols');
+  const dbeta = s.beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, s.cols, 'cols');
+  if (givenDx !== undefined || givenDgamma !== undefined || givenDbeta !== undefined) {
+    aliasBegin();
+    aliasAdd('dy', dys);
+    aliasAdd('x', s.x);
+    aliasAdd('mean', means);
+    aliasAdd('rstd', rs);
+    aliasAdd('options.gamma', s.gamma);
+    aliasAdd('options.beta', s.beta);
+    aliasAdd('options.out.dx', givenDx === undefined ? null : dx);
+    aliasAdd('options.out.dgamma', givenDgamma === undefined ? null : dgamma);
+    aliasAdd('options.out.dbeta', givenDbeta === undefined ? null : dbeta);
+    aliasCheck(6, true);
+  }
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);

@@ -11,7 +11,9 @@ import type {
   RmsNormResult,
 } from '../types.js';
 import {
-  checkNoAlias,
+  aliasAdd,
+  aliasBegin,
+  aliasCheck,
   enumOption,
   epsOption,
   finiteNumberOption,
@@ -30,6 +32,7 @@ const BACKENDS = ['auto', 'js', 'wasm'] as const;
 const PLACEMENTS: readonly EpsPlacement[] = ['inside', 'outside'];
 const K_RULES: readonly KRule[] = ['ceil', 'floor'];
 const RMS_KEYS = ['gamma', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule', 'backend', 'out'] as const;
+const L2_KEYS = RMS_KEYS.filter((k) => k !== 'p' && k !== 'kRule');
 
 /** Resolved, validated settings of one RMS-family call. */
 export interface RmsFamilySettings {
@@ -53,8 +56,7 @@ export function rmsFamilySettings(
   l2: boolean,
   outKeys: readonly string[],
 ): RmsFamilySettings & { x: Float32Array; cols: number } {
-  const keys = l2 ? RMS_KEYS.filter((k) => k !== 'p' && k !== 'kRule') : RMS_KEYS;
-  const o = optionsObject<RmsNormOptions>(options, keys);
+  const o = optionsObject<RmsNormOptions>(options, l2 ? L2_KEYS : RMS_KEYS);
   const xs = requireFloat32Array('x', x);
   const rows = rowsOf(xs, cols);
   const n = cols as number;
@@ -89,11 +91,20 @@ export function rmsFamilySettings(
 /** Shared forward of the RMS family (RMSNorm, pRMSNorm, L2-Norm). */
 export function rmsFamilyForward(s: RmsFamilySettings & { x: Float32Array; cols: number }): RmsNormResult {
   const backend = resolveBackend(s.backend);
-  const y = outputBuffer('options.out.y', s.out.y, s.x.length, 'x.length');
-  const rstd = outputBuffer('options.out.rstd', s.out.rstd, s.rows, 'rows');
-  const inputs = [['x', s.x], ['options.gamma', s.gamma], ['options.beta', s.beta]] as const;
-  checkNoAlias('options.out.y', y, [...inputs, ['options.out.rstd', rstd]], s.x);
-  checkNoAlias('options.out.rstd', rstd, inputs);
+  const givenY = s.out.y;
+  const givenRstd = s.out.rstd;
+  const y = outputBuffer('options.out.y', givenY, s.x.length, 'x.length');
+  const rstd = outputBuffer('options.out.rstd', givenRstd, s.rows, 'rows');
+  // Only caller-provided outputs can alias: fresh ones are registered as absent.
+  if (givenY !== undefined || givenRstd !== undefined) {
+    aliasBegin();
+    aliasAdd('x', s.x);
+    aliasAdd('options.gamma', s.gamma);
+    aliasAdd('options.beta', s.beta);
+    aliasAdd('options.out.y', givenY === undefined ? null : y);
+    aliasAdd('options.out.rstd', givenRstd === undefined ? null : rstd);
+    aliasCheck(3, true);
+  }
   if (s.rows > 0) {
     backend.rmsNorm({
       x: s.x, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset, y, rstd,
@@ -114,13 +125,24 @@ export function rmsFamilyBackward(
   requireLength('dy', dys, s.x.length, 'x.length');
   requireLength('rstd', rs, s.rows, 'rows');
   const backend = resolveBackend(s.backend);
-  const dx = outputBuffer('options.out.dx', s.out.dx, s.x.length, 'x.length');
-  const dgamma = s.gamma === null ? null : outputBuffer('options.out.dgamma', s.out.dgamma, s.cols, 'cols');
-  const dbeta = s.beta === null ? null : outputBuffer('options.out.dbeta', s.out.dbeta, s.cols, 'cols');
-  const inputs = [['dy', dys], ['x', s.x], ['rstd', rs], ['options.gamma', s.gamma], ['options.beta', s.beta]] as const;
-  checkNoAlias('options.out.dx', dx, [...inputs, ['options.out.dgamma', dgamma], ['options.out.dbeta', dbeta]], dys);
-  if (dgamma !== null) checkNoAlias('options.out.dgamma', dgamma, [...inputs, ['options.out.dbeta', dbeta]]);
-  if (dbeta !== null) checkNoAlias('options.out.dbeta', dbeta, inputs);
+  const givenDx = s.out.dx;
+  const givenDgamma = s.gamma === null ? undefined : s.out.dgamma;
+  const givenDbeta = s.beta === null ? undefined : s.out.dbeta;
+  const dx = outputBuffer('options.out.dx', givenDx, s.x.length, 'x.length');
+  const dgamma = s.gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, s.cols, 'cols');
+  const dbeta = s.beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, s.cols, 'cols');
+  if (givenDx !== undefined || givenDgamma !== undefined || givenDbeta !== undefined) {
+    aliasBegin();
+    aliasAdd('dy', dys);
+    aliasAdd('x', s.x);
+    aliasAdd('rstd', rs);
+    aliasAdd('options.gamma', s.gamma);
+    aliasAdd('options.beta', s.beta);
+    aliasAdd('options.out.dx', givenDx === undefined ? null : dx);
+    aliasAdd('options.out.dgamma', givenDgamma === undefined ? null : dgamma);
+    aliasAdd('options.out.dbeta', givenDbeta === undefined ? null : dbeta);
+    aliasCheck(5, true);
+  }
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);

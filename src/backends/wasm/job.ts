@@ -24,22 +24,24 @@ const DGAMMA = 22;
 const DBETA = 23;
 const SLOTS = 24;
 
+/** Every caller builds its Job with all fields in this order, so the property loads in execute stay monomorphic. */
 export interface Job {
   op: number;
   rows: number;
   cols: number;
-  k?: number;
-  divisor?: number;
-  eps?: number;
-  epsOutside?: boolean;
-  gammaOffset?: number;
+  k: number;
+  divisor: number;
+  eps: number;
+  epsOutside: boolean;
+  gammaOffset: number;
   /** Pointer slots P0, P0+1, … in the kernel's order (null = absent). */
   arrays: ReadonlyArray<Float32Array | null>;
   /** Bit i set: arrays[i] is an output (copied back when not resident, never copied in). */
   outMask: number;
-  /** Backward only: parameter-gradient outputs (null = not wanted). */
-  dgamma?: Float32Array | null;
-  dbeta?: Float32Array | null;
+  /** Backward jobs: dgamma/dbeta follow the arrays as outputs (null = not wanted). */
+  backward: boolean;
+  dgamma: Float32Array | null;
+  dbeta: Float32Array | null;
 }
 
 /** Bytes copied between JS arrays and wasm memory so far (tests use it to prove zero-copy calls copy nothing). */
@@ -83,11 +85,12 @@ export function execute(state: WasmState, job: Job): void {
   const { heap, exports } = state;
   const { args: argsBlock, scratch, workspace } = state.blocks;
   const n = job.arrays.length;
-  const backward = job.dgamma !== undefined;
-  for (let i = 0; i < n; i++) all[i] = job.arrays[i];
+  const backward = job.backward;
+  const arrays = job.arrays;
+  for (let i = 0; i < n; i++) all[i] = arrays[i];
   if (backward) {
-    all[n] = job.dgamma ?? null;
-    all[n + 1] = job.dbeta ?? null;
+    all[n] = job.dgamma;
+    all[n + 1] = job.dbeta;
   }
   const count = backward ? n + 2 : n;
   // dgamma/dbeta (indices n, n+1) are outputs too
@@ -117,11 +120,11 @@ export function execute(state: WasmState, job: Job): void {
   f64[a] = job.op;
   f64[a + ROWS] = job.rows;
   f64[a + COLS] = job.cols;
-  f64[a + K] = job.k ?? job.cols;
-  f64[a + DIVISOR] = job.divisor ?? job.cols;
-  f64[a + EPS] = job.eps ?? 0;
-  f64[a + EPS_OUTSIDE] = job.epsOutside === true ? 1 : 0;
-  f64[a + GAMMA_OFFSET] = job.gammaOffset ?? 0;
+  f64[a + K] = job.k;
+  f64[a + DIVISOR] = job.divisor;
+  f64[a + EPS] = job.eps;
+  f64[a + EPS_OUTSIDE] = job.epsOutside ? 1 : 0;
+  f64[a + GAMMA_OFFSET] = job.gammaOffset;
   for (let i = 0; i < n; i++) f64[a + P0 + i] = ptrs[i];
   f64[a + WS] = ws;
   f64[a + WS_STRIDE] = stride;
@@ -140,5 +143,5 @@ export function execute(state: WasmState, job: Job): void {
       _copyStats.bytesOut += arr!.byteLength;
     }
   }
-  all.fill(null); // hold no references to the caller's arrays between calls
+  for (let i = 0; i < count; i++) all[i] = null; // hold no references to the caller's arrays between calls
 }

@@ -5,17 +5,23 @@ import { execute, OP_LN_BWD, OP_LN_FWD } from './job.js';
 
 export function layerNorm(state: WasmState, a: LayerNormKernelArgs): void {
   execute(state, {
-    op: OP_LN_FWD, rows: a.rows, cols: a.cols, eps: a.eps,
+    // k, divisor, epsOutside and gammaOffset are unused by the LayerNorm kernels
+    op: OP_LN_FWD, rows: a.rows, cols: a.cols, k: a.cols, divisor: a.cols, eps: a.eps, epsOutside: false,
+    gammaOffset: 0,
     arrays: [a.x, a.gamma, a.beta, a.y, a.mean, a.rstd],
     outMask: 0b111000, // y, mean, rstd
+    backward: false,
+    dgamma: null,
+    dbeta: null,
   });
 }
 
 export function layerNormBackward(state: WasmState, a: LayerNormBackwardKernelArgs): void {
   execute(state, {
-    op: OP_LN_BWD, rows: a.rows, cols: a.cols,
+    op: OP_LN_BWD, rows: a.rows, cols: a.cols, k: a.cols, divisor: a.cols, eps: 0, epsOutside: false, gammaOffset: 0,
     arrays: [a.dy, a.x, a.mean, a.rstd, a.gamma, a.dx],
     outMask: 0b100000, // dx
+    backward: true,
     dgamma: a.dgamma,
     dbeta: a.dbeta,
   });

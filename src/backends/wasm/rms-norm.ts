@@ -10,6 +10,9 @@ export function rmsNorm(state: WasmState, a: RmsNormKernelArgs): void {
     gammaOffset: a.gammaOffset,
     arrays: [a.x, a.gamma, a.beta, a.y, a.rstd],
     outMask: 0b11000, // y, rstd
+    backward: false,
+    dgamma: null,
+    dbeta: null,
   });
 }
 
@@ -19,6 +22,7 @@ export function rmsNormBackward(state: WasmState, a: RmsNormBackwardKernelArgs):
     gammaOffset: a.gammaOffset,
     arrays: [a.dy, a.x, a.rstd, a.gamma, a.dx],
     outMask: 0b10000, // dx
+    backward: true,
     dgamma: a.dgamma,
     dbeta: a.dbeta,
   });
