@@ -66,3 +66,45 @@ describe('rmsnorm check', () => {
     assert.match(text.out, /check: OK/);
   });
 });
+
+describe('kernel checks of `reproduce` (claims 6.1, 6.3)', () => {
+  it('finite differences of every op agree with the reference backward (≤ 1e-7 of the gradient scale) and f32 ops are within tolerance', async () => {
+    const { computeCorrectness, CORRECTNESS_OPS, CORRECTNESS_SHAPES, CORRECTNESS_EPS } = await import('../src/check/correctness.js');
+    const r = computeCorrectness(['js']);
+    assert.equal(r.fd.length, CORRECTNESS_OPS.length * CORRECTNESS_SHAPES.length * CORRECTNESS_EPS.length);
+    for (const c of r.fd) assert.ok(c.relError <= 1e-7, `${c.op} eps ${c.eps} ${c.rows}x${c.cols}: ${c.relError}`);
+    // pRMSNorm rows really use k < cols and the two k rules differ (odd widths, p = 0.3).
+    const k = (op: string) => r.fd.filter((c) => c.op === op && c.cols === 33)[0]?.k;
+    assert.deepEqual([k('pRMSNorm p=0.3 k=ceil'), k('pRMSNorm p=0.3 k=floor')], [10, 9]);
+    assert.equal(r.f32.length, CORRECTNESS_OPS.length * 2);
+    assert.ok(r.ok, r.f32.filter((x) => !x.ok).map((x) => `${x.op} ${x.direction}: ${x.worstRatio}`).join('; '));
+    assert.doesNotThrow(() => JSON.stringify(r));
+  });
+
+  it('a wrong analytic gradient is caught: the eps-outside gradient judged against the eps-inside forward', async () => {
+    const { finiteDifferenceCase } = await import('../src/check/correctness.js');
+    const { reference } = await import('../src/index.js');
+    const { mulberry32, randomNormal } = await import('../src/check/random.js');
+    const rand = mulberry32(5);
+    const x = randomNormal(rand, 6, 0, 0.3);
+    const dy = randomNormal(rand, 6);
+    const gamma = randomNormal(rand, 3, 1, 0.2);
+    const beta = randomNormal(rand, 3);
+    const c = { name: 'rms 2x3', op: 'rmsNorm' as const, cols: 3, x, dy, gamma, beta, eps: 1e-2, epsPlacement: 'inside' as const };
+    assert.ok(finiteDifferenceCase(c).relError <= 1e-7);
+    const wrong = reference.rmsNormBackwardRef(dy, x, 3, { gamma, beta, eps: 1e-2, epsPlacement: 'outside' });
+    const caught = finiteDifferenceCase(c, { analytic: wrong }).relError;
+    assert.ok(caught > 1e-3, `relative error ${caught}`);
+  });
+
+  it('gradient laws on linear + RMSNorm hold to rounding in float64 and to f32 rounding through the ops', async () => {
+    const { computeGradientClaims } = await import('../src/check/gradient-claims.js');
+    const g = computeGradientClaims({ backend: 'js' });
+    assert.equal(g.rows.length, 2 * g.deltas.length * 7);
+    for (const r of g.rows) {
+      assert.ok(r.deviation <= 1e-12, `${r.norm} ${r.quantity} ${r.transform} δ=${r.delta}: ${r.deviation}`);
+      assert.ok(r.deviationF32 <= 1e-5, `${r.norm} ${r.quantity} ${r.transform} δ=${r.delta} f32: ${r.deviationF32}`);
+    }
+    assert.ok(g.ok);
+  });
+});

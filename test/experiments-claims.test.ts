@@ -1,9 +1,11 @@
 // Claim verdict rules (src/experiments/claims.ts) on synthetic numbers: parity tolerance, single-seed handling,
-// steps-to-threshold, transformer failure, p-sweep flatness and the per-task combination rule.
+// steps-to-threshold, transformer failure, p-sweep flatness, the per-task combination rule, and the kernel-check
+// claims 6.1 (FD ≤ 1e-7 rel, f32 within tolerance), 6.3 (deviations ≤ 1e-9), 6.4 (RMS > 3% faster than LN).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { combine, compareRows, evaluateClaims } from '../src/experiments/claims.js';
-import type { SummaryRow, TaskSummary, Variant } from '../src/experiments/types.js';
+import type { KernelChecks, SummaryRow, TaskSummary, Variant } from '../src/experiments/types.js';
+import { syntheticKernelChecks } from './report-fixture.js';
 
 function row(variant: Variant, mean: number, std: number, seeds: number, extra: Partial<SummaryRow> = {}): SummaryRow {
   return { variant, seeds, metric: { mean, std }, others: {}, medianStepMs: 10, speedupVsLayerNorm: null, stepsToThreshold: 100, divergedRuns: 0, ...extra };
@@ -87,4 +89,52 @@ test('6.2 follows the invariance table; 6.8 follows the Table 5 statistics', () 
   // A baseline-like RMS row (std ratio 3) fails.
   stats.translation.rms = st([-2.6, -1.2, -1.4, -1.5], [7.3, 2.3, 2.6, 2.7]);
   assert.equal(verdict(evaluateClaims({ summaries: [], recurrentStats: stats, invariance: null }), '6.8'), 'does not hold');
+});
+
+const kernelVerdict = (k: KernelChecks | undefined, id: string) => verdict(evaluateClaims({ summaries: [], recurrentStats: {}, invariance: null, kernelChecks: k }), id);
+
+test('6.1: holds when every FD error ≤ 1e-7 relative and every f32 row is within tolerance; fails otherwise', () => {
+  const k = syntheticKernelChecks();
+  const c = k.correctness!;
+  // The fixture's LayerNorm f32 forward error 3e-6 > tol 2e-6.
+  assert.equal(kernelVerdict(k, '6.1'), 'does not hold');
+  c.f32 = c.f32.filter((r) => r.worstRatio <= 1);
+  assert.equal(kernelVerdict(k, '6.1'), 'holds');
+  c.fd[0]!.relError = 2e-7;
+  assert.equal(kernelVerdict(k, '6.1'), 'does not hold');
+  c.fd[0]!.relError = NaN; // a NaN error is not "within"
+  assert.equal(kernelVerdict(k, '6.1'), 'does not hold');
+  assert.equal(kernelVerdict(undefined, '6.1'), 'inconclusive');
+  assert.equal(kernelVerdict({ errors: ['correctness: boom'] }, '6.1'), 'inconclusive');
+});
+
+test('6.3: holds when every float64 deviation ≤ 1e-9, fails on one above; evidence names the worst per law', () => {
+  const k = syntheticKernelChecks();
+  const claims = evaluateClaims({ summaries: [], recurrentStats: {}, invariance: null, kernelChecks: k });
+  assert.equal(verdict(claims, '6.3'), 'holds');
+  assert.match(claims.find((c) => c.id === '6.3')!.evidence, /dL\/dW W → δW × 1\/δ 6\.0e-16/);
+  k.gradientClaims!.rows[1]!.deviation = 2e-9;
+  assert.equal(kernelVerdict(k, '6.3'), 'does not hold');
+  assert.equal(kernelVerdict({}, '6.3'), 'inconclusive');
+});
+
+test('6.4: RMS > 3% faster than LN at every shape and pRMS ≤ 3% slower than RMS → holds; RMS > 3% slower → fails', () => {
+  const k = syntheticKernelChecks();
+  const rows = k.kernelSpeed!.rows;
+  const set = (shapeRows: number, op: string, ms: number) => {
+    rows.find((r) => r.rows === shapeRows && r.op === op)!.ms_p50 = ms;
+  };
+  // Fixture: 4096 rows LN 10 / RMS 8 / pRMS 8.4 (+5% vs RMS): pRMS too slow → not 'holds', RMS not slower → inconclusive.
+  assert.equal(kernelVerdict(k, '6.4'), 'inconclusive');
+  set(4096, 'pRmsNorm', 8.2); // +2.5% vs RMS: within 3%
+  assert.equal(kernelVerdict(k, '6.4'), 'holds');
+  set(80, 'rmsNorm', 0.147); // 2% faster than LN at 80 rows: not > 3%
+  assert.equal(kernelVerdict(k, '6.4'), 'inconclusive');
+  set(80, 'rmsNorm', 0.16); // 6.7% slower than LN
+  assert.equal(kernelVerdict(k, '6.4'), 'does not hold');
+  // js rows are reported but do not decide: only the default backend ('auto') counts.
+  const js = syntheticKernelChecks();
+  js.kernelSpeed!.rows = js.kernelSpeed!.rows.map((r) => ({ ...r, backend: 'js' as const, resolved: 'js' as const }));
+  assert.equal(kernelVerdict(js, '6.4'), 'inconclusive');
+  assert.equal(kernelVerdict(undefined, '6.4'), 'inconclusive');
 });

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { layerNorm, partialK, reference, rmsNorm, rmsNormBackward } from '../src/index.js';
+import { linearBackward, linearForward as matmul, maxAbs, maxAbsDiff as maxDiff, scaled } from '../src/check/linear.js';
 
 const RUNS = 1000;
 const SEED = 20191007; // fixed: failures reproduce
@@ -70,19 +71,6 @@ function rowStats(x: ArrayLike<number>, cols: number, k: number): { minRms: numb
   return { minRms, minStd };
 }
 
-function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  for (let i = 0; i < a.length; i++) d = Math.max(d, Math.abs(a[i] - b[i]));
-  return d;
-}
-
-function maxAbs(a: ArrayLike<number>): number {
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
-  return m;
-}
-
-const scaled = (x: ArrayLike<number>, c: number) => Float64Array.from(x, (v) => v * c);
 const kOf = (inp: Input) => partialK(inp.p, inp.cols, 'ceil');
 
 type Norm = 'RMSNorm' | 'pRMSNorm' | 'LayerNorm';
@@ -332,16 +320,6 @@ function linear(minM = 1): fc.Arbitrary<Linear> {
     });
 }
 
-function matmul(x: Float64Array, W: Float64Array, batch: number, n: number, m: number): Float64Array {
-  const a = new Float64Array(batch * m);
-  for (let b = 0; b < batch; b++) for (let i = 0; i < m; i++) {
-    let s = 0;
-    for (let j = 0; j < n; j++) s += W[i * n + j] * x[b * n + j];
-    a[b * m + i] = s;
-  }
-  return a;
-}
-
 function grads(norm: Norm, inp: Input, dy: Float64Array, x: Float64Array) {
   const o = { gamma: inp.gamma, beta: inp.beta, eps: 0 };
   if (norm === 'LayerNorm') return reference.layerNormBackwardRef(dy, x, inp.cols, o);
@@ -352,9 +330,7 @@ function grads(norm: Norm, inp: Input, dy: Float64Array, x: Float64Array) {
 function weightGrad(norm: Norm, lin: Linear, x: Float64Array, W: Float64Array): Float64Array {
   const a = matmul(x, W, lin.batch, lin.n, lin.m);
   const da = grads(norm, { ...lin.norm, x: a }, lin.dy, a).dx;
-  const dW = new Float64Array(lin.m * lin.n);
-  for (let b = 0; b < lin.batch; b++) for (let i = 0; i < lin.m; i++) for (let j = 0; j < lin.n; j++) dW[i * lin.n + j] += da[b * lin.m + i] * x[b * lin.n + j];
-  return dW;
+  return linearBackward(da, x, W, lin.batch, lin.n, lin.m).dW;
 }
 
 /** The size of dx before cancellation: max|gain ⊙ dy| / (smallest row RMS, or std for LayerNorm). */

@@ -45,6 +45,7 @@ test('report.html renders in Chromium: charts with paths, tables, no console err
       summaryTables: document.querySelectorAll('table.summary').length,
       claimRows: document.querySelectorAll('table.claims tbody tr').length,
       invarianceRows: document.querySelectorAll('table.invariance tbody tr').length,
+      kernelRows: ['kernel-correctness', 'gradient-laws', 'kernel-speed'].map((c) => document.querySelectorAll(`table.${c} tbody tr`).length),
       // A chart's bounding box must be laid out (non-zero), i.e. the inline SVG is actually rendered.
       firstChartWidth: document.querySelector('svg.chart')?.getBoundingClientRect().width ?? 0,
       title: document.title,
@@ -54,6 +55,7 @@ test('report.html renders in Chromium: charts with paths, tables, no console err
     assert.equal(counts.summaryTables, 3);
     assert.equal(counts.claimRows, 3);
     assert.equal(counts.invarianceRows, 2);
+    assert.deepEqual(counts.kernelRows, [2, 2, 2], 'kernel-check tables: ops, gradient laws, backend × shape');
     assert.ok(counts.firstChartWidth > 100);
     assert.match(counts.title, /RMSNorm reproduction report/);
     assert.deepEqual(errors, []);

@@ -1,7 +1,7 @@
 // A small synthetic ReproductionResults for the report tests (not a test file itself): two tasks, five variants,
 // two seeds, one diverged run, an invariance table and claims. Values follow simple formulas, no training.
 
-import type { ReproductionResults, RunResult, SummaryRow, TaskSummary, Variant } from '../src/experiments/types.js';
+import type { KernelChecks, ReproductionResults, RunResult, SummaryRow, TaskSummary, Variant } from '../src/experiments/types.js';
 import { PAPER_REFERENCES } from '../src/experiments/paper-numbers.js';
 
 const VARIANTS: Variant[] = ['none', 'layer', 'rms', 'prms', 'l2'];
@@ -76,6 +76,47 @@ function summarise(task: string, title: string, runs: RunResult[]): TaskSummary 
   };
 }
 
+/**
+ * Synthetic kernel checks (claims 6.1, 6.3, 6.4) in the shapes of src/check/{correctness,gradient-claims,kernel-speed}.ts:
+ * two ops (one f32 row over its tolerance), two gradient laws at two δ, two shapes × one backend of kernel times
+ * (LN 10 ms, RMS 8 ms, pRMS 8.4 ms at 4096×1024: speed-ups 20% and 16%, pRMS +5% vs RMS).
+ */
+export function syntheticKernelChecks(): KernelChecks {
+  const fdCase = (op: string, relError: number) => ({ op, eps: 1e-6, rows: 1, cols: 7, k: 7, maxAbsError: { dx: 2e-10, dgamma: 1e-10, dbeta: 1e-10 }, relError });
+  const f32 = (op: string, direction: 'forward' | 'backward', scaledError: number, atol: number) => ({
+    backend: 'wasm' as const, op, direction, scaledError, atol, worstRatio: scaledError / atol, ok: scaledError <= atol,
+  });
+  const law = (quantity: 'dL/dg' | 'dL/dW', transform: 'x → δx' | 'W → δW', expected: 'unchanged' | '× 1/δ', delta: number, deviation: number) => ({
+    norm: 'RMSNorm' as const, quantity, transform, delta, expected, deviation, deviationF32: 1e-7,
+  });
+  const speed = (rows: number, op: 'layerNorm' | 'rmsNorm' | 'pRmsNorm', ms: number, ln: number) => ({
+    backend: 'auto' as const, resolved: 'wasm' as const, rows, cols: 1024, op, p: op === 'layerNorm' ? null : op === 'rmsNorm' ? 1 : 0.0625,
+    k: op === 'pRmsNorm' ? 64 : 1024, ms_p20: 0.95 * ms, ms_p50: ms, ms_p80: 1.05 * ms, samples: 20,
+    speedupVsLn: op === 'layerNorm' ? null : (100 * (ln - ms)) / ln,
+  });
+  return {
+    correctness: {
+      h: 1e-4, threshold: 1e-7, eps: [1e-6], shapes: [[1, 7]],
+      fd: [fdCase('RMSNorm eps inside', 3e-9), fdCase('LayerNorm', 1e-9)],
+      perOp: [
+        { op: 'RMSNorm eps inside', maxAbsError: 2e-10, maxRelError: 3e-9, cases: 1 },
+        { op: 'LayerNorm', maxAbsError: 2e-10, maxRelError: 1e-9, cases: 1 },
+      ],
+      f32: [f32('RMSNorm eps inside', 'forward', 1e-7, 2e-6), f32('RMSNorm eps inside', 'backward', 2e-7, 2e-5), f32('LayerNorm', 'forward', 3e-6, 2e-6), f32('LayerNorm', 'backward', 2e-7, 2e-5)],
+      ok: false,
+    },
+    gradientClaims: {
+      batch: 4, inputs: 16, outputs: 64, p: 0.0625, k: 4, eps: 0, seed: 1, deltas: [0.01, 1000], backend: 'auto', threshold: 1e-9,
+      rows: [law('dL/dg', 'x → δx', 'unchanged', 0.01, 3e-16), law('dL/dg', 'x → δx', 'unchanged', 1000, 4e-16), law('dL/dW', 'W → δW', '× 1/δ', 0.01, 5e-16), law('dL/dW', 'W → δW', '× 1/δ', 1000, 6e-16)],
+      maxDeviation: 6e-16, maxDeviationF32: 1e-7, ok: true,
+    },
+    kernelSpeed: {
+      shapes: [[4096, 1024], [80, 1024]], p: 0.0625, reps: 20, sets: 3, wallMs: 4200, notes: [],
+      rows: [speed(4096, 'layerNorm', 10, 10), speed(4096, 'rmsNorm', 8, 10), speed(4096, 'pRmsNorm', 8.4, 10), speed(80, 'layerNorm', 0.15, 0.15), speed(80, 'rmsNorm', 0.1, 0.15), speed(80, 'pRmsNorm', 0.1, 0.15)],
+    },
+  };
+}
+
 export function syntheticResults(): ReproductionResults {
   const runs: RunResult[] = [];
   for (const task of ['char-lm', 'translation'])
@@ -146,5 +187,6 @@ export function syntheticResults(): ReproductionResults {
       ],
       allMatch: false,
     },
+    kernelChecks: syntheticKernelChecks(),
   };
 }

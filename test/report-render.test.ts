@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineChart, niceTicks, renderReportHtml, writeReport, formatSummaryTable, genericTable, invarianceSection } from '../src/report/index.js';
-import { syntheticResults } from './report-fixture.js';
+import { lineChart, niceTicks, renderReportHtml, writeReport, formatSummaryTable, genericTable, invarianceSection, kernelChecksSection } from '../src/report/index.js';
+import { syntheticKernelChecks, syntheticResults } from './report-fixture.js';
 
 test('niceTicks: steps of 1/2/2.5/5 × 10^k covering the range', () => {
   assert.deepEqual(niceTicks(0, 1, 5), [0, 0.2, 0.4, 0.6, 0.8, 1]);
@@ -68,6 +68,27 @@ test('invarianceSection: the check/invariance table shape as norms × transforms
   assert.equal((t.match(/class="mismatch"/g) ?? []).length, 1);
   assert.match(t, /<th>dataset re-centering<\/th>/);
   assert.match(t, /Some cells differ from the paper/);
+});
+
+test('kernelChecksSection: correctness per op, gradient-law deviations per δ, kernel speed with speed-ups', () => {
+  const t = kernelChecksSection(syntheticKernelChecks());
+  const table = (cls: string) => t.match(new RegExp(`<table class="${cls}">([\\s\\S]*?)</table>`))?.[1] ?? '';
+  const bodyRows = (cls: string) => (table(cls).split('<tbody>')[1]?.match(/<tr>/g) ?? []).length;
+  assert.equal(bodyRows('kernel-correctness'), 2, 'one row per op');
+  assert.equal(bodyRows('gradient-laws'), 2, 'one row per (gradient, transform), δ in columns');
+  assert.equal(bodyRows('kernel-speed'), 2, 'one row per backend × shape');
+  // The LayerNorm f32 forward error 3e-6 exceeds its tolerance 2e-6: that cell alone is highlighted.
+  assert.equal((table('kernel-correctness').match(/class="mismatch"/g) ?? []).length, 1);
+  assert.match(table('kernel-correctness'), /f32 wasm fwd<br><small>tol 2\.0e-6/);
+  assert.match(table('gradient-laws'), /<th>δ = 1000<\/th>/);
+  assert.match(table('gradient-laws'), /6\.0e-16/);
+  // 4096×1024: (10 − 8)/10 = 20.0%, (10 − 8.4)/10 = 16.0%, pRMS vs RMS (8.4 − 8)/8 = +5.0%.
+  assert.match(table('kernel-speed'), /<td>20\.0%<\/td><td[^>]*>8\.40<\/td><td>16\.0%<\/td><td>\+5\.0%<\/td>/);
+  assert.match(table('kernel-speed'), /auto \(wasm\)/);
+  assert.equal(kernelChecksSection(undefined), '');
+  const html = renderReportHtml(syntheticResults());
+  assert.match(html, /Kernel checks \(claims 6\.1, 6\.3, 6\.4, computed live\)[\s\S]*kernel-correctness[\s\S]*gradient-laws[\s\S]*kernel-speed/);
+  assert.doesNotMatch(renderReportHtml({ ...syntheticResults(), kernelChecks: undefined }), /Kernel checks/);
 });
 
 test('genericTable: {columns, rows}, arrays of objects and unknown values all render', () => {

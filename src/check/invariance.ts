@@ -2,6 +2,7 @@
 // and report the measured change next to the paper's mark, so a mismatch is visible (used by `rmsnorm check`).
 import { layerNorm, rmsNorm } from '../index.js';
 import type { BackendName } from '../types.js';
+import { linearForward } from './linear.js';
 import { mulberry32, normal } from './random.js';
 
 export type InvarianceNorm = 'LayerNorm' | 'RMSNorm' | 'pRMSNorm';
@@ -99,15 +100,7 @@ export interface InvarianceOptions {
 
 /** a = x Wᵀ in float64, then rounded to float32 (what a float32 model would feed the norm). */
 function project(x: Float64Array, W: Float64Array, batch: number, n: number, m: number): Float32Array {
-  const a = new Float32Array(batch * m);
-  for (let b = 0; b < batch; b++) {
-    for (let i = 0; i < m; i++) {
-      let s = 0;
-      for (let j = 0; j < n; j++) s += W[i * n + j] * x[b * n + j];
-      a[b * m + i] = s;
-    }
-  }
-  return a;
+  return Float32Array.from(linearForward(x, W, batch, n, m));
 }
 
 /**

@@ -12,6 +12,7 @@ import {
 } from '../index.js';
 import type { BackendName, EpsPlacement, KRule } from '../types.js';
 import { compareArrays, type Comparison } from './compare.js';
+import { randomNormal } from './random.js';
 import type { Direction, Tolerance, ToleranceOp } from './tolerance.js';
 
 /** One input of one op. Options left undefined are not passed (so the op's defaults are exercised). */
@@ -36,6 +37,21 @@ export interface CaseResult {
   backward: Record<string, Comparison>;
   /** The public op's outputs, for extra semantic assertions by the caller. */
   outputs: { y: Float32Array; rstd: Float32Array; mean?: Float32Array; dx: Float32Array };
+}
+
+/**
+ * A case of `rows` rows with x, dy ~ N(0, 1), gamma ~ N(1, 0.2), beta ~ N(0, 0.5), drawn in that order from `rand`.
+ * @example randomCase(mulberry32(1), 2, { name: 'rms 2x8', op: 'rmsNorm', cols: 8 })
+ */
+export function randomCase(rand: () => number, rows: number, fields: Omit<NormCase, 'x' | 'dy' | 'gamma' | 'beta'>): NormCase {
+  const { cols } = fields;
+  return {
+    ...fields,
+    x: randomNormal(rand, rows * cols),
+    dy: randomNormal(rand, rows * cols),
+    gamma: randomNormal(rand, cols, 1, 0.2),
+    beta: randomNormal(rand, cols, 0, 0.5),
+  };
 }
 
 function options(c: NormCase, backend: BackendName): Record<string, unknown> {
@@ -94,7 +110,7 @@ function forwardScales(
  * dx = rstd·u·eps/(ms + eps)). dgamma_j and dbeta_j are sums over rows, judged against Σ_rows |dy ⊙ x̂| and
  * Σ_rows |dy| (the standard bound for a rounded sum).
  */
-function backwardScales(
+export function backwardScales(
   dy: Float32Array,
   xhat: (index: number, row: number) => number,
   rstd: ArrayLike<number>,

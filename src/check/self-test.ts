@@ -1,8 +1,8 @@
 // `rmsnorm check` self-test: every public op on a few shapes, per available backend, against the float64 reference,
 // with the same tolerance table and comparison as the test suite.
 import { availableBackends } from '../index.js';
-import { mulberry32, randomNormal } from './random.js';
-import { runCase, type NormCase } from './run-case.js';
+import { mulberry32 } from './random.js';
+import { randomCase, runCase } from './run-case.js';
 import { tolerance, type Tolerance, type ToleranceBackend, type ToleranceOp } from './tolerance.js';
 
 export interface SelfTestRow {
@@ -50,17 +50,7 @@ export function runSelfTest(backends?: ToleranceBackend[]): SelfTestResult {
     for (const spec of OPS) {
       for (const [r, cols] of SHAPES) {
         const rand = mulberry32(r * 100003 + cols);
-        const c: NormCase = {
-          name: `${spec.label} ${r}x${cols}`,
-          op: spec.op,
-          cols,
-          x: randomNormal(rand, r * cols),
-          dy: randomNormal(rand, r * cols),
-          gamma: randomNormal(rand, cols, 1, 0.2),
-          beta: randomNormal(rand, cols, 0, 0.5),
-          p: spec.p,
-          epsPlacement: spec.epsPlacement,
-        };
+        const c = randomCase(rand, r, { name: `${spec.label} ${r}x${cols}`, op: spec.op, cols, p: spec.p, epsPlacement: spec.epsPlacement });
         const fwdTol = tolerance(backend, spec.op, 'forward');
         const bwdTol = tolerance(backend, spec.op, 'backward');
         const result = runCase(c, backend, (d) => (d === 'forward' ? fwdTol : bwdTol));

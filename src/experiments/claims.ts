@@ -6,7 +6,7 @@
 //   and no 'holds' → does not hold; otherwise inconclusive. Near-zero metrics (BLEU, error %) get an absolute floor
 //   on tol (ABS_TOL). Step-time comparisons ignore gaps below TIME_TOL = 5%.
 import { PAPER_CLAIMS } from './paper-numbers.js';
-import type { ClaimResult, SummaryRow, TaskSummary, Verdict } from './types.js';
+import type { ClaimResult, KernelChecks, SummaryRow, TaskSummary, Verdict } from './types.js';
 
 export const REL_TOL = 0.02;
 export const CLEAR_REL = 0.1;
@@ -14,6 +14,13 @@ export const CLEAR_REL = 0.1;
 export const STD_RATIO_STABLE = 1.5;
 /** Step-time gaps below 5% are treated as noise (separate processes on a shared 2-core machine). */
 export const TIME_TOL = 0.05;
+
+/** Claim 6.1: a finite-difference error counts when > 1e-7 relative to the gradient's natural scale (float64). */
+export const FD_REL_TOL = 1e-7;
+/** Claim 6.3: a float64 deviation from the gradient law counts when > 1e-9 relative (rounding alone gives ~1e-15). */
+export const GRADIENT_LAW_TOL = 1e-9;
+/** Claim 6.4: kernel time gaps below 3% are noise (median of ≥ 20 interleaved reps in one process). */
+export const KERNEL_TIME_TOL = 0.03;
 
 /** Absolute floors of the "same" tolerance per task metric (BLEU points, error %, bits/char): near 0, 2% rel is meaningless. */
 export const ABS_TOL: Record<string, number> = { translation: 0.5, cnn: 0.5, 'char-lm': 0.01, transformer: 0.01, cloze: 0.5 };
@@ -84,6 +91,92 @@ export interface ClaimInputs {
   recurrentStats: Record<string, Partial<Record<string, RecurrentStats>>>;
   /** Invariance table (src/check/invariance.ts) or null when it could not be computed. */
   invariance: { allMatch: boolean } | null;
+  /** Claims 6.1, 6.3, 6.4 measured live (src/check); absent → those claims are inconclusive. */
+  kernelChecks?: KernelChecks | null;
+}
+
+const e = (x: number, d = 1): string => (Number.isFinite(x) ? x.toExponential(d) : String(x));
+
+/** 6.1: every FD error ≤ FD_REL_TOL (relative, float64) and every float32 error within the tolerance table. */
+export function correctnessClaim(k: KernelChecks | null | undefined): { verdict: Verdict; evidence: string } {
+  const c = k?.correctness;
+  if (!c) return { verdict: 'inconclusive', evidence: `kernel correctness not computed in this run${k?.errors?.length ? `: ${k.errors.join('; ')}` : ''} (see \`rmsnorm check\`)` };
+  const fdBad = c.fd.filter((r) => !(r.relError <= FD_REL_TOL));
+  const f32Bad = c.f32.filter((r) => !(r.worstRatio <= 1));
+  const perOp = c.perOp.map((o) => `${o.op} ${e(o.maxAbsError)} (rel ${e(o.maxRelError)})`).join(', ');
+  const groups = new Map<string, { err: number; atol: number }>();
+  for (const r of c.f32) {
+    const key = `${r.backend} ${r.direction === 'forward' ? 'fwd' : 'bwd'}`;
+    const g = groups.get(key) ?? { err: 0, atol: r.atol };
+    groups.set(key, { err: Math.max(g.err, r.scaledError), atol: r.atol });
+  }
+  const f32 = [...groups].map(([key, g]) => `${key} ${e(g.err)} (tol ${e(g.atol, 0)})`).join(', ');
+  const verdict: Verdict = c.fd.length === 0 || c.f32.length === 0 ? 'inconclusive' : fdBad.length === 0 && f32Bad.length === 0 ? 'holds' : 'does not hold';
+  return {
+    verdict,
+    evidence:
+      `finite differences (float64, ${c.fd.length} cases, shapes ${c.shapes.map(([r, cc]) => `${r}×${cc}`).join('/')}, eps ${c.eps.join('/')}): max |fd − analytic| per op ${perOp} (rule: rel ≤ ${e(FD_REL_TOL, 0)}${fdBad.length ? `; ${fdBad.length} over` : ''}); ` +
+      `worst float32 vs float64 (scaled error): ${f32}${f32Bad.length ? `; ${f32Bad.length} rows outside tolerance: ${f32Bad.map((r) => `${r.backend} ${r.op} ${r.direction}`).join(', ')}` : ', all within tolerance'}`,
+  };
+}
+
+/** 6.3: every float64 deviation of the gradient laws ≤ GRADIENT_LAW_TOL. */
+export function gradientLawClaim(k: KernelChecks | null | undefined): { verdict: Verdict; evidence: string } {
+  const g = k?.gradientClaims;
+  if (!g || g.rows.length === 0) return { verdict: 'inconclusive', evidence: `gradient laws not computed in this run${k?.errors?.length ? `: ${k.errors.join('; ')}` : ''}` };
+  const worst = new Map<string, number>();
+  for (const r of g.rows) {
+    const key = `${r.quantity} ${r.transform} ${r.expected}`;
+    worst.set(key, Math.max(worst.get(key) ?? 0, r.deviation));
+  }
+  const bad = g.rows.filter((r) => !(r.deviation <= GRADIENT_LAW_TOL));
+  return {
+    verdict: bad.length === 0 ? 'holds' : 'does not hold',
+    evidence:
+      `y = norm(x Wᵀ), ${g.batch}×${g.inputs} → ${g.outputs}, RMSNorm and pRMSNorm (k = ${g.k}), eps = ${g.eps}, δ ∈ {${g.deltas.join(', ')}}: ` +
+      `max relative deviation (float64) ${[...worst].map(([key, v]) => `${key} ${e(v)}`).join('; ')} (rule ≤ ${e(GRADIENT_LAW_TOL, 0)}${bad.length ? `; ${bad.length} over` : ''}); ` +
+      `through the float32 ops (${g.backend}): ≤ ${e(g.maxDeviationF32)}`,
+  };
+}
+
+/**
+ * 6.4 on the default backend: holds when RMSNorm fwd+bwd beats LN by > KERNEL_TIME_TOL at every shape and pRMSNorm
+ * is never slower than RMSNorm by > KERNEL_TIME_TOL; does not hold when RMSNorm is slower than LN by > KERNEL_TIME_TOL
+ * at some shape; inconclusive otherwise.
+ */
+export function kernelSpeedClaim(k: KernelChecks | null | undefined): { verdict: Verdict; evidence: string } {
+  const s = k?.kernelSpeed;
+  if (!s || s.rows.length === 0) return { verdict: 'inconclusive', evidence: `kernel speed not measured in this run${k?.errors?.length ? `: ${k.errors.join('; ')}` : ''} (see \`rmsnorm bench\`)` };
+  const verdicts: Verdict[] = [];
+  const parts: string[] = [];
+  const js: string[] = [];
+  for (const [rows, cols] of s.shapes) {
+    for (const backend of ['auto', 'js'] as const) {
+      const at = (op: string) => s.rows.find((r) => r.backend === backend && r.rows === rows && r.cols === cols && r.op === op);
+      const ln = at('layerNorm');
+      const rms = at('rmsNorm');
+      const prms = at('pRmsNorm');
+      if (!ln || !rms || !prms) continue;
+      const rmsGain = (ln.ms_p50 - rms.ms_p50) / ln.ms_p50;
+      const prmsLoss = (prms.ms_p50 - rms.ms_p50) / rms.ms_p50;
+      const text = `${rows}×${cols}: LN ${f(ln.ms_p50)} ms, RMS ${f(rms.ms_p50)} ms (speed-up ${f(100 * rmsGain, 1)}%), pRMS ${f(prms.ms_p50)} ms (speed-up ${f(100 * ((ln.ms_p50 - prms.ms_p50) / ln.ms_p50), 1)}%, ${prmsLoss >= 0 ? '+' : ''}${f(100 * prmsLoss, 1)}% vs RMS)`;
+      if (backend === 'js') {
+        js.push(text);
+        continue;
+      }
+      parts.push(text);
+      const rmsSlower = rms.ms_p50 > (1 + KERNEL_TIME_TOL) * ln.ms_p50;
+      verdicts.push(rmsGain > KERNEL_TIME_TOL && prmsLoss <= KERNEL_TIME_TOL ? 'holds' : rmsSlower ? 'does not hold' : 'inconclusive');
+    }
+  }
+  const resolved = s.rows.find((r) => r.backend === 'auto')?.resolved ?? 'none';
+  const verdict: Verdict = verdicts.length === 0 ? 'inconclusive' : verdicts.every((v) => v === 'holds') ? 'holds' : verdicts.includes('does not hold') ? 'does not hold' : 'inconclusive';
+  return {
+    verdict,
+    evidence:
+      `forward+backward median of ${s.reps} interleaved reps over ${s.sets} buffer sets, default backend (${resolved}): ${parts.join('; ') || 'no rows'}` +
+      `${js.length ? `; js: ${js.join('; ')}` : ''} — rule: RMS faster than LN by > ${100 * KERNEL_TIME_TOL}% at every shape and pRMS at most ${100 * KERNEL_TIME_TOL}% slower than RMS`,
+  };
 }
 
 /** Every claim of paper.md §6 with a verdict and the numbers behind it. */
@@ -93,15 +186,15 @@ export function evaluateClaims(input: ClaimInputs): ClaimResult[] {
   const out: ClaimResult[] = [];
   const add = (id: string, v: { verdict: Verdict; evidence: string }) => out.push({ id, claim: text.get(id) ?? id, ...v });
 
-  add('6.1', { verdict: 'inconclusive', evidence: 'not measured by `reproduce`: run `rmsnorm check` and the test suite (finite differences against the float64 reference).' });
+  add('6.1', correctnessClaim(input.kernelChecks));
   add(
     '6.2',
     input.invariance
       ? { verdict: input.invariance.allMatch ? 'holds' : 'does not hold', evidence: `live invariance table (results.invariance): ${input.invariance.allMatch ? 'every cell matches' : 'some cells differ from'} paper Table 1` }
       : { verdict: 'inconclusive', evidence: 'invariance table not available in this run' },
   );
-  add('6.3', { verdict: 'inconclusive', evidence: 'not measured by `reproduce`: see `rmsnorm check` and test/ (gradient scaling properties).' });
-  add('6.4', { verdict: 'inconclusive', evidence: 'kernel speed is measured by `rmsnorm bench`; end-to-end step times are in 6.5e.' });
+  add('6.3', gradientLawClaim(input.kernelChecks));
+  add('6.4', kernelSpeedClaim(input.kernelChecks));
 
   add('6.5a', parityClaim(main, 'rms', 'layer'));
 

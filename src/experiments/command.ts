@@ -13,7 +13,7 @@ import { runFiles, writeAtomic } from './runner.js';
 import { summarize } from './summaries.js';
 import { getTask, TASKS } from './tasks/index.js';
 import type { PresetName, RunSpec } from './tasks/task.js';
-import type { ReproductionResults, RunResult } from './types.js';
+import type { KernelChecks, ReproductionResults, RunResult } from './types.js';
 import type { StepTiming } from './timing.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
@@ -270,6 +270,38 @@ async function invarianceTable(): Promise<unknown> {
 }
 
 /**
+ * Claims 6.1, 6.3, 6.4 measured in this process after training (the workers are gone, so the kernel timings have
+ * the cores): kernel correctness, gradient laws, kernel speed (≈ 5–10 s). Saved as kernel-checks.json; --resume
+ * reuses a saved file without errors.
+ */
+async function kernelChecks(outDir: string, resume: boolean, log: NodeJS.WritableStream): Promise<KernelChecks> {
+  const file = join(outDir, 'kernel-checks.json');
+  if (resume && existsSync(file)) {
+    const saved = JSON.parse(readFileSync(file, 'utf8')) as KernelChecks;
+    if (!saved.errors?.length) return saved;
+  }
+  const t0 = Date.now();
+  log.write('kernel checks (claims 6.1, 6.3, 6.4): finite differences, gradient laws, kernel speed …\n');
+  const out: KernelChecks = {};
+  const errors: string[] = [];
+  const part = async <T>(name: string, f: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await f();
+    } catch (err) {
+      errors.push(`${name}: ${err instanceof Error ? err.message : String(err)}`);
+      return undefined;
+    }
+  };
+  out.correctness = await part('correctness', async () => (await import('../check/correctness.js')).computeCorrectness());
+  out.gradientClaims = await part('gradient claims', async () => (await import('../check/gradient-claims.js')).computeGradientClaims());
+  out.kernelSpeed = await part('kernel speed', async () => (await import('../check/kernel-speed.js')).measureKernelSpeed());
+  if (errors.length > 0) out.errors = errors;
+  writeAtomic(file, JSON.stringify(out));
+  log.write(`kernel checks done in ${((Date.now() - t0) / 1000).toFixed(1)} s${errors.length ? ` (${errors.length} failed: ${errors.join('; ')})` : ''}\n`);
+  return out;
+}
+
+/**
  * Run `rmsnorm reproduce` with argv (after the subcommand); returns the exit code (0 ok, 1 failed runs, 2 bad usage).
  * @example await run(['--preset', 'quick', '--tasks', 'char-lm']);
  */
@@ -349,6 +381,7 @@ export async function run(argv: string[]): Promise<number> {
   const runs = specs.map((s) => finished.get(s.id) ?? results.get(s.id)).filter((r): r is RunResult => r !== undefined);
   const summaries = summarize(runs, stepTimings);
   const invariance = await invarianceTable();
+  const checks = await kernelChecks(outDir, opts.resume, log);
   const recurrentStats: Record<string, Record<string, never>> = {};
   for (const r of runs) {
     const st = r.extra?.recurrentStats;
@@ -359,6 +392,7 @@ export async function run(argv: string[]): Promise<number> {
     summaries,
     recurrentStats,
     invariance: invariance && typeof (invariance as { allMatch?: unknown }).allMatch === 'boolean' ? (invariance as { allMatch: boolean }) : null,
+    kernelChecks: checks,
   });
   const results2: ReproductionResults = {
     version: packageVersion(),
@@ -371,6 +405,7 @@ export async function run(argv: string[]): Promise<number> {
     claims,
     invariance,
     stepTimings,
+    kernelChecks: checks,
   };
   const { writeReport, formatSummaryTable } = await import('../report/index.js');
   const files = writeReport(results2, outDir);

@@ -1,5 +1,8 @@
 // The reproduction's data model: what a training run records, what a task summary holds, and results.json.
 // Shared contract between the runner (src/experiments) and the report writer (src/report).
+import type { CorrectnessResult } from '../check/correctness.js';
+import type { GradientClaimsResult } from '../check/gradient-claims.js';
+import type { KernelSpeedResult } from '../check/kernel-speed.js';
 
 /** Normalisation variants compared in every task. 'layer-stock' = tfjs's own tf.layers.layerNormalization. */
 export type Variant = 'none' | 'layer' | 'layer-stock' | 'rms' | 'prms' | 'l2';
@@ -111,4 +114,17 @@ export interface ReproductionResults {
   invariance: unknown;
   /** Interleaved step timings per task (src/experiments/timing.ts): variant, p, median ms, samples. */
   stepTimings?: Record<string, Array<{ variant: Variant; p?: number; medianMs: number; samples: number[] }>>;
+  /** Optional (H): claims 6.1, 6.3, 6.4 measured live in the main process (src/check/{correctness,gradient-claims,kernel-speed}.ts). */
+  kernelChecks?: KernelChecks;
+}
+
+/** Kernel-level checks of `reproduce`; a part that failed to run is absent and its message is in `errors`. */
+export interface KernelChecks {
+  /** Claim 6.1: finite differences (float64) and float32-vs-float64 errors per op. */
+  correctness?: CorrectnessResult;
+  /** Claim 6.3: gradient scaling laws on a linear layer followed by RMSNorm / pRMSNorm. */
+  gradientClaims?: GradientClaimsResult;
+  /** Claim 6.4: forward+backward kernel times of LN, RMSNorm, pRMSNorm. */
+  kernelSpeed?: KernelSpeedResult;
+  errors?: string[];
 }

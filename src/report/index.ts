@@ -4,3 +4,4 @@ export { renderReportHtml, genericTable, invarianceSection, summaryKeyOf } from 
 export { formatSummaryTable } from './terminal.js';
 export { summaryCsv, runsCsv, toCsv } from './csv.js';
 export { lineChart, niceTicks, type ChartSeries, type LineChartOptions } from './svg-chart.js';
+export { kernelChecksSection } from './kernel-checks-html.js';
