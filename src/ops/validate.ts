@@ -131,11 +131,13 @@ export function aliasCheck(inputs: number, inPlace: boolean): void {
         if (other === null) continue;
         if (other === out) {
           if (o === inputs && other === inPlaceWith) continue;
-          throw new RangeError(`${viewNames[o]} must not be the same array as ${viewNames[i]} (it would corrupt the result)`);
+          const what = `${viewNames[o]} must not be the same array as ${viewNames[i]}`;
+          throw new RangeError(`${what} (it would corrupt the result)`);
         }
         if (viewBuffers[o] !== viewBuffers[i]) continue;
         // same memory through another view of the same range: still the exact in-place alias
-        if (o === inputs && other === inPlaceWith && viewStarts[o] === viewStarts[i] && viewEnds[o] === viewEnds[i]) continue;
+        const sameRange = viewStarts[o] === viewStarts[i] && viewEnds[o] === viewEnds[i];
+        if (o === inputs && other === inPlaceWith && sameRange) continue;
         if (viewStarts[o] < viewEnds[i] && viewStarts[i] < viewEnds[o]) {
           throw new RangeError(`${viewNames[o]} must not overlap ${viewNames[i]} (it would corrupt the result)`);
         }
