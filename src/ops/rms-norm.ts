@@ -10,6 +10,7 @@ import type {
   RmsNormOptions,
   RmsNormResult,
 } from '../types.js';
+import { backwardOutputs } from './backward-outputs.js';
 import {
   aliasAdd,
   aliasBegin,
@@ -125,24 +126,7 @@ export function rmsFamilyBackward(
   requireLength('dy', dys, s.x.length, 'x.length');
   requireLength('rstd', rs, s.rows, 'rows');
   const backend = resolveBackend(s.backend);
-  const givenDx = s.out.dx;
-  const givenDgamma = s.gamma === null ? undefined : s.out.dgamma;
-  const givenDbeta = s.beta === null ? undefined : s.out.dbeta;
-  const dx = outputBuffer('options.out.dx', givenDx, s.x.length, 'x.length');
-  const dgamma = s.gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, s.cols, 'cols');
-  const dbeta = s.beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, s.cols, 'cols');
-  if (givenDx !== undefined || givenDgamma !== undefined || givenDbeta !== undefined) {
-    aliasBegin();
-    aliasAdd('dy', dys);
-    aliasAdd('x', s.x);
-    aliasAdd('rstd', rs);
-    aliasAdd('options.gamma', s.gamma);
-    aliasAdd('options.beta', s.beta);
-    aliasAdd('options.out.dx', givenDx === undefined ? null : dx);
-    aliasAdd('options.out.dgamma', givenDgamma === undefined ? null : dgamma);
-    aliasAdd('options.out.dbeta', givenDbeta === undefined ? null : dbeta);
-    aliasCheck(5, true);
-  }
+  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, null, rs, s.gamma, s.beta, s.cols);
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);

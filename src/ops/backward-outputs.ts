@@ -1,0 +1,40 @@
+// The backward outputs every op family returns (dx, and dgamma/dbeta when gamma/beta were given): caller-provided
+// ones are checked for size and aliasing, missing ones allocated. Shared by ops/rms-norm.ts and ops/layer-norm.ts.
+import type { BackwardResult } from '../types.js';
+import { aliasAdd, aliasBegin, aliasCheck, outputBuffer } from './validate.js';
+
+/**
+ * dx has x.length values and may be dy itself (in place); dgamma/dbeta have cols values. Only caller-provided
+ * outputs are alias-checked (fresh ones cannot overlap anything). `mean` is null for the RMS family.
+ */
+export function backwardOutputs(
+  out: Record<string, unknown>,
+  dy: Float32Array,
+  x: Float32Array,
+  mean: Float32Array | null,
+  rstd: Float32Array,
+  gamma: Float32Array | null,
+  beta: Float32Array | null,
+  cols: number,
+): BackwardResult {
+  const givenDx = out.dx;
+  const givenDgamma = gamma === null ? undefined : out.dgamma;
+  const givenDbeta = beta === null ? undefined : out.dbeta;
+  const dx = outputBuffer('options.out.dx', givenDx, x.length, 'x.length');
+  const dgamma = gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, cols, 'cols');
+  const dbeta = beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, cols, 'cols');
+  if (givenDx !== undefined || givenDgamma !== undefined || givenDbeta !== undefined) {
+    aliasBegin();
+    aliasAdd('dy', dy);
+    aliasAdd('x', x);
+    aliasAdd('mean', mean);
+    aliasAdd('rstd', rstd);
+    aliasAdd('options.gamma', gamma);
+    aliasAdd('options.beta', beta);
+    aliasAdd('options.out.dx', givenDx === undefined ? null : dx);
+    aliasAdd('options.out.dgamma', givenDgamma === undefined ? null : dgamma);
+    aliasAdd('options.out.dbeta', givenDbeta === undefined ? null : dbeta);
+    aliasCheck(6, true);
+  }
+  return { dx, dgamma, dbeta };
+}
