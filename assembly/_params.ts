@@ -17,19 +17,24 @@ export function zeroBytes(p: usize, bytes: usize): void {
   v128.store(p, f64x2.add(v128.load(p, 16), f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1))), 16);
 }
 
-/** Add the f32 block accumulators into the f64 sums and clear them. */
-export function flushParams(ws: usize, cols: i32): void {
+/** Add the f32 block accumulators into the f64 sums and clear them (dbeta's only when withB: it stays zero else). */
+export function flushParams(ws: usize, cols: i32, withB: bool = true): void {
   const c4 = (cols + 3) & ~3;
   const sumG = ws;
   const sumB = ws + (<usize>c4 << 3);
   const accG = ws + (<usize>c4 << 4);
   const accB = accG + (<usize>c4 << 2);
-  for (let i: i32 = 0; i < c4; i += 4) {
-    const o = <usize>i << 3;
-    addPromoted(sumG + o, v128.load(at(accG, i)));
-    addPromoted(sumB + o, v128.load(at(accB, i)));
+  if (withB) {
+    for (let i: i32 = 0; i < c4; i += 4) {
+      const o = <usize>i << 3;
+      addPromoted(sumG + o, v128.load(at(accG, i)));
+      addPromoted(sumB + o, v128.load(at(accB, i)));
+    }
+    zeroBytes(accG, <usize>c4 << 3);
+  } else {
+    for (let i: i32 = 0; i < c4; i += 4) addPromoted(sumG + (<usize>i << 3), v128.load(at(accG, i)));
+    zeroBytes(accG, <usize>c4 << 2);
   }
-  zeroBytes(accG, <usize>c4 << 3);
 }
 
 /** dgamma/dbeta = Σ over parts of the f64 sums, stored as f32 (overwrites; 0 pointer = not wanted). */

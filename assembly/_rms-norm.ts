@@ -196,7 +196,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
 /** Pass 2 over columns [c0, c1) for 4 row(s) at byte offsets o0… (see gradGroups). */
 @inline export function gradRows4(
   dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, o1: usize, o2: usize, o3: usize, rowv: usize, c0: i32, c1: i32, goff: f32,
-  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool,
+  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool, wantB: bool,
 ): void {
   const vo = f32x4.splat(goff);
   const rv0 = v128.load(rowv, 0);
@@ -212,7 +212,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
     const cj = <usize>j << 2;
     const g = hasG ? f32x4.add(vo, v128.load(gamma + cj)) : vo;
     let ag = params ? v128.load(accG + cj) : vo;
-    let ab = params ? v128.load(accB + cj) : vo;
+    let ab = params && wantB ? v128.load(accB + cj) : vo;
     {
       const d = v128.load(dy + o0 + cj);
       const xh = f32x4.mul(v128.load(x + o0 + cj), rv0);
@@ -221,7 +221,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       v128.store(dx + o0 + cj, r);
       if (params) {
         ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
+        if (wantB) ab = f32x4.add(ab, d);
       }
     }
     {
@@ -232,7 +232,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       v128.store(dx + o1 + cj, r);
       if (params) {
         ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
+        if (wantB) ab = f32x4.add(ab, d);
       }
     }
     {
@@ -243,7 +243,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       v128.store(dx + o2 + cj, r);
       if (params) {
         ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
+        if (wantB) ab = f32x4.add(ab, d);
       }
     }
     {
@@ -254,12 +254,12 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       v128.store(dx + o3 + cj, r);
       if (params) {
         ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
+        if (wantB) ab = f32x4.add(ab, d);
       }
     }
     if (params) {
       v128.store(accG + cj, ag);
-      v128.store(accB + cj, ab);
+      if (wantB) v128.store(accB + cj, ab);
     }
   }
   for (; j < c1; j++) {
@@ -274,7 +274,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       store<f32>(dx + o0 + cj, r);
       if (params) {
         store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
       }
     }
     {
@@ -286,7 +286,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       store<f32>(dx + o1 + cj, r);
       if (params) {
         store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
       }
     }
     {
@@ -298,7 +298,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       store<f32>(dx + o2 + cj, r);
       if (params) {
         store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
       }
     }
     {
@@ -310,7 +310,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       store<f32>(dx + o3 + cj, r);
       if (params) {
         store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
       }
     }
   }
@@ -319,7 +319,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
 /** Pass 2 over columns [c0, c1) for 1 row(s) at byte offsets o0… (see gradGroups). */
 @inline export function gradRows1(
   dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, rowv: usize, c0: i32, c1: i32, goff: f32,
-  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool,
+  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool, wantB: bool,
 ): void {
   const vo = f32x4.splat(goff);
   const rv0 = v128.load(rowv, 0);
@@ -329,7 +329,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
     const cj = <usize>j << 2;
     const g = hasG ? f32x4.add(vo, v128.load(gamma + cj)) : vo;
     let ag = params ? v128.load(accG + cj) : vo;
-    let ab = params ? v128.load(accB + cj) : vo;
+    let ab = params && wantB ? v128.load(accB + cj) : vo;
     {
       const d = v128.load(dy + o0 + cj);
       const xh = f32x4.mul(v128.load(x + o0 + cj), rv0);
@@ -338,12 +338,12 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       v128.store(dx + o0 + cj, r);
       if (params) {
         ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
+        if (wantB) ab = f32x4.add(ab, d);
       }
     }
     if (params) {
       v128.store(accG + cj, ag);
-      v128.store(accB + cj, ab);
+      if (wantB) v128.store(accB + cj, ab);
     }
   }
   for (; j < c1; j++) {
@@ -358,7 +358,7 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
       store<f32>(dx + o0 + cj, r);
       if (params) {
         store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
+        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
       }
     }
   }
@@ -401,9 +401,152 @@ export function gradDegenerate(
   return flag;
 }
 
+/** Σ u_i·x_i exactly in f64 (u = (goff + gamma)·dy): the rerun for a row whose f32 dot product is not finite. */
+export function dotExact(dyr: usize, xr: usize, gamma: usize, cols: i32, goff: f32, hasG: bool): f64 {
+  let total: f64 = 0;
+  for (let j: i32 = 0; j < cols; j++) {
+    let u = <f64>load<f32>(at(dyr, j));
+    if (hasG) u *= <f64>(goff + load<f32>(at(gamma, j)));
+    total += u * <f64>load<f32>(at(xr, j));
+  }
+  return total;
+}
+
+// The pipelined backward (eps inside, k = cols), one row at a time as the forward: the loop that writes row r's dx
+// (dx = rs·u − cc·x̂, and the dgamma/dbeta f32 block accumulators; row r re-read from L1) also runs pass 1 of row r+1
+// (Σ u·x), so the read streams of the new row and the dx write stream are in flight together, as in a triad. One row
+// per loop keeps every value in a register (4-row groups made TurboFan spill in the inner loops).
+
+/**
+ * One pipelined step: pass 2 of the current row (when cur) and pass 1 of the next row (when next; returns its Σ u·x
+ * with the blocked-f32/f64 scheme of dotUXhat: 2 accumulators × 4 lanes × 16 terms per 128 floats, then f64).
+ */
+@inline export function rowStep(
+  dyr: usize, xr: usize, dxr: usize, dyn: usize, xn: usize, gamma: usize, accG: usize, accB: usize, cols: i32,
+  rs: f32, cc: f32, goff: f32, hasG: bool, hasOff: bool, params: bool, wantB: bool, cur: bool, next: bool,
+): f64 {
+  const vr = f32x4.splat(rs);
+  const vc = f32x4.splat(cc);
+  const vo = f32x4.splat(goff);
+  let total: f64 = 0;
+  let i: i32 = 0;
+  const n8 = cols & ~7;
+  while (i < n8) {
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    const end = i + 128 < n8 ? i + 128 : n8;
+    for (; i < end; i += 8) {
+      const o = <usize>i << 2;
+      let g0 = vr;
+      let g1 = vr;
+      if (hasG) {
+        g0 = hasOff ? f32x4.add(vo, v128.load(gamma + o)) : v128.load(gamma + o);
+        g1 = hasOff ? f32x4.add(vo, v128.load(gamma + o, 16)) : v128.load(gamma + o, 16);
+      }
+      // every load before any store: rows 4 KiB apart would make a load wait on a store (4K aliasing)
+      let d0 = vr;
+      let d1 = vr;
+      let x0 = vr;
+      let x1 = vr;
+      if (cur) {
+        d0 = v128.load(dyr + o);
+        d1 = v128.load(dyr + o, 16);
+        x0 = v128.load(xr + o);
+        x1 = v128.load(xr + o, 16);
+      }
+      if (next) {
+        const e0 = v128.load(dyn + o);
+        const e1 = v128.load(dyn + o, 16);
+        a0 = f32x4.add(a0, f32x4.mul(hasG ? f32x4.mul(e0, g0) : e0, v128.load(xn + o)));
+        a1 = f32x4.add(a1, f32x4.mul(hasG ? f32x4.mul(e1, g1) : e1, v128.load(xn + o, 16)));
+      }
+      if (cur) {
+        // x̂ first: x·rs stays in range for |x| up to 1e±30 where x·w or dy·x would not
+        const h0 = f32x4.mul(x0, vr);
+        const h1 = f32x4.mul(x1, vr);
+        if (params) {
+          const q0 = f32x4.add(v128.load(accG + o), f32x4.mul(d0, h0));
+          const q1 = f32x4.add(v128.load(accG + o, 16), f32x4.mul(d1, h1));
+          if (wantB) {
+            const b0 = f32x4.add(v128.load(accB + o), d0);
+            const b1 = f32x4.add(v128.load(accB + o, 16), d1);
+            v128.store(accB + o, b0);
+            v128.store(accB + o, b1, 16);
+          }
+          v128.store(accG + o, q0);
+          v128.store(accG + o, q1, 16);
+        }
+        v128.store(dxr + o, f32x4.sub(f32x4.mul(hasG ? f32x4.mul(d0, g0) : d0, vr), f32x4.mul(h0, vc)));
+        v128.store(dxr + o, f32x4.sub(f32x4.mul(hasG ? f32x4.mul(d1, g1) : d1, vr), f32x4.mul(h1, vc)), 16);
+      }
+    }
+    total += hsum(f32x4.add(a0, a1));
+  }
+  for (; i < cols; i++) {
+    const o = <usize>i << 2;
+    const g = goff + (hasG ? load<f32>(gamma + o) : 0);
+    let d: f32 = 0;
+    let xv: f32 = 0;
+    if (cur) {
+      d = load<f32>(dyr + o);
+      xv = load<f32>(xr + o);
+    }
+    if (next) {
+      const e = load<f32>(dyn + o);
+      total += <f64>(hasG ? e * g : e) * <f64>load<f32>(xn + o);
+    }
+    if (cur) {
+      const h = xv * rs;
+      if (params) {
+        store<f32>(accG + o, load<f32>(accG + o) + d * h);
+        if (wantB) store<f32>(accB + o, load<f32>(accB + o) + d);
+      }
+      store<f32>(dxr + o, (hasG ? d * g : d) * rs - h * cc);
+    }
+  }
+  return total;
+}
+
+/** cc = rs·(rs·Σu·x)/divisor as in rowCoefficients, with the exact f64 rerun for a non-finite Σu·x. */
+@inline export function rowCc(total: f64, dyr: usize, xr: usize, gamma: usize, cols: i32, divisor: f64, rs: f32, goff: f32, hasG: bool): f32 {
+  if (!isFinite(total)) total = dotExact(dyr, xr, gamma, cols, goff, hasG);
+  const r = <f64>rs;
+  return <f32>((r * (total * r)) / divisor);
+}
+
+@inline export function rmsBackwardPipelined(
+  dy: usize, x: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, divisor: f64, goff: f32, ws: usize,
+  hasG: bool, hasOff: bool, params: bool, wantB: bool,
+): void {
+  const rowBytes = <usize>cols << 2;
+  const c4 = (cols + 3) & ~3;
+  const accG = ws + (<usize>c4 << 4);
+  const accB = accG + (<usize>c4 << 2);
+  let rs = load<f32>(rstd);
+  let t = rowStep(0, 0, 0, dy, x, gamma, accG, accB, cols, 0, 0, goff, hasG, hasOff, params, wantB, false, true);
+  let cc = rowCc(t, dy, x, gamma, cols, divisor, rs, goff, hasG);
+  let sinceFlush: i32 = 0;
+  for (let r: i32 = 0; r + 1 < rows; r++) {
+    const o = <usize>r * rowBytes;
+    const n = o + rowBytes;
+    if (params && sinceFlush >= PARAM_BLOCK_ROWS) {
+      flushParams(ws, cols, wantB);
+      sinceFlush = 0;
+    }
+    const rsn = load<f32>(at(rstd, r + 1));
+    t = rowStep(dy + o, x + o, dx + o, dy + n, x + n, gamma, accG, accB, cols, rs, cc, goff, hasG, hasOff, params, wantB, true, true);
+    sinceFlush++;
+    rs = rsn;
+    cc = rowCc(t, dy + n, x + n, gamma, cols, divisor, rs, goff, hasG);
+  }
+  const o = <usize>(rows - 1) * rowBytes;
+  rowStep(dy + o, x + o, dx + o, 0, 0, gamma, accG, accB, cols, rs, cc, goff, hasG, hasOff, params, wantB, true, false);
+  if (params) flushParams(ws, cols, wantB);
+}
+
 @inline export function rmsBackwardGroups(
   dy: usize, x: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32, divisor: f64,
-  epsOutside: bool, goff: f32, ws: usize, hasG: bool, params: bool,
+  epsOutside: bool, goff: f32, ws: usize, hasG: bool, hasOff: bool, params: bool, wantB: bool,
 ): void {
   const rowBytes = <usize>cols << 2;
   const c4 = (cols + 3) & ~3;
@@ -414,6 +557,12 @@ export function gradDegenerate(
   const rowv = ws + <usize>c4 * 24;
   let r: i32 = 0;
   let sinceFlush: i32 = 0;
+  // The common case runs pipelined row by row; eps outside (degenerate rows) and pRMSNorm (k < cols) keep the
+  // two-pass 4-row groups below.
+  if (!epsOutside && k == cols && rows >= 1) {
+    rmsBackwardPipelined(dy, x, rstd, gamma, dx, rows, cols, divisor, goff, ws, hasG, hasOff, params, wantB);
+    return;
+  }
   while (r < rows) {
     const o0 = <usize>r * rowBytes;
     if (r + 4 <= rows) {
@@ -428,8 +577,8 @@ export function gradDegenerate(
         const o1 = o0 + rowBytes;
         const o2 = o1 + rowBytes;
         const o3 = o2 + rowBytes;
-        gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, 0, k, goff, accG, accB, hasG, true, params);
-        if (k < cols) gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, k, cols, goff, accG, accB, hasG, false, params);
+        gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, 0, k, goff, accG, accB, hasG, true, params, wantB);
+        if (k < cols) gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, k, cols, goff, accG, accB, hasG, false, params, wantB);
         r += 4;
         sinceFlush += 4;
         if (params && sinceFlush >= PARAM_BLOCK_ROWS) {
@@ -444,8 +593,8 @@ export function gradDegenerate(
     if (rowCoefficients(dy + o0, x + o0, gamma, cols, k, divisor, rs, goff, epsOutside, rowv, hasG)) {
       gradDegenerate(dy + o0, x + o0, dx + o0, gamma, cols, rs, goff, accG, accB, params);
     } else {
-      gradRows1(dy, x, dx, gamma, o0, rowv, 0, k, goff, accG, accB, hasG, true, params);
-      if (k < cols) gradRows1(dy, x, dx, gamma, o0, rowv, k, cols, goff, accG, accB, hasG, false, params);
+      gradRows1(dy, x, dx, gamma, o0, rowv, 0, k, goff, accG, accB, hasG, true, params, wantB);
+      if (k < cols) gradRows1(dy, x, dx, gamma, o0, rowv, k, cols, goff, accG, accB, hasG, false, params, wantB);
     }
     r += 1;
     sinceFlush += 1;
@@ -469,11 +618,20 @@ export function rmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
   if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * 24);
+  const wantB = ptr(args, DBETA) != 0;
+  // dbeta's f32 block accumulator is only read and written when dbeta is wanted (RMSNorm rarely has a bias).
   if (gamma == 0) {
-    if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, true);
-    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false);
+    if (wantB) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, true, true);
+    else if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, true, false);
+    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, false, false);
+  } else if (goff == 0) {
+    // gammaOffset = 0 saves an add per vector (and a register) in the inner loop
+    if (wantB) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, true, true);
+    else if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, true, false);
+    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, false, false);
   } else {
-    if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true);
-    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false);
+    if (wantB) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, true, true);
+    else if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, true, false);
+    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, false, false);
   }
 }
