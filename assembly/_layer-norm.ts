@@ -159,7 +159,7 @@ export function lnForward(args: usize, r0: i32, r1: i32): void {
   v128.store(rowv, f32x4.splat(<f32>(<f64>rs * sumUX / <f64>cols)), 64);
 }
 
-// LayerNorm pass 2, like the RMS family's: groups of up to 4 rows streaming along the columns, dgamma/dbeta f32
+// LayerNorm pass 2: groups of up to 4 rows streaming along the columns, dgamma/dbeta f32
 // block accumulators loaded/stored once per group; dx = rs·u − a − x̂·b with x̂ = ((x − hi) − lo)·rs.
 
 /** LayerNorm pass 2 over all columns for 4 row(s) at byte offsets o0… (see lnBackwardGroups). */

@@ -4,7 +4,7 @@ import { COLS, DBETA, DGAMMA, WS, WS_STRIDE, at, ptr, slot } from './_job';
 
 // Per-part workspace (bytes from its base; c4 = cols rounded up to 4), parts `stride` bytes apart:
 //   sumG f64[c4] @0 | sumB f64[c4] @8·c4 | accG f32[c4] @16·c4 | accB f32[c4] @20·c4 (f32 blocks of ≤ 32 rows) |
-//   per-row splats of a 4-row group @24·c4: (rs, cc) for the RMS family, (rs, hi, lo, a, b) for LayerNorm: 320 bytes
+//   per-row splats of a LayerNorm 4-row group @24·c4: (rs, hi, lo, a, b): 320 bytes (the RMS family needs none)
 // The f64 sums of all parts are added by reduceParams.
 
 export function zeroBytes(p: usize, bytes: usize): void {

@@ -188,182 +188,6 @@ export function rmsForward(args: usize, r0: i32, r1: i32): void {
   return total * <f64>rs;
 }
 
-// Pass 2 runs over a group of up to 4 rows at once, streaming along the columns: the dgamma/dbeta f32 block
-// accumulators (accG, accB; L1-resident) are loaded and stored once per 4 rows instead of once per row. (Column
-// strips down many rows were tried: rows 3–4 KiB apart alias the same L1 sets and run 2× slower.)
-// Every dy/x vector is loaded before the dx vector at the same place is stored, so dx may alias dy.
-
-/** Pass 2 over columns [c0, c1) for 4 row(s) at byte offsets o0… (see gradGroups). */
-@inline export function gradRows4(
-  dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, o1: usize, o2: usize, o3: usize, rowv: usize, c0: i32, c1: i32, goff: f32,
-  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool, wantB: bool,
-): void {
-  const vo = f32x4.splat(goff);
-  const rv0 = v128.load(rowv, 0);
-  const cv0 = v128.load(rowv, 16);
-  const rv1 = v128.load(rowv, 32);
-  const cv1 = v128.load(rowv, 48);
-  const rv2 = v128.load(rowv, 64);
-  const cv2 = v128.load(rowv, 80);
-  const rv3 = v128.load(rowv, 96);
-  const cv3 = v128.load(rowv, 112);
-  let j = c0;
-  for (; j + 4 <= c1; j += 4) {
-    const cj = <usize>j << 2;
-    const g = hasG ? f32x4.add(vo, v128.load(gamma + cj)) : vo;
-    let ag = params ? v128.load(accG + cj) : vo;
-    let ab = params && wantB ? v128.load(accB + cj) : vo;
-    {
-      const d = v128.load(dy + o0 + cj);
-      const xh = f32x4.mul(v128.load(x + o0 + cj), rv0);
-      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv0);
-      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv0));
-      v128.store(dx + o0 + cj, r);
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        if (wantB) ab = f32x4.add(ab, d);
-      }
-    }
-    {
-      const d = v128.load(dy + o1 + cj);
-      const xh = f32x4.mul(v128.load(x + o1 + cj), rv1);
-      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv1);
-      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv1));
-      v128.store(dx + o1 + cj, r);
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        if (wantB) ab = f32x4.add(ab, d);
-      }
-    }
-    {
-      const d = v128.load(dy + o2 + cj);
-      const xh = f32x4.mul(v128.load(x + o2 + cj), rv2);
-      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv2);
-      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv2));
-      v128.store(dx + o2 + cj, r);
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        if (wantB) ab = f32x4.add(ab, d);
-      }
-    }
-    {
-      const d = v128.load(dy + o3 + cj);
-      const xh = f32x4.mul(v128.load(x + o3 + cj), rv3);
-      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv3);
-      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv3));
-      v128.store(dx + o3 + cj, r);
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        if (wantB) ab = f32x4.add(ab, d);
-      }
-    }
-    if (params) {
-      v128.store(accG + cj, ag);
-      if (wantB) v128.store(accB + cj, ab);
-    }
-  }
-  for (; j < c1; j++) {
-    const cj = <usize>j << 2;
-    const g = goff + (hasG ? load<f32>(gamma + cj) : 0);
-    {
-      const rs = f32x4.extract_lane(rv0, 0);
-      const d = load<f32>(dy + o0 + cj);
-      const xh = load<f32>(x + o0 + cj) * rs;
-      let r = (hasG ? d * g : d) * rs;
-      if (corr) r -= xh * f32x4.extract_lane(cv0, 0);
-      store<f32>(dx + o0 + cj, r);
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-    {
-      const rs = f32x4.extract_lane(rv1, 0);
-      const d = load<f32>(dy + o1 + cj);
-      const xh = load<f32>(x + o1 + cj) * rs;
-      let r = (hasG ? d * g : d) * rs;
-      if (corr) r -= xh * f32x4.extract_lane(cv1, 0);
-      store<f32>(dx + o1 + cj, r);
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-    {
-      const rs = f32x4.extract_lane(rv2, 0);
-      const d = load<f32>(dy + o2 + cj);
-      const xh = load<f32>(x + o2 + cj) * rs;
-      let r = (hasG ? d * g : d) * rs;
-      if (corr) r -= xh * f32x4.extract_lane(cv2, 0);
-      store<f32>(dx + o2 + cj, r);
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-    {
-      const rs = f32x4.extract_lane(rv3, 0);
-      const d = load<f32>(dy + o3 + cj);
-      const xh = load<f32>(x + o3 + cj) * rs;
-      let r = (hasG ? d * g : d) * rs;
-      if (corr) r -= xh * f32x4.extract_lane(cv3, 0);
-      store<f32>(dx + o3 + cj, r);
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-  }
-}
-
-/** Pass 2 over columns [c0, c1) for 1 row(s) at byte offsets o0… (see gradGroups). */
-@inline export function gradRows1(
-  dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, rowv: usize, c0: i32, c1: i32, goff: f32,
-  accG: usize, accB: usize, hasG: bool, corr: bool, params: bool, wantB: bool,
-): void {
-  const vo = f32x4.splat(goff);
-  const rv0 = v128.load(rowv, 0);
-  const cv0 = v128.load(rowv, 16);
-  let j = c0;
-  for (; j + 4 <= c1; j += 4) {
-    const cj = <usize>j << 2;
-    const g = hasG ? f32x4.add(vo, v128.load(gamma + cj)) : vo;
-    let ag = params ? v128.load(accG + cj) : vo;
-    let ab = params && wantB ? v128.load(accB + cj) : vo;
-    {
-      const d = v128.load(dy + o0 + cj);
-      const xh = f32x4.mul(v128.load(x + o0 + cj), rv0);
-      let r = f32x4.mul(hasG ? f32x4.mul(d, g) : d, rv0);
-      if (corr) r = f32x4.sub(r, f32x4.mul(xh, cv0));
-      v128.store(dx + o0 + cj, r);
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        if (wantB) ab = f32x4.add(ab, d);
-      }
-    }
-    if (params) {
-      v128.store(accG + cj, ag);
-      if (wantB) v128.store(accB + cj, ab);
-    }
-  }
-  for (; j < c1; j++) {
-    const cj = <usize>j << 2;
-    const g = goff + (hasG ? load<f32>(gamma + cj) : 0);
-    {
-      const rs = f32x4.extract_lane(rv0, 0);
-      const d = load<f32>(dy + o0 + cj);
-      const xh = load<f32>(x + o0 + cj) * rs;
-      let r = (hasG ? d * g : d) * rs;
-      if (corr) r -= xh * f32x4.extract_lane(cv0, 0);
-      store<f32>(dx + o0 + cj, r);
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        if (wantB) store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-  }
-}
-
 /** A row with eps outside and RMS = 0: the correction is dropped (subgradient), dx = u·rs (scalar, rare). */
 export function gradDegenerate(
   dyr: usize, xr: usize, dxr: usize, gamma: usize, cols: i32, rs: f32, goff: f32, accG: usize, accB: usize,
@@ -381,26 +205,6 @@ export function gradDegenerate(
   }
 }
 
-/** Pass 1 for one row: store its (rs, cc) splats at rowv; returns whether it is degenerate (eps outside, RMS = 0). */
-@inline export function rowCoefficients(
-  dyr: usize, xr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32, epsOutside: bool,
-  rowv: usize, hasG: bool,
-): bool {
-  const dot = dotUXhat(dyr, xr, gamma, cols, rs, goff, hasG);
-  let cc: f64;
-  let flag = false;
-  if (epsOutside) {
-    const rho = Math.sqrt(sumSquares(xr, k) / divisor);
-    flag = rho == 0;
-    cc = flag ? 0 : dot / (divisor * rho);
-  } else {
-    cc = (<f64>rs * dot) / divisor;
-  }
-  v128.store(rowv, f32x4.splat(rs));
-  v128.store(rowv, f32x4.splat(<f32>cc), 16);
-  return flag;
-}
-
 /** Σ u_i·x_i exactly in f64 (u = (goff + gamma)·dy): the rerun for a row whose f32 dot product is not finite. */
 export function dotExact(dyr: usize, xr: usize, gamma: usize, cols: i32, goff: f32, hasG: bool): f64 {
   let total: f64 = 0;
@@ -412,28 +216,38 @@ export function dotExact(dyr: usize, xr: usize, gamma: usize, cols: i32, goff: f
   return total;
 }
 
-// The pipelined backward (eps inside, k = cols), one row at a time as the forward: the loop that writes row r's dx
-// (dx = rs·u − cc·x̂, and the dgamma/dbeta f32 block accumulators; row r re-read from L1) also runs pass 1 of row r+1
-// (Σ u·x), so the read streams of the new row and the dx write stream are in flight together, as in a triad. One row
-// per loop keeps every value in a register (4-row groups made TurboFan spill in the inner loops).
+// The pipelined backward, one row at a time as the forward: the loop that writes row r's dx (dx = rs·u − cc·x̂ for
+// j < k, rs·u beyond; and the dgamma/dbeta f32 block accumulators; row r re-read from L1) also runs pass 1 of row r+1
+// (Σ u·x over all cols, and Σ x² over i < k when eps is outside), so the read streams of the new row and the dx write
+// stream are in flight together, as in a triad. One row per loop keeps every value in a register (4-row groups made
+// TurboFan spill in the inner loops). A row is split at k into two column segments, each its own SIMD loop + tail.
+
+// Σ x_i² (i < k) of the next row from the last rowStep with sq (a second result; per instance, so per thread).
+let stepSq: f64 = 0;
+// Set by rowCc with eps outside: the row's ρ is 0 (dx = u·rs by gradDegenerate; x̂·0 would be NaN when rs = ∞).
+let rowDegenerate: bool = false;
 
 /**
- * One pipelined step: pass 2 of the current row (when cur) and pass 1 of the next row (when next; returns its Σ u·x
- * with the blocked-f32/f64 scheme of dotUXhat: 2 accumulators × 4 lanes × 16 terms per 128 floats, then f64).
+ * One pipelined step over columns [c0, c1): pass 2 of the current row (when cur; the correction −cc·x̂ when corr)
+ * and pass 1 of the next row (returns its Σ u·x with the blocked-f32/f64 scheme of dotUXhat: 2 accumulators × 4
+ * lanes × 16 terms per 128 floats, then f64; when sq, Σ x² likewise into stepSq).
  */
 @inline export function rowStep(
-  dyr: usize, xr: usize, dxr: usize, dyn: usize, xn: usize, gamma: usize, accG: usize, accB: usize, cols: i32,
-  rs: f32, cc: f32, goff: f32, hasG: bool, hasOff: bool, params: bool, wantB: bool, cur: bool, next: bool,
+  dyr: usize, xr: usize, dxr: usize, dyn: usize, xn: usize, gamma: usize, accG: usize, accB: usize, c0: i32, c1: i32,
+  rs: f32, cc: f32, goff: f32, hasG: bool, hasOff: bool, params: bool, wantB: bool, corr: bool, sq: bool,
 ): f64 {
   const vr = f32x4.splat(rs);
   const vc = f32x4.splat(cc);
   const vo = f32x4.splat(goff);
   let total: f64 = 0;
-  let i: i32 = 0;
-  const n8 = cols & ~7;
+  let total2: f64 = 0;
+  let i: i32 = c0;
+  const n8 = c0 + ((c1 - c0) & ~7);
   while (i < n8) {
     let a0 = f32x4.splat(0);
     let a1 = a0;
+    let s0 = a0;
+    let s1 = a0;
     const end = i + 128 < n8 ? i + 128 : n8;
     for (; i < end; i += 8) {
       const o = <usize>i << 2;
@@ -444,162 +258,157 @@ export function dotExact(dyr: usize, xr: usize, gamma: usize, cols: i32, goff: f
         g1 = hasOff ? f32x4.add(vo, v128.load(gamma + o, 16)) : v128.load(gamma + o, 16);
       }
       // every load before any store: rows 4 KiB apart would make a load wait on a store (4K aliasing)
-      let d0 = vr;
-      let d1 = vr;
-      let x0 = vr;
-      let x1 = vr;
-      if (cur) {
-        d0 = v128.load(dyr + o);
-        d1 = v128.load(dyr + o, 16);
-        x0 = v128.load(xr + o);
-        x1 = v128.load(xr + o, 16);
+      const d0 = v128.load(dyr + o);
+      const d1 = v128.load(dyr + o, 16);
+      const x0 = v128.load(xr + o);
+      const x1 = v128.load(xr + o, 16);
+      const e0 = v128.load(dyn + o);
+      const e1 = v128.load(dyn + o, 16);
+      const y0 = v128.load(xn + o);
+      const y1 = v128.load(xn + o, 16);
+      a0 = f32x4.add(a0, f32x4.mul(hasG ? f32x4.mul(e0, g0) : e0, y0));
+      a1 = f32x4.add(a1, f32x4.mul(hasG ? f32x4.mul(e1, g1) : e1, y1));
+      if (sq) {
+        s0 = f32x4.add(s0, f32x4.mul(y0, y0));
+        s1 = f32x4.add(s1, f32x4.mul(y1, y1));
       }
-      if (next) {
-        const e0 = v128.load(dyn + o);
-        const e1 = v128.load(dyn + o, 16);
-        a0 = f32x4.add(a0, f32x4.mul(hasG ? f32x4.mul(e0, g0) : e0, v128.load(xn + o)));
-        a1 = f32x4.add(a1, f32x4.mul(hasG ? f32x4.mul(e1, g1) : e1, v128.load(xn + o, 16)));
-      }
-      if (cur) {
-        // x̂ first: x·rs stays in range for |x| up to 1e±30 where x·w or dy·x would not
-        const h0 = f32x4.mul(x0, vr);
-        const h1 = f32x4.mul(x1, vr);
-        if (params) {
-          const q0 = f32x4.add(v128.load(accG + o), f32x4.mul(d0, h0));
-          const q1 = f32x4.add(v128.load(accG + o, 16), f32x4.mul(d1, h1));
-          if (wantB) {
-            const b0 = f32x4.add(v128.load(accB + o), d0);
-            const b1 = f32x4.add(v128.load(accB + o, 16), d1);
-            v128.store(accB + o, b0);
-            v128.store(accB + o, b1, 16);
-          }
-          v128.store(accG + o, q0);
-          v128.store(accG + o, q1, 16);
+      // x̂ first: x·rs stays in range for |x| up to 1e±30 where x·w or dy·x would not
+      const h0 = f32x4.mul(x0, vr);
+      const h1 = f32x4.mul(x1, vr);
+      if (params) {
+        const q0 = f32x4.add(v128.load(accG + o), f32x4.mul(d0, h0));
+        const q1 = f32x4.add(v128.load(accG + o, 16), f32x4.mul(d1, h1));
+        if (wantB) {
+          const b0 = f32x4.add(v128.load(accB + o), d0);
+          const b1 = f32x4.add(v128.load(accB + o, 16), d1);
+          v128.store(accB + o, b0);
+          v128.store(accB + o, b1, 16);
         }
-        v128.store(dxr + o, f32x4.sub(f32x4.mul(hasG ? f32x4.mul(d0, g0) : d0, vr), f32x4.mul(h0, vc)));
-        v128.store(dxr + o, f32x4.sub(f32x4.mul(hasG ? f32x4.mul(d1, g1) : d1, vr), f32x4.mul(h1, vc)), 16);
+        v128.store(accG + o, q0);
+        v128.store(accG + o, q1, 16);
       }
+      let r0 = f32x4.mul(hasG ? f32x4.mul(d0, g0) : d0, vr);
+      let r1 = f32x4.mul(hasG ? f32x4.mul(d1, g1) : d1, vr);
+      if (corr) {
+        r0 = f32x4.sub(r0, f32x4.mul(h0, vc));
+        r1 = f32x4.sub(r1, f32x4.mul(h1, vc));
+      }
+      v128.store(dxr + o, r0);
+      v128.store(dxr + o, r1, 16);
     }
     total += hsum(f32x4.add(a0, a1));
+    if (sq) total2 += hsum(f32x4.add(s0, s1));
   }
-  for (; i < cols; i++) {
+  for (; i < c1; i++) {
     const o = <usize>i << 2;
     const g = goff + (hasG ? load<f32>(gamma + o) : 0);
-    let d: f32 = 0;
-    let xv: f32 = 0;
-    if (cur) {
-      d = load<f32>(dyr + o);
-      xv = load<f32>(xr + o);
+    const d = load<f32>(dyr + o);
+    const xv = load<f32>(xr + o);
+    const e = load<f32>(dyn + o);
+    const y = <f64>load<f32>(xn + o);
+    total += <f64>(hasG ? e * g : e) * y;
+    if (sq) total2 += y * y;
+    const h = xv * rs;
+    if (params) {
+      store<f32>(accG + o, load<f32>(accG + o) + d * h);
+      if (wantB) store<f32>(accB + o, load<f32>(accB + o) + d);
     }
-    if (next) {
-      const e = load<f32>(dyn + o);
-      total += <f64>(hasG ? e * g : e) * <f64>load<f32>(xn + o);
-    }
-    if (cur) {
-      const h = xv * rs;
-      if (params) {
-        store<f32>(accG + o, load<f32>(accG + o) + d * h);
-        if (wantB) store<f32>(accB + o, load<f32>(accB + o) + d);
-      }
-      store<f32>(dxr + o, (hasG ? d * g : d) * rs - h * cc);
-    }
+    store<f32>(dxr + o, corr ? (hasG ? d * g : d) * rs - h * cc : (hasG ? d * g : d) * rs);
   }
+  if (sq) stepSq = total2;
   return total;
 }
 
-/** cc = rs·(rs·Σu·x)/divisor as in rowCoefficients, with the exact f64 rerun for a non-finite Σu·x. */
-@inline export function rowCc(total: f64, dyr: usize, xr: usize, gamma: usize, cols: i32, divisor: f64, rs: f32, goff: f32, hasG: bool): f32 {
-  if (!isFinite(total)) total = dotExact(dyr, xr, gamma, cols, goff, hasG);
+/**
+ * cc for the row at (dyr, xr) from its Σ u·x (total; exact f64 rerun when not finite) and, eps outside, Σ_{i<k} x²
+ * (ss; exact rerun outside the normal range): rs·(rs·Σu·x)/divisor (eps inside) or rs·Σu·x/(divisor·ρ) with
+ * ρ = sqrt(ss/divisor), 0 when ρ = 0 (the subgradient of gradDegenerate).
+ */
+@inline export function rowCc(
+  total: f64, ss: f64, dyr: usize, xr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32,
+  hasG: bool, epsOutside: bool,
+): f32 {
   const r = <f64>rs;
+  if (epsOutside) {
+    if (!(ss >= TINY_SUM && ss < f64.MAX_VALUE)) ss = sumSquaresExact(xr, k, 0);
+    const rho = Math.sqrt(ss / divisor);
+    rowDegenerate = rho == 0;
+    if (rowDegenerate) return 0;
+    if (!isFinite(total)) total = dotExact(dyr, xr, gamma, cols, goff, hasG);
+    return <f32>((r * total) / (divisor * rho));
+  }
+  if (!isFinite(total)) total = dotExact(dyr, xr, gamma, cols, goff, hasG);
   return <f32>((r * (total * r)) / divisor);
 }
 
+/**
+ * Pass 2 of the current row and pass 1 of the next over a whole row: columns [0, k) with the correction (and Σ x²
+ * when epsOutside), then [k, cols) without.
+ */
+@inline export function rowPair(
+  dyr: usize, xr: usize, dxr: usize, dyn: usize, xn: usize, gamma: usize, accG: usize, accB: usize, cols: i32, k: i32,
+  rs: f32, cc: f32, goff: f32, hasG: bool, hasOff: bool, params: bool, wantB: bool, epsOutside: bool,
+): f64 {
+  let t = rowStep(dyr, xr, dxr, dyn, xn, gamma, accG, accB, 0, k, rs, cc, goff, hasG, hasOff, params, wantB, true, epsOutside);
+  if (k < cols) {
+    t += rowStep(dyr, xr, dxr, dyn, xn, gamma, accG, accB, k, cols, rs, cc, goff, hasG, hasOff, params, wantB, false, false);
+  }
+  return t;
+}
+
 @inline export function rmsBackwardPipelined(
-  dy: usize, x: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, divisor: f64, goff: f32, ws: usize,
-  hasG: bool, hasOff: bool, params: bool, wantB: bool,
+  dy: usize, x: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32, divisor: f64, goff: f32,
+  ws: usize, hasG: bool, hasOff: bool, params: bool, wantB: bool, epsOutside: bool,
 ): void {
   const rowBytes = <usize>cols << 2;
   const c4 = (cols + 3) & ~3;
   const accG = ws + (<usize>c4 << 4);
   const accB = accG + (<usize>c4 << 2);
   let rs = load<f32>(rstd);
-  let t = rowStep(0, 0, 0, dy, x, gamma, accG, accB, cols, 0, 0, goff, hasG, hasOff, params, wantB, false, true);
-  let cc = rowCc(t, dy, x, gamma, cols, divisor, rs, goff, hasG);
+  // row 0's pass 1 alone (dotUXhat with rs = 1 returns Σ u·x, already rerun exactly when not finite)
+  let t = dotUXhat(dy, x, gamma, cols, 1, goff, hasG);
+  let cc = rowCc(t, epsOutside ? sumSquares(x, k) : 0, dy, x, gamma, cols, k, divisor, rs, goff, hasG, epsOutside);
   let sinceFlush: i32 = 0;
-  for (let r: i32 = 0; r + 1 < rows; r++) {
+  for (let r: i32 = 0; r < rows; r++) {
     const o = <usize>r * rowBytes;
-    const n = o + rowBytes;
+    // the last row "reads ahead" its own row again (L1-resident, result unused) so one loop body serves every row;
+    // the loads of a position precede its dx store, so dx may alias dy
+    const last = r + 1 >= rows;
+    const n = last ? o : o + rowBytes;
     if (params && sinceFlush >= PARAM_BLOCK_ROWS) {
       flushParams(ws, cols, wantB);
       sinceFlush = 0;
     }
-    const rsn = load<f32>(at(rstd, r + 1));
-    t = rowStep(dy + o, x + o, dx + o, dy + n, x + n, gamma, accG, accB, cols, rs, cc, goff, hasG, hasOff, params, wantB, true, true);
-    sinceFlush++;
+    const rsn = load<f32>(at(rstd, last ? r : r + 1));
+    let ss: f64 = 0;
+    if (epsOutside && rowDegenerate) {
+      // rare: this row unpipelined, then the next row's pass 1 alone
+      gradDegenerate(dy + o, x + o, dx + o, gamma, cols, rs, goff, accG, accB, params);
+      sinceFlush++;
+      if (last) break;
+      t = dotUXhat(dy + n, x + n, gamma, cols, 1, goff, hasG);
+      ss = sumSquares(x + n, k);
+    } else {
+      t = rowPair(dy + o, x + o, dx + o, dy + n, x + n, gamma, accG, accB, cols, k, rs, cc, goff, hasG, hasOff, params, wantB, epsOutside);
+      sinceFlush++;
+      if (last) break;
+      ss = stepSq;
+    }
     rs = rsn;
-    cc = rowCc(t, dy + n, x + n, gamma, cols, divisor, rs, goff, hasG);
+    cc = rowCc(t, ss, dy + n, x + n, gamma, cols, k, divisor, rs, goff, hasG, epsOutside);
   }
-  const o = <usize>(rows - 1) * rowBytes;
-  rowStep(dy + o, x + o, dx + o, 0, 0, gamma, accG, accB, cols, rs, cc, goff, hasG, hasOff, params, wantB, true, false);
   if (params) flushParams(ws, cols, wantB);
 }
 
-@inline export function rmsBackwardGroups(
+// (The previous two-pass path over 4-row groups, still used by LayerNorm, ran pRMSNorm and eps outside ≈ 40 % slower
+// at 4096×512: its dx write stream and the next rows' read streams did not overlap.)
+@inline export function rmsBackwardRows(
   dy: usize, x: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32, divisor: f64,
   epsOutside: bool, goff: f32, ws: usize, hasG: bool, hasOff: bool, params: bool, wantB: bool,
 ): void {
-  const rowBytes = <usize>cols << 2;
-  const c4 = (cols + 3) & ~3;
-  const sumG = ws;
-  const sumB = ws + (<usize>c4 << 3);
-  const accG = ws + (<usize>c4 << 4);
-  const accB = accG + (<usize>c4 << 2);
-  const rowv = ws + <usize>c4 * 24;
-  let r: i32 = 0;
-  let sinceFlush: i32 = 0;
-  // The common case runs pipelined row by row; eps outside (degenerate rows) and pRMSNorm (k < cols) keep the
-  // two-pass 4-row groups below.
-  if (!epsOutside && k == cols && rows >= 1) {
-    rmsBackwardPipelined(dy, x, rstd, gamma, dx, rows, cols, divisor, goff, ws, hasG, hasOff, params, wantB);
-    return;
-  }
-  while (r < rows) {
-    const o0 = <usize>r * rowBytes;
-    if (r + 4 <= rows) {
-      let flags = false;
-      for (let q: i32 = 0; q < 4; q++) {
-        const o = o0 + <usize>q * rowBytes;
-        const f = rowCoefficients(dy + o, x + o, gamma, cols, k, divisor, load<f32>(at(rstd, r + q)), goff, epsOutside,
-          rowv + (<usize>q << 5), hasG);
-        flags = flags || f;
-      }
-      if (!flags) {
-        const o1 = o0 + rowBytes;
-        const o2 = o1 + rowBytes;
-        const o3 = o2 + rowBytes;
-        gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, 0, k, goff, accG, accB, hasG, true, params, wantB);
-        if (k < cols) gradRows4(dy, x, dx, gamma, o0, o1, o2, o3, rowv, k, cols, goff, accG, accB, hasG, false, params, wantB);
-        r += 4;
-        sinceFlush += 4;
-        if (params && sinceFlush >= PARAM_BLOCK_ROWS) {
-          flushParams(ws, cols);
-          sinceFlush = 0;
-        }
-        continue;
-      }
-    }
-    // one row (the last rows, or a group holding a degenerate row)
-    const rs = load<f32>(at(rstd, r));
-    if (rowCoefficients(dy + o0, x + o0, gamma, cols, k, divisor, rs, goff, epsOutside, rowv, hasG)) {
-      gradDegenerate(dy + o0, x + o0, dx + o0, gamma, cols, rs, goff, accG, accB, params);
-    } else {
-      gradRows1(dy, x, dx, gamma, o0, rowv, 0, k, goff, accG, accB, hasG, true, params, wantB);
-      if (k < cols) gradRows1(dy, x, dx, gamma, o0, rowv, k, cols, goff, accG, accB, hasG, false, params, wantB);
-    }
-    r += 1;
-    sinceFlush += 1;
-  }
-  if (params) flushParams(ws, cols);
+  if (rows < 1) return; // the pipeline reads its first row before the loop; the zeroed sums stand
+  if (epsOutside) rmsBackwardPipelined(dy, x, rstd, gamma, dx, rows, cols, k, divisor, goff, ws, hasG, hasOff, params, wantB, true);
+  else rmsBackwardPipelined(dy, x, rstd, gamma, dx, rows, cols, k, divisor, goff, ws, hasG, hasOff, params, wantB, false);
 }
 
 export function rmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
@@ -621,17 +430,17 @@ export function rmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const wantB = ptr(args, DBETA) != 0;
   // dbeta's f32 block accumulator is only read and written when dbeta is wanted (RMSNorm rarely has a bias).
   if (gamma == 0) {
-    if (wantB) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, true, true);
-    else if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, true, false);
-    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, false, false);
+    if (wantB) rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, true, true);
+    else if (params) rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, true, false);
+    else rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, false, false, false, false);
   } else if (goff == 0) {
     // gammaOffset = 0 saves an add per vector (and a register) in the inner loop
-    if (wantB) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, true, true);
-    else if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, true, false);
-    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, false, false);
+    if (wantB) rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, true, true);
+    else if (params) rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, true, false);
+    else rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, false, false, false);
   } else {
-    if (wantB) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, true, true);
-    else if (params) rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, true, false);
-    else rmsBackwardGroups(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, false, false);
+    if (wantB) rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, true, true);
+    else if (params) rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, true, false);
+    else rmsBackwardRows(dy, x, rstd, gamma, dx, rows, cols, k, divisor, epsOutside, goff, ws, true, true, false, false);
   }
 }

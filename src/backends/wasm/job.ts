@@ -99,7 +99,7 @@ export function execute(state: WasmState, job: Job): void {
   const parts = partsFor(state, job.rows, job.rows * job.cols);
   // Allocation may grow the memory: every resident pointer was taken above, before this point.
   const c4 = (job.cols + 3) & ~3;
-  // per-part workspace: f64 sums, f32 blocks, one 4-row group's (rs, cc) splats (assembly/_norm-kernels.ts)
+  // per-part workspace: f64 sums, f32 blocks, LayerNorm's 4-row group (rs, cc) splats (assembly/_norm-kernels.ts)
   const stride = Math.ceil((24 * c4 + 320) / 64) * 64;
   const ws = backward ? workspace.ensure(heap, stride * parts) : 0;
   const base = scratchBytes > 0 ? scratch.ensure(heap, scratchBytes) : 0;
