@@ -15,3 +15,16 @@ export function storeAccumulators(
   if (dgamma !== null) for (let j = 0; j < cols; j++) dgamma[j] = workspace[j];
   if (dbeta !== null) for (let j = 0; j < cols; j++) dbeta[j] = workspace[cols + j];
 }
+
+/** ws[cols + j] += dy_j over one row: the dbeta sums when no dgamma is wanted (4-way unrolled). */
+export function addDbetaRow(dy: Float32Array, ws: Float64Array, base: number, cols: number): void {
+  let j = 0;
+  for (const c4 = cols - 3; j < c4; j += 4) {
+    const i = base + j;
+    ws[cols + j] += dy[i];
+    ws[cols + j + 1] += dy[i + 1];
+    ws[cols + j + 2] += dy[i + 2];
+    ws[cols + j + 3] += dy[i + 3];
+  }
+  for (; j < cols; j++) ws[cols + j] += dy[base + j];
+}

@@ -1,4 +1,5 @@
 // Row loops of the js LayerNorm kernels (layer-norm.ts): f64 partial sums and branch-free row passes.
+import { addDbetaRow } from './accumulate.js';
 
 /** Σ x_i over [start, end) in f64 (4 interleaved partial sums). */
 export function sum(x: Float32Array, start: number, end: number): number {
@@ -166,14 +167,7 @@ export function paramsRow(
     }
     for (; j < cols; j++) ws[j] += dy[base + j] * ((x[base + j] - mu) * rs);
   } else {
-    for (; j < c4; j += 4) {
-      const i = base + j;
-      ws[cols + j] += dy[i];
-      ws[cols + j + 1] += dy[i + 1];
-      ws[cols + j + 2] += dy[i + 2];
-      ws[cols + j + 3] += dy[i + 3];
-    }
-    for (; j < cols; j++) ws[cols + j] += dy[base + j];
+    addDbetaRow(dy, ws, base, cols);
   }
 }
 

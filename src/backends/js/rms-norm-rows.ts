@@ -1,4 +1,5 @@
 // Row loops of the js RMS-family kernels (rms-norm.ts): f64 partial sums and unrolled, branch-free row passes.
+import { addDbetaRow } from './accumulate.js';
 
 /** Σ_{i∈[start,end)} x_i² in f64 (4 interleaved partial sums). */
 export function sumSquares(x: Float32Array, start: number, end: number): number {
@@ -154,14 +155,7 @@ export function paramsRow(
     }
     for (; j < cols; j++) ws[j] += dy[base + j] * x[base + j] * rs;
   } else {
-    for (const c4 = cols - 3; j < c4; j += 4) {
-      const i = base + j;
-      ws[cols + j] += dy[i];
-      ws[cols + j + 1] += dy[i + 1];
-      ws[cols + j + 2] += dy[i + 2];
-      ws[cols + j + 3] += dy[i + 3];
-    }
-    for (; j < cols; j++) ws[cols + j] += dy[base + j];
+    addDbetaRow(dy, ws, base, cols);
   }
 }
 
