@@ -23,6 +23,16 @@ export const INVARIANCE_TRANSFORMS: readonly InvarianceTransform[] = [
   'single-case re-scaling',
 ];
 
+/** RMSNorm's row of Table 1; pRMSNorm's row in the paper is identical. */
+const RMS_MARKS: Readonly<Record<InvarianceTransform, boolean>> = {
+  'W-matrix re-scaling': true,
+  'W-matrix re-centering': false,
+  'W-vector re-scaling': false,
+  'dataset re-scaling': true,
+  'dataset re-centering': false,
+  'single-case re-scaling': true,
+};
+
 /** Paper Table 1 (confirmed by the official README): true = invariant (☑). */
 export const PAPER_TABLE_1: Readonly<Record<InvarianceNorm, Readonly<Record<InvarianceTransform, boolean>>>> = {
   LayerNorm: {
@@ -33,22 +43,8 @@ export const PAPER_TABLE_1: Readonly<Record<InvarianceNorm, Readonly<Record<Inva
     'dataset re-centering': false,
     'single-case re-scaling': true,
   },
-  RMSNorm: {
-    'W-matrix re-scaling': true,
-    'W-matrix re-centering': false,
-    'W-vector re-scaling': false,
-    'dataset re-scaling': true,
-    'dataset re-centering': false,
-    'single-case re-scaling': true,
-  },
-  pRMSNorm: {
-    'W-matrix re-scaling': true,
-    'W-matrix re-centering': false,
-    'W-vector re-scaling': false,
-    'dataset re-scaling': true,
-    'dataset re-centering': false,
-    'single-case re-scaling': true,
-  },
+  RMSNorm: RMS_MARKS,
+  pRMSNorm: RMS_MARKS,
 };
 
 export interface InvarianceCell {

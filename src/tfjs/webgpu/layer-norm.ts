@@ -3,17 +3,14 @@
 // (f32, tree reduction), element-wise programs for y and dx, one workgroup per column for dgamma/dbeta.
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import type { LayerNormAttrs } from '../kernels.js';
-import { columnSumProgram, elementwiseProgram, perGroupProgram, reductionWidth, rowsCols, type WebGpuBackendLike } from './program.js';
+import { columnSumProgram, elementwiseProgram, perGroupProgram, reductionWidth, ROW_PREAMBLE, rowsCols, type WebGpuBackendLike } from './program.js';
 
 const ROW_UNIFORMS = 'rows : i32, cols : i32, eps : f32,';
 
 /** mean[r] = Σ x / cols. */
 function meanProgram(rows: number, cols: number) {
   const width = reductionWidth(cols);
-  const body = `
-    let row = groupIndex();
-    let valid = row < uniforms.rows;
-    let base = row * uniforms.cols;
+  const body = `${ROW_PREAMBLE}
     var acc = 0.0;
     if (valid) {
       for (var i = i32(localId.x); i < uniforms.cols; i = i + ${width}) { acc = acc + x[base + i]; }
@@ -26,10 +23,7 @@ function meanProgram(rows: number, cols: number) {
 /** rstd[r] = 1/sqrt(Σ (x − mean)² / cols + eps), the second pass over the row. Inputs [x, mean]. */
 function rstdProgram(rows: number, cols: number) {
   const width = reductionWidth(cols);
-  const body = `
-    let row = groupIndex();
-    let valid = row < uniforms.rows;
-    let base = row * uniforms.cols;
+  const body = `${ROW_PREAMBLE}
     var acc = 0.0;
     if (valid) {
       let m = mean[row];
@@ -61,10 +55,7 @@ function yProgram(a: LayerNormAttrs, rows: number, cols: number) {
 function rowMeansProgram(a: LayerNormAttrs, rows: number, cols: number) {
   const width = reductionWidth(cols);
   const names = ['dy', 'x', 'mean', 'rstd', ...(a.hasGamma ? ['gamma'] : [])];
-  const body = `
-    let row = groupIndex();
-    let valid = row < uniforms.rows;
-    let base = row * uniforms.cols;
+  const body = `${ROW_PREAMBLE}
     var accU = 0.0;
     var accUX = 0.0;
     if (valid) {

@@ -93,6 +93,12 @@ export function perGroupProgram(
   };
 }
 
+/** WGSL opening of a per-row reduction body: this workgroup's `row`, whether it exists (`valid`), its flat `base`. */
+export const ROW_PREAMBLE = `
+    let row = groupIndex();
+    let valid = row < uniforms.rows;
+    let base = row * uniforms.cols;`;
+
 /** Threads per workgroup of element-wise programs. */
 const ELEMENTWISE_WIDTH = 64;
 

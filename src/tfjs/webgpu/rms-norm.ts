@@ -5,7 +5,7 @@ import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { partialK } from '../../reference/partial-k.js';
 import type { RmsFamilyAttrs } from '../kernels.js';
 import {
-  columnSumProgram, elementwiseProgram, perGroupProgram, reductionWidth, rowsCols,
+  columnSumProgram, elementwiseProgram, perGroupProgram, reductionWidth, ROW_PREAMBLE, rowsCols,
   type UniformValue, type WebGpuBackendLike,
 } from './program.js';
 
@@ -22,10 +22,7 @@ const GAIN = (a: RmsFamilyAttrs) => (a.hasGamma ? '(uniforms.offset + gamma[j])'
 function rstdProgram(a: RmsFamilyAttrs, rows: number, k: number) {
   const width = reductionWidth(k);
   const outside = a.epsPlacement === 'outside';
-  const body = `
-    let row = groupIndex();
-    let valid = row < uniforms.rows;
-    let base = row * uniforms.cols;
+  const body = `${ROW_PREAMBLE}
     var acc = 0.0;
     if (valid) {
       for (var i = i32(localId.x); i < uniforms.k; i = i + ${width}) {
@@ -57,10 +54,7 @@ function coefProgram(a: RmsFamilyAttrs, rows: number, cols: number) {
   const width = reductionWidth(cols);
   const outside = a.epsPlacement === 'outside';
   const names = ['dy', 'x', 'rstd', ...(a.hasGamma ? ['gamma'] : [])];
-  const body = `
-    let row = groupIndex();
-    let valid = row < uniforms.rows;
-    let base = row * uniforms.cols;
+  const body = `${ROW_PREAMBLE}
     var accDot = 0.0;
     var accSq = 0.0;
     if (valid) {
