@@ -1,24 +1,10 @@
-// Job layout shared by the kernels and src/backends/wasm/job.ts (keep in sync): f64 argument slots at `args`, op
-// codes, block sizes, and the small inline helpers every kernel uses.
+// The job layout (one definition: src/backends/wasm/job-layout.ts, shared with the host), the kernels' block sizes,
+// and the small inline helpers every kernel uses.
 
-export const OP: i32 = 0;
-export const ROWS: i32 = 1;
-export const COLS: i32 = 2;
-export const K: i32 = 3;
-export const DIVISOR: i32 = 4;
-export const EPS: i32 = 5;
-export const EPS_OUTSIDE: i32 = 6;
-export const GAMMA_OFFSET: i32 = 7;
-export const P0: i32 = 8; // first pointer slot; meaning per op below
-export const WS: i32 = 20; // per-part workspace base (backward)
-export const WS_STRIDE: i32 = 21; // bytes between parts' workspaces
-export const DGAMMA: i32 = 22; // 0 = not wanted
-export const DBETA: i32 = 23; // 0 = not wanted
-
-export const OP_RMS_FWD: i32 = 1; // P0.. = x, gamma, beta, y, rstd
-export const OP_RMS_BWD: i32 = 2; // P0.. = dy, x, rstd, gamma, dx
-export const OP_LN_FWD: i32 = 3; // P0.. = x, gamma, beta, y, mean, rstd
-export const OP_LN_BWD: i32 = 4; // P0.. = dy, x, mean, rstd, gamma, dx
+export {
+  OP, ROWS, COLS, K, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, P0, WS, WS_STRIDE, DGAMMA, DBETA, SLOTS,
+  OP_RMS_FWD, OP_RMS_BWD, OP_LN_FWD, OP_LN_BWD, WS_BYTES_PER_COL, WS_EXTRA, WS_ALIGN,
+} from '../src/backends/wasm/job-layout';
 
 // Floats per f32 partial-sum block before it is flushed into an f64 total: with 2–4 accumulators of 4 lanes, each
 // f32 lane adds at most 32 terms (relative error ≲ 2e-6 of the block) and the f64 total carries the rest.

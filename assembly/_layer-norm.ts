@@ -1,6 +1,6 @@
 // LayerNorm kernels, forward (pipelined mean, two-pass variance) and backward (exact re-derived mean), on one part
 // (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
-import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, WS, WS_STRIDE, at, hsum, ptr, slot } from './_job';
+import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
 import { sumExact, sumSquaresCentred } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
 
@@ -324,7 +324,7 @@ export function lnForward(args: usize, r0: i32, r1: i32): void {
   const c4 = (cols + 3) & ~3;
   const accG = ws + (<usize>c4 << 4);
   const accB = accG + (<usize>c4 << 2);
-  const rowv = ws + <usize>c4 * 24;
+  const rowv = ws + <usize>c4 * WS_BYTES_PER_COL;
   let r: i32 = 0;
   let sinceFlush: i32 = 0;
   while (r < rows) {
@@ -365,7 +365,7 @@ export function lnBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const params = ptr(args, DGAMMA) != 0 || ptr(args, DBETA) != 0;
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
-  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * 24);
+  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (gamma == 0) {
     if (params) lnBackwardGroups(dy, x, mean, rstd, gamma, dx, rows, cols, ws, false, true);
     else lnBackwardGroups(dy, x, mean, rstd, gamma, dx, rows, cols, ws, false, false);

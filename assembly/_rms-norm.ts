@@ -2,7 +2,7 @@
 // (a contiguous row range) of a job. Formulas: src/backends/backend.ts (RmsNormKernelArgs), docs/math.md.
 import {
   BLOCK, COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, PARAM_BLOCK_ROWS, TINY_SUM, WS,
-  WS_STRIDE, at, hsum, ptr, slot,
+  WS_STRIDE, WS_BYTES_PER_COL, at, hsum, ptr, slot,
 } from './_job';
 import { sumSquares, sumSquaresExact } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
@@ -426,7 +426,7 @@ export function rmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const params = ptr(args, DGAMMA) != 0 || ptr(args, DBETA) != 0;
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
-  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * 24);
+  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   const wantB = ptr(args, DBETA) != 0;
   // dbeta's f32 block accumulator is only read and written when dbeta is wanted (RMSNorm rarely has a bias).
   if (gamma == 0) {

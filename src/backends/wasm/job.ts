@@ -4,25 +4,12 @@
 import type { WasmState } from './instance.js';
 import { partsFor, runParts } from './threads.js';
 
-export const OP_RMS_FWD = 1;
-export const OP_RMS_BWD = 2;
-export const OP_LN_FWD = 3;
-export const OP_LN_BWD = 4;
+import {
+  COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, ROWS, SLOTS, WS, WS_ALIGN, WS_BYTES_PER_COL,
+  WS_EXTRA, WS_STRIDE,
+} from './job-layout.js';
 
-// Slot indices (f64) of the job block; keep in sync with assembly/_norm-kernels.ts.
-const ROWS = 1;
-const COLS = 2;
-const K = 3;
-const DIVISOR = 4;
-const EPS = 5;
-const EPS_OUTSIDE = 6;
-const GAMMA_OFFSET = 7;
-const P0 = 8;
-const WS = 20;
-const WS_STRIDE = 21;
-const DGAMMA = 22;
-const DBETA = 23;
-const SLOTS = 24;
+export { OP_LN_BWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_FWD } from './job-layout.js';
 
 /** Every caller builds its Job with all fields in this order, so the property loads in execute stay monomorphic. */
 export interface Job {
@@ -99,8 +86,8 @@ export function execute(state: WasmState, job: Job): void {
   const parts = partsFor(state, job.rows, job.rows * job.cols);
   // Allocation may grow the memory: every resident pointer was taken above, before this point.
   const c4 = (job.cols + 3) & ~3;
-  // per-part workspace: f64 sums, f32 blocks, LayerNorm's 4-row group (rs, cc) splats (assembly/_norm-kernels.ts)
-  const stride = Math.ceil((24 * c4 + 320) / 64) * 64;
+  // per-part workspace: f64 sums, f32 blocks, per-row splats (job-layout.ts)
+  const stride = Math.ceil((WS_BYTES_PER_COL * c4 + WS_EXTRA) / WS_ALIGN) * WS_ALIGN;
   const ws = backward ? workspace.ensure(heap, stride * parts) : 0;
   const base = scratchBytes > 0 ? scratch.ensure(heap, scratchBytes) : 0;
   const args = argsBlock.ensure(heap, SLOTS * 8);

@@ -1,0 +1,32 @@
+// The one definition of the wasm job layout, read by both sides: the host (src/backends/wasm/job.ts) writes a job's
+// f64 argument slots with these indices, and the AssemblyScript kernels (assembly/_job.ts re-exports this file)
+// read them. Plain untyped constants on purpose: the same text is valid TypeScript and AssemblyScript (integers
+// compile to i32 there), so the two sides cannot drift apart.
+
+// f64 argument slots at `args` (index × 8 bytes)
+export const OP = 0;
+export const ROWS = 1;
+export const COLS = 2;
+export const K = 3;
+export const DIVISOR = 4;
+export const EPS = 5;
+export const EPS_OUTSIDE = 6;
+export const GAMMA_OFFSET = 7;
+export const P0 = 8; // first pointer slot; meaning per op below (up to 12 pointers)
+export const WS = 20; // per-part workspace base (backward)
+export const WS_STRIDE = 21; // bytes between parts' workspaces
+export const DGAMMA = 22; // 0 = not wanted
+export const DBETA = 23; // 0 = not wanted
+export const SLOTS = 24;
+
+// op codes
+export const OP_RMS_FWD = 1; // P0.. = x, gamma, beta, y, rstd
+export const OP_RMS_BWD = 2; // P0.. = dy, x, rstd, gamma, dx
+export const OP_LN_FWD = 3; // P0.. = x, gamma, beta, y, mean, rstd
+export const OP_LN_BWD = 4; // P0.. = dy, x, mean, rstd, gamma, dx
+
+// Per-part backward workspace: WS_BYTES_PER_COL bytes per column (rounded up to 4 columns: f64 dgamma and dbeta sums,
+// f32 dgamma and dbeta block accumulators), then WS_EXTRA bytes of per-row splats, the whole rounded up to WS_ALIGN.
+export const WS_BYTES_PER_COL = 24;
+export const WS_EXTRA = 512;
+export const WS_ALIGN = 64;
