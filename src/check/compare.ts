@@ -1,6 +1,9 @@
 // Compare a float32 result with its float64 reference under a {atol, rtol} bound; report the worst element.
 import type { Tolerance } from './tolerance.js';
 
+/** 2^-149, the spacing of float32 subnormals (its smallest positive value). */
+const SUBNORMAL_SPACING = 2 ** -149;
+
 /** Outcome of one comparison. `ratio` = worst error / allowed error (≤ 1 passes); `scaledError` = worst |Δ|/scale. */
 export interface Comparison {
   ok: boolean;
@@ -71,7 +74,8 @@ export function compareArrays(
         continue;
       }
       const error = Math.abs(a - e);
-      const allowed = tol.atol * scale + tol.rtol * Math.abs(e);
+      // + one float32 subnormal spacing: a result in the subnormal range cannot be stored any closer
+      const allowed = tol.atol * scale + tol.rtol * Math.abs(e) + SUBNORMAL_SPACING;
       const ratio = error === 0 ? 0 : allowed === 0 ? Infinity : error / allowed;
       sumSqErr += error * error;
       sumSqRef += e * e;
