@@ -1,7 +1,7 @@
 // `rmsnorm reproduce`: plans the preset's runs, trains them in one worker process per core, shows progress, then
 // summarises, judges the paper's claims and writes the report (report.html, results.json, CSV) under --out.
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { availableParallelism, cpus } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { evaluateClaims } from './claims.js';
 import { planRuns, PRESETS } from './presets.js';
 import { ProgressView } from './progress.js';
+import { cleanTempFiles, isStorageError, readJson } from './atomic-write.js';
 import { runFiles, writeAtomic } from './runner.js';
 import { summarize } from './summaries.js';
 import { getTask, TASKS } from './tasks/index.js';
@@ -29,6 +30,7 @@ options:
   --out DIR             output directory (default results/<timestamp>/)
   --resume              continue the run in --out (default: the newest results/*/): finished runs are kept,
                         interrupted ones continue from their last checkpoint
+  --force               start over in an --out that already holds a reproduction (its runs are deleted)
   --jobs N              worker processes (default: one per core)
   --json                print the summaries and claims as JSON on stdout (progress goes to stderr)
   --help                this text`;
@@ -72,6 +74,9 @@ interface Parsed {
   seeds?: number;
   out?: string;
   resume: boolean;
+  force: boolean;
+  /** Options given explicitly (checked against the manifest on --resume). */
+  given: { preset: boolean };
   jobs?: number;
   json: boolean;
   help: boolean;
@@ -88,6 +93,7 @@ function parse(argv: string[]): Parsed {
         seeds: { type: 'string' },
         out: { type: 'string' },
         resume: { type: 'boolean' },
+        force: { type: 'boolean' },
         jobs: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -119,14 +125,24 @@ function parse(argv: string[]): Parsed {
     seeds: int('seeds', values.seeds, 1),
     out: values.out,
     resume: values.resume ?? false,
+    force: values.force ?? false,
+    given: { preset: values.preset !== undefined },
     jobs: int('jobs', values.jobs, 1),
     json: values.json ?? false,
     help: values.help ?? false,
   };
 }
 
+/** What a sweep (local or queued) hands back; `stopped` = why it stopped early (a storage error), resumable. */
+export interface SweepOutcome {
+  results: Map<string, RunResult>;
+  timings: Map<string, StepTiming[]>;
+  errors: Map<string, string>;
+  stopped?: string;
+}
+
 /** A unit of work for a worker: one training run, or the interleaved step timing of one task's variants. */
-type Job = { kind: 'run'; id: string; spec: RunSpec } | { kind: 'timing'; id: string; task: string; specs: RunSpec[] };
+export type Job = { kind: 'run'; id: string; spec: RunSpec } | { kind: 'timing'; id: string; task: string; specs: RunSpec[] };
 
 /** Timed steps per variant in the interleaved pass (after 2 warm-up steps). */
 const TIMING_ROUNDS: Record<PresetName, number> = { tiny: 2, quick: 12, full: 20 };
@@ -173,7 +189,7 @@ async function runAll(
   rounds: number,
   view: ProgressView,
   remainingCost: { value: number; perCostMs: number; jobs: number },
-): Promise<{ results: Map<string, RunResult>; timings: Map<string, StepTiming[]>; errors: Map<string, string> }> {
+): Promise<SweepOutcome> {
   const queue = [
     ...allJobs.filter((j) => j.kind === 'run').sort((a, b) => jobCost(b, rounds) - jobCost(a, rounds)),
     ...allJobs.filter((j) => j.kind === 'timing'),
@@ -184,6 +200,14 @@ async function runAll(
   const workers: ChildProcess[] = [];
   const started = new Map<string, number>();
   remainingCost.jobs = jobs;
+  let stopped: string | undefined;
+  // A storage error (full disk) stops the whole sweep: no new runs, workers ended; checkpoints make it resumable.
+  const stop = (reason: string) => {
+    if (stopped !== undefined) return;
+    stopped = reason;
+    queue.length = 0;
+    for (const w of workers) if (w.exitCode === null) w.kill();
+  };
   await new Promise<void>((resolveAll) => {
     let alive = 0;
     const launch = () => {
@@ -227,11 +251,19 @@ async function runAll(
             view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${metric} ${fmtNum(msg.result.final[metric])}  ${(ms / 1000).toFixed(1)} s${msg.result.diverged ? '  (diverged)' : ''}`);
           } else {
             timings.set(msg.id, msg.timings);
-            writeAtomic(join(outDir, 'timing', `${msg.id.replace(/^timing:/, '')}.json`), JSON.stringify(msg.timings));
+            try {
+              writeAtomic(join(outDir, 'timing', `${msg.id.replace(/^timing:/, '')}.json`), JSON.stringify(msg.timings));
+            } catch (err) {
+              if (!isStorageError(err)) throw err;
+              stop((err as Error).message);
+            }
             view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${msg.timings.map((t) => `${t.variant}${t.p !== undefined ? `-p${t.p}` : ''} ${t.medianMs.toFixed(0)}ms`).join(', ')}`);
           }
           next();
+        } else if (msg.type === 'notice') {
+          view.log(`note   ${msg.message}`);
         } else if (msg.type === 'error') {
+          if (msg.storage) stop(msg.message);
           errors.set(msg.id, msg.message);
           remainingCost.value -= jobCost(jobOf(msg.id), rounds);
           view.finish(msg.id, `FAILED ${msg.id}: ${msg.message.split('\n')[0]}`);
@@ -253,7 +285,7 @@ async function runAll(
     else for (let i = 0; i < n; i++) launch();
   });
   for (const w of workers) if (w.exitCode === null) w.kill();
-  return { results, timings, errors };
+  return { results, timings, errors, stopped };
 }
 
 function fmtNum(x: number | undefined): string {
@@ -277,8 +309,8 @@ async function invarianceTable(): Promise<unknown> {
 async function kernelChecks(outDir: string, resume: boolean, log: NodeJS.WritableStream): Promise<KernelChecks> {
   const file = join(outDir, 'kernel-checks.json');
   if (resume && existsSync(file)) {
-    const saved = JSON.parse(readFileSync(file, 'utf8')) as KernelChecks;
-    if (!saved.errors?.length) return saved;
+    const saved = readSaved<KernelChecks>(file, log);
+    if (saved && !saved.errors?.length) return saved;
   }
   const t0 = Date.now();
   log.write('kernel checks (claims 6.1, 6.3, 6.4): finite differences, gradient laws, kernel speed …\n');
@@ -301,11 +333,53 @@ async function kernelChecks(outDir: string, resume: boolean, log: NodeJS.Writabl
   return out;
 }
 
+/** --resume continues the plan in the manifest: explicit --preset/--tasks/--seeds that differ are refused, named. */
+function resumeConflicts(opts: Parsed, m: Manifest): string[] {
+  const out: string[] = [];
+  if (opts.given.preset && opts.preset !== m.preset) out.push(`--preset ${opts.preset} (recorded: ${m.preset})`);
+  if (opts.tasks && opts.tasks.join(',') !== m.tasks.join(',')) out.push(`--tasks ${opts.tasks.join(',')} (recorded: ${m.tasks.join(',')})`);
+  if (opts.seeds !== undefined && opts.seeds !== m.seeds) out.push(`--seeds ${opts.seeds} (recorded: ${m.seeds})`);
+  return out;
+}
+
+/** Files and folders of an earlier reproduction in `outDir` that --force deletes before starting over. */
+function clearOldSweep(outDir: string): void {
+  for (const name of ['runs', 'timing', 'kernel-checks.json', 'results.json', 'report.html', 'summary.csv', 'runs.csv', 'manifest.json']) {
+    rmSync(join(outDir, name), { recursive: true, force: true });
+  }
+}
+
+/** A JSON file saved by an earlier attempt, or null (with a note) when it is damaged: it is then recomputed. */
+function readSaved<T>(file: string, log: NodeJS.WritableStream): T | null {
+  try {
+    return readJson<T>(file);
+  } catch (err) {
+    log.write(`note   ${(err as Error).message}: recomputing it\n`);
+    return null;
+  }
+}
+
+/** Output directory of the sweep in progress, for the resume hint of a storage error. */
+let activeOut: string | null = null;
+
 /**
- * Run `rmsnorm reproduce` with argv (after the subcommand); returns the exit code (0 ok, 1 failed runs, 2 bad usage).
+ * Run `rmsnorm reproduce` with argv (after the subcommand); returns the exit code (0 ok, 1 failed runs or stopped on
+ * a storage error — resumable, 2 bad usage).
  * @example await run(['--preset', 'quick', '--tasks', 'char-lm']);
  */
 export async function run(argv: string[]): Promise<number> {
+  activeOut = null;
+  try {
+    return await reproduce(argv);
+  } catch (err) {
+    if (!isStorageError(err)) throw err;
+    // A full disk, quota or read-only mount: one line, no stack; checkpoints and atomic writes keep it resumable.
+    console.error(`rmsnorm reproduce: stopped: ${(err as Error).message}${activeOut ? `; free space, then continue with: rmsnorm reproduce --resume --out ${activeOut}` : ''}`);
+    return 1;
+  }
+}
+
+async function reproduce(argv: string[]): Promise<number> {
   let opts: Parsed;
   try {
     opts = parse(argv);
@@ -329,7 +403,25 @@ export async function run(argv: string[]): Promise<number> {
       console.error(`rmsnorm reproduce: --resume: no earlier run found${outDir ? ` in ${outDir}` : ' under results/'} (pass --out DIR)`);
       return 2;
     }
-    manifest = JSON.parse(readFileSync(join(outDir, 'manifest.json'), 'utf8')) as Manifest;
+    try {
+      manifest = readJson<Manifest>(join(outDir, 'manifest.json'));
+    } catch (err) {
+      console.error(`rmsnorm reproduce: --resume: ${(err as Error).message}`);
+      return 2;
+    }
+    const conflicts = resumeConflicts(opts, manifest);
+    if (conflicts.length > 0) {
+      console.error(
+        `rmsnorm reproduce: --resume continues the plan recorded in ${join(outDir, 'manifest.json')}; ${conflicts.join(', ')} differ: drop them, or start a new sweep with another --out`,
+      );
+      return 2;
+    }
+  } else if (opts.out !== undefined && existsSync(join(opts.out, 'manifest.json'))) {
+    if (!opts.force) {
+      console.error(`rmsnorm reproduce: --out ${opts.out} already holds a reproduction: continue it with --resume, or pass --force to delete it and start over`);
+      return 2;
+    }
+    clearOldSweep(opts.out);
   }
   const startedAt = manifest?.startedAt ?? new Date().toISOString();
   outDir = resolve(outDir ?? join('results', timestamp(new Date())));
@@ -338,6 +430,10 @@ export async function run(argv: string[]): Promise<number> {
   const seeds = manifest?.seeds ?? opts.seeds ?? PRESETS[preset].seeds;
   const specs = planRuns({ preset, tasks, seeds });
   mkdirSync(outDir, { recursive: true });
+  activeOut = outDir;
+  // Temporary files of processes that were killed mid-write (no process of this sweep is running now).
+  const stale = cleanTempFiles([outDir, join(outDir, 'runs'), join(outDir, 'timing')]);
+  if (stale > 0) log.write(`removed ${stale} temporary file(s) left by an interrupted run\n`);
   if (!manifest) {
     writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ version: 1, preset, tasks, seeds, startedAt, runs: specs.map((s) => s.id) } satisfies Manifest, null, 1));
   }
@@ -347,7 +443,12 @@ export async function run(argv: string[]): Promise<number> {
   if (opts.resume) {
     for (const s of specs) {
       const f = runFiles(outDir, s.id).result;
-      if (existsSync(f)) finished.set(s.id, JSON.parse(readFileSync(f, 'utf8')) as RunResult);
+      if (!existsSync(f)) continue;
+      try {
+        finished.set(s.id, readJson<RunResult>(f));
+      } catch (err) {
+        log.write(`note   ${(err as Error).message}: run ${s.id} continues from its checkpoint\n`);
+      }
     }
   }
   const todo = specs.filter((s) => !finished.has(s.id));
@@ -357,7 +458,8 @@ export async function run(argv: string[]): Promise<number> {
   const timingJobs: Job[] = [];
   for (const task of tasks) {
     const file = join(outDir, 'timing', `${task}.json`);
-    if (opts.resume && existsSync(file)) doneTimings.set(task, JSON.parse(readFileSync(file, 'utf8')) as StepTiming[]);
+    const saved = opts.resume && existsSync(file) ? readSaved<StepTiming[]>(file, log) : null;
+    if (saved) doneTimings.set(task, saved);
     else timingJobs.push({ kind: 'timing', id: `timing:${task}`, task, specs: specs.filter((s) => s.task === task && (s.group === 'main' || s.group === 'p-sweep') && s.seed === 1) });
   }
   const allJobs: Job[] = [...todo.map((spec): Job => ({ kind: 'run', id: spec.id, spec })), ...timingJobs];
@@ -373,7 +475,12 @@ export async function run(argv: string[]): Promise<number> {
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
-  const { results, timings, errors } = await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
+  const { results, timings, errors, stopped } = await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
+  if (stopped !== undefined) {
+    process.removeListener('SIGINT', onSigint);
+    console.error(`rmsnorm reproduce: stopped: ${stopped}; free space, then continue with: rmsnorm reproduce --resume --out ${outDir}`);
+    return 1;
+  }
   for (const [id, t] of timings) doneTimings.set(id.replace(/^timing:/, ''), t);
   const stepTimings = Object.fromEntries(doneTimings);
   process.removeListener('SIGINT', onSigint);

@@ -1,11 +1,10 @@
 // Trains one run (task × variant × seed) in this process: custom Adam loop with global-norm clipping, step records
 // appended to JSONL as they happen, periodic evaluations, divergence stop, atomic checkpoints and exact resume.
 import * as tf from '@tensorflow/tfjs';
-import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Rng } from './rng.js';
 import { ensureTfjs } from './tfjs-env.js';
 import { getTask } from './tasks/index.js';
+import { FileRunStore, openCheckpoint, sealCheckpoint, type RunStore } from './run-store.js';
 import type { RunSpec, TaskRun } from './tasks/task.js';
 import type { EvalRecord, RunResult, StepRecord } from './types.js';
 
@@ -28,6 +27,12 @@ export interface RunOptions {
   /** Test hook: stop abruptly after this step, as if the process were killed (throws RunKilled). */
   killAfterStep?: number;
   backend?: 'wasm' | 'cpu';
+  /** Where checkpoints, logs and the result go (default: files under `<outDir>/runs/`). */
+  store?: RunStore;
+  /** One-line notices worth a log line (a damaged checkpoint and what was done instead, where a run resumed). */
+  onNotice?: (message: string) => void;
+  /** Awaited after every step (a queue worker yields here so its lock renewals and Redis writes get to run). */
+  afterStep?: (step: number, checkpointed: boolean) => Promise<void>;
 }
 
 export class RunKilled extends Error {}
@@ -57,24 +62,8 @@ export function makeOptimizer(settings: RunSpec['settings']): tf.AdamOptimizer {
   return tf.train.adam(settings.lr, 0.9, settings.adamBeta2 ?? 0.999, 1e-8);
 }
 
-/** Files of one run under `<out>/runs/`. */
-export function runFiles(outDir: string, id: string) {
-  const dir = join(outDir, 'runs');
-  return {
-    dir,
-    steps: join(dir, `${id}.steps.jsonl`),
-    evals: join(dir, `${id}.evals.jsonl`),
-    checkpoint: join(dir, `${id}.ckpt.json`),
-    result: join(dir, `${id}.result.json`),
-  };
-}
-
-/** Write a file atomically: temp file in the same directory, then rename. */
-export function writeAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
+export { runFiles } from './run-store.js';
+export { writeAtomic } from './atomic-write.js';
 
 interface Checkpoint {
   version: 1;
@@ -103,21 +92,6 @@ function decode(s: string, dtype: string): Float32Array | Int32Array {
   return dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
 }
 
-function readJsonl<T extends { step: number }>(path: string, maxStep: number): T[] {
-  if (!existsSync(path)) return [];
-  const out: T[] = [];
-  for (const line of readFileSync(path, 'utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      const rec = JSON.parse(line) as T;
-      if (rec.step <= maxStep) out.push(rec);
-    } catch {
-      // A torn last line from a kill mid-write: dropped, the step is recomputed.
-    }
-  }
-  return out;
-}
-
 function median(xs: number[]): number {
   if (xs.length === 0) return NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -138,115 +112,150 @@ export function stepsToThreshold(steps: StepRecord[], threshold: number | null):
   return null;
 }
 
+/** Training state carried across a checkpoint, besides the weights and the optimizer. */
+interface LoopState {
+  startStep: number;
+  wallMs: number;
+  ema: number | null;
+  emaMin: number;
+  steps: StepRecord[];
+  evals: EvalRecord[];
+}
+
 /**
- * Train one run to completion (or divergence) and return its result; files go to `<outDir>/runs/<id>.*`.
+ * The newest usable checkpoint of a run: integrity-checked (length + SHA-256), parsed and matched to the model;
+ * a damaged one is reported through `notice` and the previous one tried; null = start from step 0.
+ */
+export async function loadCheckpoint(store: RunStore, spec: RunSpec, paramCount: number, notice: (m: string) => void): Promise<Checkpoint | null> {
+  const slots = await store.readCheckpoints();
+  let damaged: string | null = null;
+  for (const slot of slots) {
+    if (slot.text === null) continue;
+    const opened = openCheckpoint(slot.text);
+    let why = 'damaged' in opened ? opened.damaged : null;
+    let ckpt: Checkpoint | null = null;
+    if (!why) {
+      try {
+        ckpt = JSON.parse((opened as { body: string }).body) as Checkpoint;
+        if (ckpt.id !== spec.id || !Array.isArray(ckpt.vars) || ckpt.vars.length !== paramCount) why = `does not match the model of ${spec.id}`;
+      } catch (err) {
+        why = `unreadable (${(err as Error).message})`;
+      }
+    }
+    if (why) {
+      notice(`${spec.id}: checkpoint ${slot.where} is unusable: ${why}`);
+      damaged = slot.where;
+      continue;
+    }
+    if (damaged) notice(`${spec.id}: continuing from the previous checkpoint ${slot.where} (step ${ckpt!.step})`);
+    return ckpt;
+  }
+  if (damaged) notice(`${spec.id}: no usable checkpoint left; restarting this run from step 0`);
+  return null;
+}
+
+/** Put the weights, Adam state, data PRNG and loss EMA of a checkpoint back, bit for bit. */
+async function restore(ckpt: Checkpoint, params: tf.Variable[], optimizer: tf.AdamOptimizer, rng: Rng): Promise<void> {
+  ckpt.vars.forEach((v, i) => params[i].assign(tf.tensor(decode(v.data, 'float32'), v.shape)));
+  await optimizer.setWeights(ckpt.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(decode(w.data, w.dtype), w.shape, w.dtype as 'float32') })));
+  // setWeights recomputes β^t with pow(); restore the exact running products so the resumed curve is bit-identical.
+  const acc = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+  acc.accBeta1.assign(tf.scalar(ckpt.accBeta[0]));
+  acc.accBeta2.assign(tf.scalar(ckpt.accBeta[1]));
+  rng.setState(ckpt.rng);
+}
+
+/** Serialise the full training state at `step` (sealed by the caller). */
+async function snapshot(spec: RunSpec, step: number, state: LoopState, params: tf.Variable[], optimizer: tf.AdamOptimizer, rng: Rng): Promise<string> {
+  const optWeights = await optimizer.getWeights();
+  const acc = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
+  const c: Checkpoint = {
+    version: 1,
+    id: spec.id,
+    step,
+    wallMs: state.wallMs,
+    rng: rng.getState(),
+    ema: state.ema,
+    emaMin: state.emaMin,
+    vars: params.map((v) => ({ name: v.name, shape: v.shape, data: encode(v) })),
+    optimizer: optWeights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype, data: encode(w.tensor) })),
+    accBeta: [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]],
+  };
+  // getWeights returns Adam's live moment variables (only the iteration scalar is fresh): dispose just that.
+  optWeights[0]?.tensor.dispose();
+  return JSON.stringify(c);
+}
+
+/**
+ * Train one run to completion (or divergence) and return its result; state goes to `options.store` (default: files
+ * under `<outDir>/runs/<id>.*`).
  * @example const r = await executeRun(spec, 'results/x', { resume: true });
  */
 export async function executeRun(spec: RunSpec, outDir: string, options: RunOptions = {}): Promise<RunResult> {
   await ensureTfjs(options.backend ?? 'wasm');
-  const files = runFiles(outDir, spec.id);
-  mkdirSync(files.dir, { recursive: true });
+  const store = options.store ?? new FileRunStore(outDir, spec.id);
+  const notice = options.onNotice ?? (() => {});
   const settings = spec.settings;
-  const task = getTask(spec.task);
-  const run = task.create(spec);
+  const run = getTask(spec.task).create(spec);
   const params = run.params;
   const optimizer = makeOptimizer(settings);
   const rng = Rng.from(spec.seed, 'data');
   const ckptEvery = options.checkpointEvery ?? Math.min(settings.evalEvery, 50);
+  const state: LoopState = { startStep: 0, wallMs: 0, ema: null, emaMin: Infinity, steps: [], evals: [] };
 
-  let startStep = 0;
-  let wallMs = 0;
-  let ema: number | null = null;
-  let emaMin = Infinity;
-  let steps: StepRecord[] = [];
-  let evals: EvalRecord[] = [];
-
-  const ckpt: Checkpoint | null =
-    options.resume && existsSync(files.checkpoint) ? (JSON.parse(readFileSync(files.checkpoint, 'utf8')) as Checkpoint) : null;
+  const ckpt = options.resume ? await loadCheckpoint(store, spec, params.length, notice) : null;
   if (ckpt) {
-    if (ckpt.vars.length !== params.length) throw new Error(`checkpoint ${files.checkpoint} does not match the model of ${spec.id}`);
-    ckpt.vars.forEach((v, i) => params[i].assign(tf.tensor(decode(v.data, 'float32'), v.shape)));
-    await optimizer.setWeights(ckpt.optimizer.map((w) => ({ name: w.name, tensor: tf.tensor(decode(w.data, w.dtype), w.shape, w.dtype as 'float32') })));
-    // setWeights recomputes β^t with pow(); restore the exact running products so the resumed curve is bit-identical.
-    const acc = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
-    acc.accBeta1.assign(tf.scalar(ckpt.accBeta[0]));
-    acc.accBeta2.assign(tf.scalar(ckpt.accBeta[1]));
-    rng.setState(ckpt.rng);
-    startStep = ckpt.step;
-    wallMs = ckpt.wallMs;
-    ema = ckpt.ema;
-    emaMin = ckpt.emaMin;
-    steps = readJsonl<StepRecord>(files.steps, startStep);
-    evals = readJsonl<EvalRecord>(files.evals, startStep);
+    await restore(ckpt, params, optimizer, rng);
+    Object.assign(state, { startStep: ckpt.step, wallMs: ckpt.wallMs, ema: ckpt.ema, emaMin: ckpt.emaMin }, await store.readLog(ckpt.step));
+    notice(`${spec.id}: resuming from the checkpoint at step ${ckpt.step}`);
   }
   // (Re)write the logs so they hold exactly the steps up to the checkpoint; later lines are recomputed.
-  writeAtomic(files.steps, steps.map((s) => JSON.stringify(s) + '\n').join(''));
-  writeAtomic(files.evals, evals.map((e) => JSON.stringify(e) + '\n').join(''));
-
-  const saveCheckpoint = async (step: number): Promise<void> => {
-    const optWeights = await optimizer.getWeights();
-    const acc = optimizer as unknown as { accBeta1: tf.Variable; accBeta2: tf.Variable };
-    const c: Checkpoint = {
-      version: 1,
-      id: spec.id,
-      step,
-      wallMs,
-      rng: rng.getState(),
-      ema,
-      emaMin,
-      vars: params.map((v) => ({ name: v.name, shape: v.shape, data: encode(v) })),
-      optimizer: optWeights.map((w) => ({ name: w.name, shape: w.tensor.shape, dtype: w.tensor.dtype, data: encode(w.tensor) })),
-      accBeta: [acc.accBeta1.dataSync()[0], acc.accBeta2.dataSync()[0]],
-    };
-    // getWeights returns Adam's live moment variables (only the iteration scalar is fresh): dispose just that.
-    optWeights[0]?.tensor.dispose();
-    writeAtomic(files.checkpoint, JSON.stringify(c));
-  };
+  await store.resetLog(state.steps, state.evals);
 
   const started = performance.now();
   const progress = (step: number, loss: number, phase: RunProgress['phase']) =>
     options.onProgress?.({ id: spec.id, step, steps: settings.steps, loss, elapsedMs: performance.now() - started, phase });
 
   const evaluate = (step: number): void => {
-    progress(step, steps.at(-1)?.loss ?? NaN, 'eval');
-    const metrics = run.evaluate();
-    const rec: EvalRecord = { step, wallMs, metrics };
-    evals.push(rec);
-    appendFileSync(files.evals, JSON.stringify(rec) + '\n');
+    progress(step, state.steps.at(-1)?.loss ?? NaN, 'eval');
+    const rec: EvalRecord = { step, wallMs: state.wallMs, metrics: run.evaluate() };
+    state.evals.push(rec);
+    store.appendEval(rec);
   };
 
   let diverged = false;
-  for (let step = startStep + 1; step <= settings.steps; step++) {
+  for (let step = state.startStep + 1; step <= settings.steps; step++) {
     const batch = run.nextBatch(rng);
     const t0 = performance.now();
     const { loss, gradNorm: gn } = trainStep(run, optimizer, batch, step, settings.clipNorm);
     const stepMs = performance.now() - t0;
-    wallMs += stepMs;
-    const rec: StepRecord = { step, wallMs: round(wallMs), stepMs: round(stepMs), loss, gradNorm: gn };
-    steps.push(rec);
-    appendFileSync(files.steps, JSON.stringify(rec) + '\n');
+    state.wallMs += stepMs;
+    const rec: StepRecord = { step, wallMs: round(state.wallMs), stepMs: round(stepMs), loss, gradNorm: gn };
+    state.steps.push(rec);
+    store.appendStep(rec);
 
-    ema = ema === null ? loss : EMA_ALPHA * ema + (1 - EMA_ALPHA) * loss;
-    if (Number.isFinite(ema)) emaMin = Math.min(emaMin, ema);
+    state.ema = state.ema === null ? loss : EMA_ALPHA * state.ema + (1 - EMA_ALPHA) * loss;
+    if (Number.isFinite(state.ema)) state.emaMin = Math.min(state.emaMin, state.ema);
     // Divergence: non-finite loss, or the smoothed loss climbing well above its best (a loss explosion).
-    if (!Number.isFinite(loss) || !Number.isFinite(gn) || (step > 10 && ema > Math.max(1.5 * emaMin, emaMin + 1))) {
+    if (!Number.isFinite(loss) || !Number.isFinite(gn) || (step > 10 && state.ema > Math.max(1.5 * state.emaMin, state.emaMin + 1))) {
       diverged = true;
       progress(step, loss, 'train');
       break;
     }
     if (step % settings.evalEvery === 0 || step === settings.steps) evaluate(step);
-    if (step % ckptEvery === 0 && step !== settings.steps) await saveCheckpoint(step);
+    const checkpointed = step % ckptEvery === 0 && step !== settings.steps;
+    if (checkpointed) await store.saveCheckpoint(sealCheckpoint(await snapshot(spec, step, state, params, optimizer, rng)));
     progress(step, loss, 'train');
+    await options.afterStep?.(step, checkpointed);
     if (options.killAfterStep === step) {
       run.dispose();
       optimizer.dispose();
       throw new RunKilled(`run ${spec.id} killed after step ${step}`);
     }
   }
+  const { steps, evals } = state;
   const lastStep = steps.at(-1)?.step ?? 0;
-  if (diverged || evals.at(-1)?.step !== lastStep) {
-    if (lastStep > 0) evaluate(lastStep);
-  }
+  if ((diverged || evals.at(-1)?.step !== lastStep) && lastStep > 0) evaluate(lastStep);
   const result: RunResult = {
     task: spec.task,
     variant: spec.variant,
@@ -263,7 +272,7 @@ export async function executeRun(spec: RunSpec, outDir: string, options: RunOpti
   };
   run.dispose();
   optimizer.dispose();
-  writeAtomic(files.result, JSON.stringify(result));
+  await store.saveResult(result);
   progress(lastStep, steps.at(-1)?.loss ?? NaN, 'done');
   return result;
 }

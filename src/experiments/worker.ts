@@ -1,5 +1,6 @@
 // Worker process entry (child_process.fork): trains the runs the parent sends, one at a time, with its own tfjs wasm
 // backend, and reports progress and results over IPC. One worker per core: tfjs-wasm threads don't work in Node.
+import { isStorageError } from './atomic-write.js';
 import { executeRun, type RunProgress } from './runner.js';
 import { measureStepTimes, type StepTiming } from './timing.js';
 import type { RunSpec } from './tasks/task.js';
@@ -14,10 +15,17 @@ export type FromWorker =
   | { type: 'progress'; progress: RunProgress }
   | { type: 'done'; id: string; result: RunResult }
   | { type: 'timed'; id: string; timings: StepTiming[] }
-  | { type: 'error'; id: string; message: string };
+  | { type: 'notice'; id: string; message: string }
+  /** `storage`: the disk refused a write (full, read-only): the parent stops the sweep, resumable. */
+  | { type: 'error'; id: string; message: string; storage?: boolean };
 
 function send(msg: FromWorker): void {
   process.send?.(msg);
+}
+
+function failure(id: string, err: unknown): FromWorker {
+  if (isStorageError(err)) return { type: 'error', id, message: (err as Error).message, storage: true };
+  return { type: 'error', id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) };
 }
 
 process.on('message', (msg: ToWorker) => {
@@ -28,13 +36,14 @@ process.on('message', (msg: ToWorker) => {
   if (msg.type === 'timing') {
     measureStepTimes(msg.specs, msg.rounds).then(
       (timings) => send({ type: 'timed', id: msg.id, timings }),
-      (err: unknown) => send({ type: 'error', id: msg.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      (err: unknown) => send(failure(msg.id, err)),
     );
     return;
   }
   let last = 0;
   executeRun(msg.spec, msg.outDir, {
     resume: msg.resume,
+    onNotice: (message) => send({ type: 'notice', id: msg.spec.id, message }),
     onProgress: (progress) => {
       const now = Date.now();
       // Throttle IPC traffic; always pass phase changes through.
@@ -44,7 +53,7 @@ process.on('message', (msg: ToWorker) => {
     },
   }).then(
     (result) => send({ type: 'done', id: msg.spec.id, result }),
-    (err: unknown) => send({ type: 'error', id: msg.spec.id, message: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+    (err: unknown) => send(failure(msg.spec.id, err)),
   );
 });
 

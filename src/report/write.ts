@@ -1,18 +1,16 @@
 // Write the report directory: results.json, summary.csv, runs.csv and report.html, each atomically (a temporary
 // file renamed into place), so an interrupted run never leaves a half-written file behind.
 
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ReproductionResults } from '../experiments/types.js';
 import { renderReportHtml } from './html.js';
 import { runsCsv, summaryCsv } from './csv.js';
 
-/** Write `data` to `path` via `path.tmp-<pid>` + rename (atomic on one file system). */
-export function writeFileAtomic(path: string, data: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, data);
-  renameSync(tmp, path);
-}
+import { writeAtomic as writeFileAtomic } from '../experiments/atomic-write.js';
+
+/** Write `data` to `path` via `path.tmp-<pid>` + rename (atomic on one file system): the shared helper. */
+export { writeFileAtomic };
 
 export interface ReportFiles {
   html: string;
