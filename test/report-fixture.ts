@@ -159,7 +159,16 @@ export function syntheticResults(): ReproductionResults {
       sweepSummary,
     ],
     claims: [
-      { id: '6.5a', claim: 'RMSNorm ≈ LayerNorm in final loss.', verdict: 'holds', evidence: 'bpc 2.31 vs 2.30' },
+      {
+        id: '6.5a',
+        claim: 'RMSNorm ≈ LayerNorm in final loss.',
+        verdict: 'holds',
+        evidence: 'bpc 2.31 vs 2.30',
+        intervals: [
+          { label: 'char-lm: RMS − LN (+ = RMS better)', task: 'char-lm', n: 3, mean: -0.01, lo: -0.03, hi: 0.01, tol: 0.046, position: 'inside', unit: 'bits/char' },
+          { label: 'cnn: RMS − LN (+ = RMS better)', task: 'cnn', n: 1, mean: 0.2, lo: -Infinity, hi: Infinity, tol: 0.5, position: 'no interval' },
+        ],
+      },
       { id: '6.5c', claim: 'L2-Norm is no better than the baseline.', verdict: 'does not hold', evidence: '<b>escaped</b>' },
       { id: '6.7', claim: 'LN less stable under shifted init.', verdict: 'inconclusive', evidence: 'not run' },
     ],

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { lineChart, niceTicks, renderReportHtml, writeReport, formatSummaryTable, genericTable, invarianceSection, kernelChecksSection } from '../src/report/index.js';
+import { intervalBars, lineChart, niceTicks, renderReportHtml, writeReport, formatSummaryTable, genericTable, invarianceSection, kernelChecksSection } from '../src/report/index.js';
 import { syntheticKernelChecks, syntheticResults } from './report-fixture.js';
 
 test('niceTicks: steps of 1/2/2.5/5 × 10^k covering the range', () => {
@@ -140,4 +140,31 @@ test('renderReportHtml: degenerate inputs (no runs, empty curves, all-NaN losses
   const html = renderReportHtml({ ...r, runs: [run, nan], summaries: [r.summaries[0]!] });
   assert.equal((html.match(/no finite data/g) ?? []).length, 3);
   assert.doesNotMatch(html, /NaN[^<]*<\/path>|d="[^"]*NaN/);
+});
+
+test('intervalBars: one row per interval with the ±tol band, caps at finite ends, a dashed bar for an unbounded one', () => {
+  const svg = intervalBars([
+    { label: 'a', task: 't', n: 3, mean: 0.01, lo: -0.02, hi: 0.04, tol: 0.05, position: 'inside' },
+    { label: 'b', task: 't', n: 1, mean: 0.2, lo: -Infinity, hi: Infinity, tol: 0.5, position: 'no interval' },
+    { label: 'c <x>', task: 't', n: 12, mean: 0.08, lo: 0.05, hi: 0.11, tol: 0, position: 'above' },
+  ]);
+  assert.equal((svg.match(/<rect /g) ?? []).length, 2, 'a band for the two rows with tol > 0');
+  assert.equal((svg.match(/<circle /g) ?? []).length, 3);
+  assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 1, 'only the unbounded interval is dashed');
+  assert.match(svg, /c &lt;x&gt;: \+0\.080 \[\+0\.050, \+0\.110\]/);
+  assert.match(svg, /b: \+0\.200 \[−∞, ∞\]/);
+  // Row a: span = 0.05 · 1.15, x maps [−span, span] onto [8, 352]; the band spans ±0.05 → 344/1.15 = 299.1 px wide.
+  assert.match(svg, /<rect x="[0-9.]+" y="18" width="299\.1"/);
+  assert.equal(intervalBars([]), '');
+});
+
+test('claims: the HTML draws the intervals, the terminal table lists them', () => {
+  const r = syntheticResults();
+  const html = renderReportHtml(r);
+  assert.match(html, /95% intervals/);
+  assert.match(html, /<svg[^>]*class="intervals"/);
+  const text = formatSummaryTable(r);
+  assert.match(text, /95% confidence intervals/);
+  assert.match(text, /char-lm: RMS − LN \(\+ = RMS better\)\s+-0\.010\s+\[-0\.030, \+0\.010\]\s+±0\.046\s+3\s+inside/);
+  assert.match(text, /\[−∞, \+∞\]/);
 });

@@ -2,6 +2,7 @@
 // summarises, judges the paper's claims and writes the report (report.html, results.json, CSV) under --out.
 import { fork, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -24,7 +25,8 @@ Train small models without normalisation and with LayerNorm, RMSNorm, pRMSNorm a
 (Moby Dick, KJV→RV1909 verse pairs, Fashion-MNIST), then write a report that answers the paper's claims.
 
 options:
-  --preset quick|full   quick: 1 seed, 4 tasks, ≈ 4–7 min on 2 cores (default); full: 3 seeds, 5 tasks, sweeps, ≈ 5 h
+  --preset NAME         quick (default): 4 tasks × 3 seeds, ≈ 7–9 min on 2 cores; standard: 5 seeds, longer runs,
+                        shifted-init dose-response, ≈ 1 h; full: + cloze, larger models, ≈ 5 h; tiny: 3 steps (tests)
   --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')} (cloze runs in the full preset only unless named)
   --seeds N             seeds per variant (default: the preset's)
   --out DIR             output directory (default results/<timestamp>/)
@@ -32,6 +34,8 @@ options:
                         interrupted ones continue from their last checkpoint
   --force               start over in an --out that already holds a reproduction (its runs are deleted)
   --jobs N              worker processes (default: one per core)
+  --queue URL           train on BullMQ workers (npm run worker -- --queue URL) instead of local processes;
+                        URL = redis://HOST:PORT; with --resume, reattaches to the sweep's jobs (docs/queue.md)
   --json                print the summaries and claims as JSON on stdout (progress goes to stderr)
   --help                this text`;
 
@@ -42,6 +46,8 @@ interface Manifest {
   seeds: number;
   startedAt: string;
   runs: string[];
+  /** Set once the sweep has used a job queue: the id its jobs and Redis keys carry. */
+  queue?: { sweep: string };
 }
 
 class UsageError extends Error {}
@@ -75,11 +81,19 @@ interface Parsed {
   out?: string;
   resume: boolean;
   force: boolean;
+  /** redis:// URL of the BullMQ queue (--queue), or undefined for local worker processes. */
+  queue?: string;
   /** Options given explicitly (checked against the manifest on --resume). */
   given: { preset: boolean };
   jobs?: number;
   json: boolean;
   help: boolean;
+}
+
+function queueUrl(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  if (!/^rediss?:\/\/[^/\s]+/.test(v)) throw new UsageError(`--queue: expected redis://HOST:PORT, got '${v}'`);
+  return v;
 }
 
 function parse(argv: string[]): Parsed {
@@ -96,6 +110,7 @@ function parse(argv: string[]): Parsed {
         force: { type: 'boolean' },
         jobs: { type: 'string' },
         json: { type: 'boolean' },
+        queue: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -105,7 +120,7 @@ function parse(argv: string[]): Parsed {
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
   const preset = values.preset ?? 'quick';
-  if (preset !== 'quick' && preset !== 'full' && preset !== 'tiny') throw new UsageError(`--preset: expected quick or full, got '${preset}'`);
+  if (preset !== 'quick' && preset !== 'standard' && preset !== 'full' && preset !== 'tiny') throw new UsageError(`--preset: expected quick, standard, full or tiny, got '${preset}'`);
   const known = TASKS.map((t) => t.name);
   let tasks: string[] | undefined;
   if (values.tasks !== undefined) {
@@ -129,6 +144,7 @@ function parse(argv: string[]): Parsed {
     given: { preset: values.preset !== undefined },
     jobs: int('jobs', values.jobs, 1),
     json: values.json ?? false,
+    queue: queueUrl(values.queue),
     help: values.help ?? false,
   };
 }
@@ -145,7 +161,7 @@ export interface SweepOutcome {
 export type Job = { kind: 'run'; id: string; spec: RunSpec } | { kind: 'timing'; id: string; task: string; specs: RunSpec[] };
 
 /** Timed steps per variant in the interleaved pass (after 2 warm-up steps). */
-const TIMING_ROUNDS: Record<PresetName, number> = { tiny: 2, quick: 12, full: 20 };
+const TIMING_ROUNDS: Record<PresetName, number> = { tiny: 2, quick: 12, standard: 20, full: 20 };
 
 /** Estimated seconds of a run (the tasks' calibrated cost models), for longest-first order and the ETA. */
 function costOf(spec: RunSpec): number {
@@ -434,8 +450,11 @@ async function reproduce(argv: string[]): Promise<number> {
   // Temporary files of processes that were killed mid-write (no process of this sweep is running now).
   const stale = cleanTempFiles([outDir, join(outDir, 'runs'), join(outDir, 'timing')]);
   if (stale > 0) log.write(`removed ${stale} temporary file(s) left by an interrupted run\n`);
-  if (!manifest) {
-    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ version: 1, preset, tasks, seeds, startedAt, runs: specs.map((s) => s.id) } satisfies Manifest, null, 1));
+  // A queued sweep gets an id for its jobs and Redis keys, kept in the manifest so a coordinator can reattach.
+  const sweep = opts.queue ? (manifest?.queue?.sweep ?? randomUUID().slice(0, 12)) : undefined;
+  if (!manifest || (sweep && !manifest.queue)) {
+    const queue = sweep ? { queue: { sweep } } : {};
+    writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ version: 1, preset, tasks, seeds, startedAt, runs: specs.map((s) => s.id), ...queue } satisfies Manifest, null, 1));
   }
 
   // Finished runs (a result file) are skipped on --resume; the rest start or continue from their checkpoint.
@@ -466,16 +485,19 @@ async function reproduce(argv: string[]): Promise<number> {
   const rounds = TIMING_ROUNDS[preset];
   const jobs = opts.jobs ?? Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
   log.write(
-    `rmsnorm reproduce --preset ${preset}: ${specs.length} runs (${todo.length} to train${finished.size ? `, ${finished.size} already finished` : ''}) on ${Math.min(jobs, Math.max(1, todo.length))} worker(s) → ${outDir}\n`,
+    `rmsnorm reproduce --preset ${preset}: ${specs.length} runs (${todo.length} to train${finished.size ? `, ${finished.size} already finished` : ''}) on ${opts.queue ? `the queue ${opts.queue} (sweep ${sweep})` : `${Math.min(jobs, Math.max(1, todo.length))} worker(s)`} → ${outDir}\n`,
   );
   const remaining = { value: allJobs.reduce((a, j) => a + jobCost(j, rounds), 0), perCostMs: 1000, jobs };
   const view = new ProgressView(log, allJobs.length, () => (remaining.value * remaining.perCostMs) / remaining.jobs);
   const onSigint = () => {
-    log.write(`\ninterrupted: continue with  rmsnorm reproduce --resume --out ${outDir}\n`);
+    log.write(`\ninterrupted: continue with  rmsnorm reproduce --resume --out ${outDir}${opts.queue ? ` --queue ${opts.queue}` : ''}\n`);
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
-  const { results, timings, errors, stopped } = await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
+  const { results, timings, errors, stopped } =
+    opts.queue && sweep
+      ? await (await import('./queue/coordinator.js')).runOnQueue({ url: opts.queue, sweep, outDir, jobs: allJobs, rounds, view, cost: (j) => jobCost(j, rounds) })
+      : await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
   if (stopped !== undefined) {
     process.removeListener('SIGINT', onSigint);
     console.error(`rmsnorm reproduce: stopped: ${stopped}; free space, then continue with: rmsnorm reproduce --resume --out ${outDir}`);
@@ -506,7 +528,7 @@ async function reproduce(argv: string[]): Promise<number> {
     preset,
     startedAt,
     finishedAt: new Date().toISOString(),
-    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, backend: 'tfjs-wasm (one process per core)' },
+    machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, backend: opts.queue ? 'tfjs-wasm (BullMQ workers, one process per core)' : 'tfjs-wasm (one process per core)' },
     runs,
     summaries,
     claims,

@@ -9,13 +9,17 @@ export interface StepTimingRow {
   variant: Variant;
   p?: number;
   medianMs: number;
+  /** Timed steps in round order (rows of one pass are paired by round). */
+  samples?: number[];
 }
 
 /** Step time of a row: the interleaved timing when there is one for (variant, p), else the runs' median. */
-function stepTime(rs: RunResult[], timing: StepTimingRow[] | undefined): Pick<SummaryRow, 'medianStepMs' | 'stepTimeSource' | 'trainStepMs'> {
+function stepTime(rs: RunResult[], timing: StepTimingRow[] | undefined): Pick<SummaryRow, 'medianStepMs' | 'stepTimeSource' | 'trainStepMs' | 'stepSamples'> {
   const train = median(rs.map((r) => r.medianStepMs));
   const t = timing?.find((x) => x.variant === rs[0].variant && (x.p ?? null) === (rs[0].p ?? null));
-  return t ? { medianStepMs: t.medianMs, stepTimeSource: 'interleaved', trainStepMs: train } : { medianStepMs: train, stepTimeSource: 'training' };
+  return t
+    ? { medianStepMs: t.medianMs, stepTimeSource: 'interleaved', trainStepMs: train, ...(t.samples ? { stepSamples: t.samples } : {}) }
+    : { medianStepMs: train, stepTimeSource: 'training' };
 }
 
 const ORDER: Variant[] = ['none', 'layer', 'layer-stock', 'rms', 'prms', 'l2'];
@@ -24,8 +28,22 @@ function groupKey(r: RunResult): string {
   return `${(r.config.group as string | undefined) ?? 'main'}`;
 }
 
+/** Largest drop of a run's held-out metric below its running best across its evaluations (≥ 0, metric units). */
+export function curveDrop(r: RunResult, metricKey: string, higherIsBetter: boolean): number {
+  let best = -Infinity;
+  let drop = 0;
+  for (const e of r.evals) {
+    const v = e.metrics[metricKey];
+    if (v === undefined || !Number.isFinite(v)) continue;
+    const g = higherIsBetter ? v : -v;
+    best = Math.max(best, g);
+    drop = Math.max(drop, best - g);
+  }
+  return drop;
+}
+
 /** Summary rows of runs of one task and group, one row per (variant, p). */
-export function summaryRows(runs: RunResult[], metricKey: string, timing?: StepTimingRow[]): SummaryRow[] {
+export function summaryRows(runs: RunResult[], metricKey: string, timing?: StepTimingRow[], higherIsBetter = false): SummaryRow[] {
   const byVariant = new Map<string, RunResult[]>();
   for (const r of runs) {
     const k = `${r.variant}|${r.p ?? ''}`;
@@ -46,6 +64,8 @@ export function summaryRows(runs: RunResult[], metricKey: string, timing?: StepT
       // A seed that never reaches the threshold makes the row "never" (null): the mean would hide it.
       stepsToThreshold: reached.every((s) => s !== null) ? Math.round(mean(reached as number[])) : null,
       divergedRuns: rs.filter((r) => r.diverged).length,
+      instability: mean(rs.map((r) => curveDrop(r, metricKey, higherIsBetter))),
+      perSeed: rs.map((r) => ({ seed: r.seed, value: r.diverged ? NaN : (r.final[metricKey] ?? NaN) })).sort((a, b) => a.seed - b.seed),
     };
   });
   rows.sort((a, b) => ORDER.indexOf(a.variant) - ORDER.indexOf(b.variant) || (a.p ?? 0) - (b.p ?? 0));
@@ -71,8 +91,8 @@ export function summarize(runs: RunResult[], timings: Record<string, StepTimingR
     const extraNotes: string[] =
       group === 'p-sweep'
         ? ['pRMSNorm with the statistic over the first p·n units (p-sweep, paper Fig. 3); the p = 6.25% row is the main run.']
-        : group === 'init-0.2'
-          ? ['Every weight matrix initialised with mean 0.2 (paper Fig. 4); same seeds and data as the main runs.']
+        : group.startsWith('init-')
+          ? [`Every weight matrix and embedding initialised with mean ${group.slice(5)} (paper Fig. 4 uses 0.2; biases and norm gains unchanged); same seeds, noise and batches as the main runs.`]
           : [];
     out.push({
       task: main ? taskName : `${taskName}/${group}`,
@@ -80,7 +100,7 @@ export function summarize(runs: RunResult[], timings: Record<string, StepTimingR
       metricName: task.metricName,
       higherIsBetter: task.higherIsBetter,
       lossThreshold: (rs[0].config.lossThreshold as number | null | undefined) ?? null,
-      rows: summaryRows(rs, task.metricKey, main || group === 'p-sweep' ? timings[taskName] : undefined),
+      rows: summaryRows(rs, task.metricKey, main || group === 'p-sweep' ? timings[taskName] : undefined, task.higherIsBetter),
       paper: main ? paperReferenceFor(taskName) : null,
       notes: [
         ...(main ? task.notes : []),

@@ -64,6 +64,18 @@ export interface SummaryRow {
   speedupVsLayerNorm: number | null;
   stepsToThreshold: number | null;
   divergedRuns: number;
+  /**
+   * The headline metric of each seed (NaN for a diverged run): claims compare variants on paired differences by seed
+   * (same initial weights and batches, only the norm differs).
+   */
+  perSeed?: Array<{ seed: number; value: number }>;
+  /**
+   * Instability of the held-out curve: the largest drop of the metric below its running best across a run's
+   * evaluations (metric units, ≥ 0), mean over seeds (paper Fig. 4: LN's dev BLEU "very unstable").
+   */
+  instability?: number;
+  /** Step times (ms) of the interleaved timing pass in round order: sample r of two rows was timed in the same round. */
+  stepSamples?: number[];
 }
 
 /** The paper's published numbers for the matching experiment, shown beside ours. */
@@ -94,11 +106,32 @@ export interface TaskSummary {
 
 export type Verdict = 'holds' | 'does not hold' | 'inconclusive';
 
+/**
+ * One confidence interval behind a verdict: the mean paired difference (oriented as `label` says) with its 95 % interval
+ * and the tolerance band it is judged against; the report draws it as an interval bar.
+ */
+export interface ClaimInterval {
+  /** e.g. "char-lm: RMS − LN (bits/char, + = RMS better)". */
+  label: string;
+  task: string;
+  n: number;
+  mean: number;
+  lo: number;
+  hi: number;
+  /** Equivalence / ordering margin (same unit); 0 for pure ordering tests. */
+  tol: number;
+  /** How the interval lies against ±tol: 'inside', 'above', 'below', 'straddles +tol', 'straddles −tol', 'straddles both', 'no interval'. */
+  position: string;
+  unit?: string;
+}
+
 export interface ClaimResult {
   id: string; // paper.md §6 item, e.g. "6.5a"
   claim: string;
   verdict: Verdict;
   evidence: string;
+  /** The confidence intervals the verdict rests on (paired differences across seeds or timing rounds). */
+  intervals?: ClaimInterval[];
 }
 
 export interface ReproductionResults {

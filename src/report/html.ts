@@ -8,6 +8,7 @@ import { TABLE5 } from '../experiments/paper-numbers.js';
 import { lineChart } from './svg-chart.js';
 import { evalSeries, groupRuns, pickMetricKey, trainLossSeries } from './curves.js';
 import { kernelChecksSection } from './kernel-checks-html.js';
+import { intervalBars } from './interval-chart.js';
 import { escapeHtml as h, fmt, pct, variantLabel, VARIANT_LABEL } from './format.js';
 
 const CSS = `
@@ -145,9 +146,16 @@ function taskSection(summary: TaskSummary, runs: readonly RunResult[]): string {
 function claimsTable(claims: readonly ClaimResult[]): string {
   if (claims.length === 0) return '<p class="note">No claims evaluated.</p>';
   const rows = claims
-    .map((c) => `<tr><td class="l">${h(c.id)}</td><td class="l">${h(c.claim)}</td><td class="l ${verdictClass(c.verdict)}">${h(c.verdict)}</td><td class="l">${h(c.evidence)}</td></tr>`)
+    .map(
+      (c) =>
+        `<tr><td class="l">${h(c.id)}</td><td class="l">${h(c.claim)}</td><td class="l ${verdictClass(c.verdict)}">${h(c.verdict)}</td><td class="l">${h(c.evidence)}</td><td class="l">${intervalBars(c.intervals ?? [])}</td></tr>`,
+    )
     .join('');
-  return `<table class="claims"><thead><tr><th class="l">§6</th><th class="l">claim</th><th class="l">verdict</th><th class="l">evidence</th></tr></thead><tbody>${rows}</tbody></table>`;
+  return (
+    `<p class="note">Intervals: 95% Student-t confidence intervals of paired differences (across seeds for metrics, across interleaved timing rounds for step times); ` +
+    `shaded = the tolerance band ±tol, line = 0, dot = mean. Parity holds when the bar lies inside the band, fails when it lies outside, and is inconclusive only when it straddles an edge.</p>` +
+    `<table class="claims"><thead><tr><th class="l">§6</th><th class="l">claim</th><th class="l">verdict</th><th class="l">evidence</th><th class="l">95% intervals</th></tr></thead><tbody>${rows}</tbody></table>`
+  );
 }
 
 function cell(v: unknown): string {

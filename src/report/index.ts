@@ -5,3 +5,4 @@ export { formatSummaryTable } from './terminal.js';
 export { summaryCsv, runsCsv, toCsv } from './csv.js';
 export { lineChart, niceTicks, type ChartSeries, type LineChartOptions } from './svg-chart.js';
 export { kernelChecksSection } from './kernel-checks-html.js';
+export { intervalBars } from './interval-chart.js';

@@ -4,6 +4,9 @@
 import type { ReproductionResults } from '../experiments/types.js';
 import { fmt, pct, variantLabel } from './format.js';
 
+/** Signed number with 3 decimals; ±∞ for an unbounded interval end. */
+const ivText = (x: number): string => (Number.isFinite(x) ? `${x >= 0 ? '+' : ''}${x.toFixed(3)}` : x > 0 ? '+∞' : x < 0 ? '−∞' : 'NaN');
+
 function table(header: string[], rows: string[][], rightAlign: boolean[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]): string =>
@@ -46,6 +49,12 @@ export function formatSummaryTable(results: ReproductionResults): string {
   if (results.claims.length > 0) {
     out.push('Claims (paper §6)');
     out.push(table(['id', 'verdict', 'claim'], results.claims.map((c) => [c.id, c.verdict, c.claim.length > 90 ? `${c.claim.slice(0, 89)}…` : c.claim]), [false, false, false]));
+    const ivs = results.claims.flatMap((c) => (c.intervals ?? []).map((iv) => [c.id, iv.label, ivText(iv.mean), `[${ivText(iv.lo)}, ${ivText(iv.hi)}]`, iv.tol > 0 ? `±${iv.tol.toFixed(3)}` : '0', String(iv.n), iv.position]));
+    if (ivs.length > 0) {
+      out.push('');
+      out.push('95% confidence intervals of the paired differences behind the verdicts (seeds; timing rounds for step times)');
+      out.push(table(['id', 'difference', 'mean', '95% CI', 'tol', 'n', 'against ±tol'], ivs, [false, false, true, true, true, true, false]));
+    }
   }
   return out.join('\n');
 }

@@ -21,6 +21,7 @@ export interface ClozeSettings extends BaseSettings {
 const SETTINGS: Record<PresetName, ClozeSettings> = {
   tiny: { steps: 3, batch: 4, evalEvery: 2, lr: 2e-3, clipNorm: 5, lossThreshold: 1.5, emb: 8, hidden: 8, vocab: 500, validQuestions: 8, passageSentences: 2, maxPassageTokens: 40 },
   quick: { steps: 100, batch: 16, evalEvery: 50, lr: 2e-3, clipNorm: 5, lossThreshold: 1.2, emb: 32, hidden: 32, vocab: 3000, validQuestions: 128, passageSentences: 3, maxPassageTokens: 80 },
+  standard: { steps: 200, batch: 16, evalEvery: 50, lr: 2e-3, clipNorm: 5, lossThreshold: 1.1, emb: 32, hidden: 32, vocab: 3000, validQuestions: 200, passageSentences: 3, maxPassageTokens: 80 },
   full: { steps: 300, batch: 16, evalEvery: 100, lr: 2e-3, clipNorm: 5, lossThreshold: 1.0, emb: 48, hidden: 48, vocab: 5000, validQuestions: 400, passageSentences: 4, maxPassageTokens: 100 },
 };
 

@@ -4,7 +4,8 @@ import type * as tf from '@tensorflow/tfjs';
 import type { Rng } from '../rng.js';
 import type { Variant } from '../types.js';
 
-export type PresetName = 'tiny' | 'quick' | 'full';
+/** tiny: tests (3 steps); quick: `npm start` (3 seeds, ≤ 10 min on 2 cores); standard: ≈ 1 h, 5 seeds, longer runs; full: hours. */
+export type PresetName = 'tiny' | 'quick' | 'standard' | 'full';
 
 /** Settings every task has; tasks add their own model/data knobs. JSON-serialisable (recorded in RunResult.config). */
 export interface BaseSettings {
@@ -17,7 +18,7 @@ export interface BaseSettings {
   clipNorm: number;
   /** Training-loss threshold (smoothed, nats) for "steps to threshold"; null = none. */
   lossThreshold: number | null;
-  /** Mean of the weight initialisation (paper Fig. 4: 0.2); default 0. */
+  /** Mean added to every weight matrix and embedding at initialisation (paper Fig. 4: 0.2); default 0. */
   initMean?: number;
   adamBeta2?: number;
   [key: string]: unknown;
@@ -31,7 +32,7 @@ export interface RunSpec {
   variant: Variant;
   seed: number;
   p?: number;
-  /** Groups runs that belong to one experiment: 'main', 'p-sweep', 'init-0.2'. */
+  /** Groups runs that belong to one experiment: 'main', 'p-sweep', 'init-<shift>' (e.g. 'init-0.2'). */
   group: string;
   settings: BaseSettings;
 }

@@ -27,6 +27,7 @@ function withPeak(s: Record<string, unknown> & { warmup: number; dModel: number;
 const SETTINGS: Record<PresetName, TransformerSettings> = {
   tiny: withPeak({ steps: 3, batch: 4, evalEvery: 2, clipNorm: 1, lossThreshold: 3.5, adamBeta2: 0.98, dModel: 8, heads: 2, ffn: 16, layers: 2, seqLen: 6, warmup: 2, lrScale: 1, evalBatches: 1 }),
   quick: withPeak({ steps: 120, batch: 16, evalEvery: 40, clipNorm: 1, lossThreshold: 2.6, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 2, seqLen: 32, warmup: 40, lrScale: 1, evalBatches: 8 }),
+  standard: withPeak({ steps: 250, batch: 16, evalEvery: 50, clipNorm: 1, lossThreshold: 2.6, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 2, seqLen: 32, warmup: 40, lrScale: 1, evalBatches: 16 }),
   full: withPeak({ steps: 500, batch: 16, evalEvery: 100, clipNorm: 1, lossThreshold: 2.3, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 3, seqLen: 64, warmup: 100, lrScale: 1, evalBatches: 24 }),
 };
 
