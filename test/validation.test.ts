@@ -9,6 +9,7 @@ import {
   l2NormBackward,
   layerNorm,
   layerNormBackward,
+  reference,
   rmsNorm,
   rmsNormBackward,
 } from '../src/index.js';
@@ -257,6 +258,91 @@ describe('validation: rows = 0 and backend availability', () => {
       assert.equal(rows, x.length / cols);
     } finally {
       if (hide) _setSimdOverride(undefined);
+    }
+  });
+});
+
+// Issue #12: no silent success on detached, freed, foreign or mutating arguments; one regression test per finding.
+describe('validation: hardening (issue #12)', () => {
+  const backends = availableBackends() as Array<'js' | 'wasm'>;
+
+  it('a detached x (transferred buffer) is a TypeError naming x — also when out buffers are passed', () => {
+    for (const backend of backends) {
+      const xs = new Float32Array(8).fill(1);
+      structuredClone(xs.buffer, { transfer: [xs.buffer] });
+      assert.equal(xs.length, 0);
+      expectThrow([`${backend} rmsNorm detached x`, () => rmsNorm(xs, 4, { backend }), TypeError, /\bx\b.*detached/]);
+      const out = { y: new Float32Array(8), rstd: new Float32Array(2) };
+      expectThrow([`${backend} rmsNorm detached x + out`, () => rmsNorm(xs, 4, { backend, out }), TypeError, /^x is detached/]);
+      expectThrow([`${backend} layerNorm detached x`, () => layerNorm(xs, 4, { backend }), TypeError, /^x is detached/]);
+      const y = new Float32Array(8);
+      structuredClone(y.buffer, { transfer: [y.buffer] });
+      expectThrow([`${backend} detached out.y`, () => rmsNorm(x, cols, { backend, out: { y } }), TypeError, /^options\.out\.y is detached/]);
+      expectThrow([`${backend} detached dy`, () => rmsNormBackward(y, x, rstd, cols, { backend }), TypeError, /^dy is detached/]);
+    }
+  });
+
+  it('an empty (not detached) x is still rows = 0', () => {
+    for (const backend of backends) assert.equal(rmsNorm(new Float32Array(0), 4, { backend }).rstd.length, 0);
+  });
+
+  it('out.dgamma / out.dbeta without gamma / beta are RangeErrors naming them (even "junk" or null)', () => {
+    for (const bad of [new Float32Array(cols), 'junk', null, 0]) {
+      expectThrow([`rmsNormBackward out.dgamma=${String(bad)}`, () => ops.rmsNormBackward(dy, x, rstd, { out: { dgamma: bad } }), RangeError, /options\.out\.dgamma.*options\.gamma/]);
+      expectThrow([`l2NormBackward out.dbeta=${String(bad)}`, () => ops.l2NormBackward(dy, x, rstd, { gamma, out: { dbeta: bad } }), RangeError, /options\.out\.dbeta.*options\.beta/]);
+      expectThrow([`layerNormBackward out.dgamma=${String(bad)}`, () => ops.layerNormBackward(dy, x, ln.mean, ln.rstd, { beta, out: { dgamma: bad } }), RangeError, /options\.out\.dgamma/]);
+    }
+  });
+
+  it('a Float32Array from another realm (vm context) is accepted and gives the same result', async () => {
+    const vm = await import('node:vm');
+    const foreign = vm.runInNewContext('new Float32Array([1, 2, 3, 4, -1, 0.5, 2, -3])') as Float32Array;
+    assert.ok(!(foreign instanceof Float32Array), 'really another realm');
+    const foreignGamma = vm.runInNewContext('new Float32Array([1, 1.5, 0.5, 2])') as Float32Array;
+    for (const backend of backends) {
+      const mine: Float32Array = rmsNorm(x, cols, { gamma, backend }).y;
+      const theirs: Float32Array = rmsNorm(foreign, cols, { gamma: foreignGamma, backend }).y;
+      assert.deepEqual(theirs, mine, backend);
+    }
+    // look-alikes are still refused (a plain object with Float32Array's prototype has no typed-array internals)
+    expectThrow(['x = Object.create(Float32Array.prototype)', () => rmsNorm(Object.create(Float32Array.prototype), cols), TypeError, /\bx\b/]);
+    expectThrow(['x = foreign Float64Array', () => rmsNorm(vm.runInNewContext('new Float64Array(8)'), cols), TypeError, /\bx\b.*Float64Array/]);
+  });
+
+  it('options or options.out given as a Map (or Set, Date) are TypeErrors naming them', () => {
+    const map = new Map<string, unknown>([['eps', 0.5]]);
+    expectThrow(['options = Map', () => ops.rmsNorm(x, map), TypeError, /^options must be a plain object/]);
+    expectThrow(['options = Set', () => ops.layerNorm(x, new Set()), TypeError, /^options must be a plain object/]);
+    expectThrow(['options = Date', () => ops.l2Norm(x, new Date()), TypeError, /^options must be a plain object/]);
+    expectThrow(['out = Map', () => ops.rmsNorm(x, { out: new Map([['y', new Float32Array(8)]]) }), TypeError, /^options\.out must be a plain object/]);
+    // plain records of any kind still work
+    assert.equal(ops.rmsNorm(x, Object.create(null)).y.length, 8);
+    class Opts { eps = 1e-5; }
+    assert.equal(ops.rmsNorm(x, new Opts()).y.length, 8);
+  });
+
+  it('option getters run once, before x is checked: a getter that shrinks x\'s buffer cannot make a kernel read stale data', () => {
+    for (const backend of backends) {
+      for (const where of ['eps', 'out.y'] as const) {
+        // resizable ArrayBuffer (ES2024; Node 20 has it, this project's lib typings do not)
+        const Resizable = ArrayBuffer as unknown as new (n: number, o: { maxByteLength: number }) => ArrayBuffer & { resize(n: number): void };
+        const buffer = new Resizable(32, { maxByteLength: 32 });
+        const xs = new Float32Array(buffer); // length-tracking: shrinks with the buffer
+        xs.set([1, 2, 3, 4, 5, 6, 7, 8]);
+        let reads = 0;
+        const shrink = () => {
+          reads++;
+          buffer.resize(16);
+        };
+        const options = where === 'eps'
+          ? { backend, get eps() { shrink(); return 1e-6; } }
+          : { backend, out: { get y() { shrink(); return undefined; } } };
+        const { y, rstd: r } = rmsNorm(xs, 4, options as never);
+        assert.equal(reads, 1, `${backend} ${where}: the getter ran once`);
+        assert.equal(r.length, 1, `${backend} ${where}: one row left after the shrink`);
+        const ref = reference.rmsNormRef([1, 2, 3, 4], 4);
+        for (let j = 0; j < 4; j++) assert.ok(Math.abs(y[j] - ref.y[j]) < 1e-5, `${backend} ${where}: y[${j}] = ${y[j]}`);
+      }
     }
   });
 });

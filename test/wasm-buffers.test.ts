@@ -163,6 +163,48 @@ describe('wasm zero-copy buffers', () => {
   });
 });
 
+describe('wasm buffers: freed, hand-made and non-array arguments (issue #12)', () => {
+  it('use after free: a freed view is refused by every op on every backend and by isWasmBuffer; live data survives', () => {
+    const a = allocFloat32(8);
+    freeFloat32(a);
+    const b = allocFloat32(8); // typically reuses a's block
+    b.fill(10);
+    assert.equal(isWasmBuffer(a), false, 'freed view');
+    for (const backend of ['js', 'wasm'] as const) {
+      const xs = new Float32Array(8).fill(5);
+      assert.throws(() => rmsNorm(xs, 4, { backend, out: { y: a } }), /^RangeError: options\.out\.y is a view of the wasm memory outside every live/);
+      assert.throws(() => rmsNorm(a, 4, { backend }), /^RangeError: x is a view of the wasm memory/);
+      assert.throws(() => rmsNormBackward(xs, xs, new Float32Array(2), 4, { backend, out: { dx: a } }), /options\.out\.dx is a view/);
+    }
+    assert.deepEqual(b, new Float32Array(8).fill(10), 'the live buffer was not touched');
+    assert.equal(isWasmBuffer(b), true);
+    assert.equal(isWasmBuffer(b.subarray(1, 3)), true);
+    freeFloat32(b);
+  });
+
+  it('a view made by hand on the wasm memory (address 0: static data) is refused, not read as "absent"', () => {
+    const live = allocFloat32(4);
+    const atZero = new Float32Array(live.buffer, 0, 4);
+    assert.equal(isWasmBuffer(atZero), false);
+    const xs = new Float32Array([1, 1, 1, 1]);
+    for (const backend of ['js', 'wasm'] as const) {
+      assert.throws(() => rmsNorm(xs, 4, { backend, gamma: atZero }), /^RangeError: options\.gamma is a view of the wasm memory/);
+    }
+    // the same gain through a live buffer is honoured on both backends (y = 2, not 1)
+    live.fill(2);
+    for (const backend of ['js', 'wasm'] as const) {
+      assert.deepEqual(rmsNorm(xs, 4, { backend, gamma: live, eps: 0 }).y, new Float32Array(4).fill(2), backend);
+    }
+    freeFloat32(live);
+  });
+
+  it('isWasmBuffer of a non-array (null, undefined, a number, a plain array) is false, not a TypeError', () => {
+    for (const v of [null, undefined, 0, 'x', [1, 2], {}, new DataView(new ArrayBuffer(4))]) {
+      assert.equal(isWasmBuffer(v as never), false, String(v));
+    }
+  });
+});
+
 describe('wasm buffers on a private (non-shared) memory, as in browsers without cross-origin isolation', () => {
   after(() => _resetWasm()); // back to the default (shared) instance for anything that runs later
 
@@ -179,6 +221,9 @@ describe('wasm buffers on a private (non-shared) memory, as in browsers without 
     const big = allocFloat32(24 * 1024 * 1024); // grows the memory: x, y, rstd detach
     assert.equal(x.length, 0, 'a view on a private memory detaches when it grows');
     assert.ok(!isWasmBuffer(x));
+    // a stale view is a typed error naming it, never a silent rows = 0 (issue #12 item 2)
+    assert.throws(() => rmsNorm(x, cols, { backend: 'wasm' }), /^TypeError: x is detached.*refreshFloat32/);
+    assert.throws(() => rmsNorm(xs, cols, { backend: 'wasm', out: { y, rstd } }), /^TypeError: options\.out\.y is detached/);
     x = refreshFloat32(x);
     y = refreshFloat32(y);
     rstd = refreshFloat32(rstd);

@@ -2,6 +2,7 @@
 // gradients reduced over per-thread partial sums, pool start/stop, and a process with a live pool exits by itself.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { getThreads, initThreads, layerNorm, layerNormBackward, reference, terminateThreads } from '../src/index.js';
@@ -87,5 +88,51 @@ describe('wasm thread pool', () => {
     assert.equal(r.error, undefined, `child failed to finish: ${r.error?.message}`);
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /ok/);
+  });
+});
+
+describe('wasm thread pool: concurrent start/stop and option checks (issue #12)', () => {
+  /** OS threads of this process (Linux), or null elsewhere. */
+  function osThreads(): number | null {
+    try {
+      return Number(/^Threads:\s+(\d+)/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]);
+    } catch {
+      return null;
+    }
+  }
+
+  it('racing initThreads calls are serialised: no worker outlives its pool (OS thread count returns to baseline)', async () => {
+    await terminateThreads();
+    const baseline = osThreads();
+    for (let i = 0; i < 6; i++) {
+      const counts = await Promise.all([initThreads(2), initThreads(3)]);
+      assert.deepEqual(counts, [2, 3]);
+      assert.equal(getThreads(), 3, 'the later call wins');
+      await terminateThreads();
+      assert.equal(getThreads(), 1);
+    }
+    // interleaved terminate between two starts also ends with exactly the last request
+    const [, , last] = await Promise.all([initThreads(2), terminateThreads(), initThreads(2)]);
+    assert.equal(last, 2);
+    assert.equal(getThreads(), 2);
+    await terminateThreads();
+    if (baseline === null) return; // no /proc: the getThreads checks above still ran
+    let now = osThreads()!;
+    for (let waited = 0; now > baseline + 1 && waited < 3000; waited += 50) {
+      await new Promise((r) => setTimeout(r, 50));
+      now = osThreads()!;
+    }
+    assert.ok(now <= baseline + 1, `OS threads ${now} after 7 start/stop rounds, ${baseline} before: workers leaked`);
+  });
+
+  it('initThreads rejects bad options with TypeError/RangeError naming them: NaN, negative, unknown keys, a Map', async () => {
+    await assert.rejects(initThreads(2, { spinMs: NaN }), /^RangeError: options\.spinMs must be a finite number/);
+    await assert.rejects(initThreads(2, { spinMs: -1 }), /^RangeError: options\.spinMs/);
+    await assert.rejects(initThreads(2, { minElements: Infinity }), /^RangeError: options\.minElements/);
+    await assert.rejects(initThreads(2, { wakeMinElements: '5' } as never), /^TypeError: options\.wakeMinElements must be a number/);
+    await assert.rejects(initThreads(2, { spinMS: 1 } as never), /^TypeError: options\.spinMS is not a known initThreads option/);
+    await assert.rejects(initThreads(2, new Map() as never), /^TypeError: initThreads options must be a plain object/);
+    await assert.rejects(initThreads('2' as never), /^TypeError: threads must be a number/);
+    assert.equal(getThreads(), 1, 'nothing started');
   });
 });

@@ -1,6 +1,8 @@
 // Zero-copy buffers: Float32Arrays that live in the wasm backend's memory. Ops called with such arrays (inputs and
 // `out` outputs) run with no copy at all; plain Float32Arrays still work but are copied in and out.
+import { registerViewGuard } from '../array-guard.js';
 import { BackendUnavailableError } from '../backend.js';
+import type { WasmHeap } from './heap.js';
 import { wasmFailure, wasmState, type WasmState } from './instance.js';
 
 interface Block {
@@ -9,6 +11,30 @@ interface Block {
 }
 
 const blocks = new WeakMap<Float32Array, Block>();
+/** The heap allocFloat32 last handed buffers out of (null: none yet, so no view can need vetting). */
+let handedOut: WasmHeap | null = null;
+/** Views given to freeFloat32: their block may already hold a newer buffer at the same address, so the address
+ *  range alone cannot tell them apart — the view object can. (A subarray taken from a view before freeing it and
+ *  lying inside a newer block cannot be told apart from that block's own subarrays.) */
+const freed = new WeakSet<ArrayBufferView>();
+
+/** Whether a view of our memory may be used: not freed, inside a live allocFloat32 block. */
+function usable(heap: WasmHeap, view: ArrayBufferView): boolean {
+  const start = view.byteOffset;
+  return heap.isLive(start, start + view.byteLength) && !freed.has(view);
+}
+
+// Every array an op accepts, on every backend: a view of our memory must lie in a live allocFloat32 block.
+registerViewGuard((name, view) => {
+  const heap = handedOut;
+  if (heap === null || !heap.owns(view.buffer)) return;
+  if (!usable(heap, view)) {
+    throw new RangeError(
+      `${name} is a view of the wasm memory outside every live allocFloat32 buffer (freed by freeFloat32, or not ` +
+        'made by allocFloat32): using it would read or overwrite memory that belongs to something else',
+    );
+  }
+});
 
 function ready(): WasmState {
   const state = wasmState();
@@ -29,11 +55,14 @@ function ready(): WasmState {
 export function allocFloat32(length: number): Float32Array {
   if (!Number.isInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
   const state = ready();
-  const ptr = state.heap.alloc(length * 4);
-  state.heap.refresh();
+  const heap = state.heap as WasmHeap; // our own instance: always a WasmHeap
+  const ptr = heap.alloc(length * 4);
+  heap.refresh();
   const view = new Float32Array(state.memory.buffer, ptr, length);
   view.fill(0);
   blocks.set(view, { ptr, length });
+  heap.markLive(ptr, length * 4);
+  handedOut = heap;
   return view;
 }
 
@@ -42,7 +71,10 @@ export function freeFloat32(view: Float32Array): void {
   const block = blocks.get(view);
   if (block === undefined) throw new RangeError('freeFloat32: view must be an array returned by allocFloat32 (and not freed yet)');
   blocks.delete(view);
-  ready().heap.release(block.ptr);
+  freed.add(view);
+  const heap = ready().heap as WasmHeap;
+  heap.markFreed(block.ptr);
+  heap.release(block.ptr);
 }
 
 /**
@@ -61,10 +93,15 @@ export function refreshFloat32(view: Float32Array): Float32Array {
   return fresh;
 }
 
-/** Whether an array lives in the wasm memory, so wasm-backend calls use it with no copy. */
-export function isWasmBuffer(view: ArrayBufferView): boolean {
-  const state = wasmState();
-  return state !== null && state.heap.isResident(view);
+/**
+ * Whether `view` is an array inside a live allocFloat32 buffer, so wasm-backend calls use it with no copy. False for
+ * anything else: plain arrays, freed or detached views, hand-made views of the memory, non-arrays (null included).
+ */
+export function isWasmBuffer(view: unknown): boolean {
+  if (!ArrayBuffer.isView(view)) return false;
+  const heap = handedOut;
+  if (heap === null || wasmState()?.heap !== heap || !heap.owns(view.buffer) || view.buffer.byteLength === 0) return false;
+  return usable(heap, view);
 }
 
 /** Bytes of wasm memory currently mapped (grows with allocations and large copied calls; never shrinks). */

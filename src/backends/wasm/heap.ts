@@ -49,6 +49,51 @@ export class WasmHeap {
     return this.buffer.byteLength;
   }
 
+  // Live user blocks (allocFloat32), sorted by start: views are vetted against them, so a view of a freed block (whose
+  // memory may belong to a newer buffer by now) or one made by hand on the memory (address 0 is static data) is
+  // refused. Binary search over a few numbers: negligible per call.
+  private readonly liveStarts: number[] = [];
+  private readonly liveEnds: number[] = [];
+
+  /** Record [ptr, ptr + bytes) as a user buffer handed out. */
+  markLive(ptr: number, bytes: number): void {
+    const i = this.liveIndex(ptr) + 1;
+    this.liveStarts.splice(i, 0, ptr);
+    this.liveEnds.splice(i, 0, ptr + bytes);
+  }
+
+  /** Forget the user buffer starting at ptr (it was freed). */
+  markFreed(ptr: number): void {
+    const i = this.liveIndex(ptr);
+    if (i >= 0 && this.liveStarts[i] === ptr) {
+      this.liveStarts.splice(i, 1);
+      this.liveEnds.splice(i, 1);
+    }
+  }
+
+  /** Index of the last live block starting at or before `ptr` (−1 if none). */
+  private liveIndex(ptr: number): number {
+    let lo = 0;
+    let hi = this.liveStarts.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.liveStarts[mid] <= ptr) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return hi;
+  }
+
+  /** Whether the byte range [start, end) lies inside one live user block. */
+  isLive(start: number, end: number): boolean {
+    const i = this.liveIndex(start);
+    return i >= 0 && end <= this.liveEnds[i];
+  }
+
+  /** Whether `buffer` is (or, for a shared memory, was before growth) this memory's buffer. */
+  owns(buffer: ArrayBufferLike): boolean {
+    return buffer === this.buffer || this.known.has(buffer);
+  }
+
   /** A block of at least `bytes` bytes (64-byte aligned, contents unspecified). May grow the memory. */
   alloc(bytes: number): number {
     const size = alignUp(Math.max(bytes, 1), ALIGN);
@@ -112,7 +157,8 @@ export class GrowingBlock {
   ptr = 0;
   bytes = 0;
 
-  ensure(heap: WasmHeap, bytes: number): number {
+  /** `heap`: ours (WasmHeap) or a foreign memory's (ForeignHeap): only alloc/release are used. */
+  ensure(heap: Pick<WasmHeap, 'alloc' | 'release'>, bytes: number): number {
     if (bytes > this.bytes) {
       const size = Math.max(bytes, Math.floor(this.bytes * 1.5));
       if (this.ptr !== 0) heap.release(this.ptr);

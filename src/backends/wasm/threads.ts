@@ -118,15 +118,57 @@ async function spawn(state: WasmState, index: number, ctlPtr: number, spinMs: nu
   return worker;
 }
 
+const OPTION_KEYS = ['minElements', 'spinMs', 'wakeMinElements'] as const;
+
+/** initThreads' arguments, checked before anything starts: TypeError/RangeError naming the argument. */
+function checkThreadArgs(n: unknown, options: unknown): ThreadOptions {
+  if (typeof n !== 'number') throw new TypeError(`threads must be a number, got ${typeof n}`);
+  if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads must be a positive integer, got ${n}`);
+  if (options === undefined) return {};
+  if (options === null || typeof options !== 'object' || Object.prototype.toString.call(options) !== '[object Object]') {
+    throw new TypeError(`initThreads options must be a plain object, got ${options === null ? 'null' : typeof options}`);
+  }
+  const o = options as Record<string, unknown>;
+  for (const key of Object.keys(o)) {
+    if (!(OPTION_KEYS as readonly string[]).includes(key)) {
+      throw new TypeError(`options.${key} is not a known initThreads option (expected one of: ${OPTION_KEYS.join(', ')})`);
+    }
+  }
+  const snap: ThreadOptions = {};
+  for (const key of OPTION_KEYS) {
+    const v = o[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number') throw new TypeError(`options.${key} must be a number, got ${typeof v}`);
+    if (!Number.isFinite(v) || v < 0) throw new RangeError(`options.${key} must be a finite number >= 0, got ${v}`);
+    snap[key] = v;
+  }
+  return snap;
+}
+
+// initThreads/terminateThreads run one at a time, in call order: two overlapping initThreads would otherwise each
+// see no pool, each spawn workers, and the first pool's workers would leak when the second replaces it.
+let queue: Promise<unknown> = Promise.resolve();
+
+function serialised<T>(task: () => Promise<T>): Promise<T> {
+  const run = queue.then(task, task);
+  queue = run.catch(() => undefined);
+  return run;
+}
+
 /**
  * Run wasm kernels on `n` threads (the calling thread plus n − 1 workers on the shared memory); n = 1 stops the pool.
  * Jobs below `minElements` stay on the calling thread. Calling it again with the same n (and no spinMs) only updates
- * the thresholds. Needs shared memory (Node; cross-origin-isolated browsers).
+ * the thresholds. Needs shared memory (Node; cross-origin-isolated browsers). Concurrent calls (and
+ * terminateThreads) are serialised: each takes effect in call order, and no worker outlives its pool.
  * Workers are unref'd: an idle pool never keeps Node alive; call terminateThreads() to stop them explicitly.
  * @example await initThreads(2); rmsNorm(x, 1024, { out: { y, rstd } }); await terminateThreads();
  */
 export async function initThreads(n: number, options: ThreadOptions = {}): Promise<number> {
-  if (!Number.isInteger(n) || n < 1) throw new RangeError(`threads must be a positive integer, got ${n}`);
+  const o = checkThreadArgs(n, options);
+  return serialised(() => start(n, o));
+}
+
+async function start(n: number, options: ThreadOptions): Promise<number> {
   const state = wasmState();
   if (state === null) throw new BackendUnavailableError(`wasm backend not available: ${wasmFailure()}`);
   if (pool !== null && pool.threads === n && pool.state === state && options.spinMs === undefined) {
@@ -135,7 +177,7 @@ export async function initThreads(n: number, options: ThreadOptions = {}): Promi
     pool.wakeMinElements = options.wakeMinElements ?? DEFAULT_WAKE_MIN_ELEMENTS;
     return n;
   }
-  await terminateThreads();
+  await stop();
   if (n === 1) return 1;
   if (!state.shared) {
     throw new BackendUnavailableError('wasm threads need shared memory (SharedArrayBuffer / cross-origin isolation)');
@@ -143,8 +185,9 @@ export async function initThreads(n: number, options: ThreadOptions = {}): Promi
   const minElements = options.minElements ?? DEFAULT_MIN_ELEMENTS;
   const spinMs = options.spinMs ?? 0.2;
   const wakeMinElements = options.wakeMinElements ?? DEFAULT_WAKE_MIN_ELEMENTS;
-  const ctlPtr = state.heap.alloc(CTL_INTS * 4); // 64-byte aligned: slot 0 starts a cache line
-  state.heap.refresh();
+  const heap = state.heap;
+  const ctlPtr = heap.alloc(CTL_INTS * 4); // 64-byte aligned: slot 0 starts a cache line
+  heap.refresh();
   const ctl = new Int32Array(state.memory.buffer, ctlPtr, CTL_INTS);
   ctl.fill(0);
   const workers: PoolWorker[] = [];
@@ -153,7 +196,7 @@ export async function initThreads(n: number, options: ThreadOptions = {}): Promi
   } catch (err) {
     Atomics.store(ctl, CTL_QUIT, 1);
     await Promise.all(workers.map((w) => w.terminate()));
-    state.heap.release(ctlPtr);
+    heap.release(ctlPtr);
     throw err;
   }
   pool = { threads: n, minElements, wakeMinElements, ctl, ctlPtr, workers, state };
@@ -161,7 +204,11 @@ export async function initThreads(n: number, options: ThreadOptions = {}): Promi
 }
 
 /** Stop the worker pool (if any) and wait for the workers to exit; later jobs run on the calling thread. */
-export async function terminateThreads(): Promise<void> {
+export function terminateThreads(): Promise<void> {
+  return serialised(stop);
+}
+
+async function stop(): Promise<void> {
   const p = pool;
   if (p === null) return;
   pool = null;
