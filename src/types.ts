@@ -1,5 +1,8 @@
 // Public option and result types of the core API (the contract of ../shared/design.md §2.1).
 // Everything here is plain data: no runtime code, so it bundles anywhere.
+import type { Dtype, Storage } from './backends/backend.js';
+
+export type { Dtype, HalfDtype, Storage } from './backends/backend.js';
 
 /** Which kernel implementation runs an op. `'auto'` = wasm when SIMD is available and ready, else js. */
 export type BackendName = 'auto' | 'js' | 'wasm';
@@ -12,13 +15,15 @@ export type KRule = 'ceil' | 'floor';
 
 /** Caller-provided forward outputs (zero allocation). Sizes: y = x.length, rstd (and mean) = rows. */
 export interface ForwardOut {
-  y?: Float32Array;
+  /** Float32Array, or Uint16Array with a 16-bit options.dtype. */
+  y?: Float32Array | Uint16Array;
   rstd?: Float32Array;
 }
 
 /** Caller-provided backward outputs. Sizes: dx = x.length, dgamma = dbeta = cols. */
 export interface BackwardOut {
-  dx?: Float32Array;
+  /** Float32Array, or Uint16Array with a 16-bit options.dtype. */
+  dx?: Float32Array | Uint16Array;
   dgamma?: Float32Array;
   dbeta?: Float32Array;
 }
@@ -33,6 +38,12 @@ export interface CommonNormOptions {
   eps?: number;
   /** Kernel implementation. Default `'auto'`. */
   backend?: BackendName;
+  /**
+   * Storage type of the activation arrays (x, residual, y, sum, dy, dsum, dx): `'float32'` (default, Float32Array)
+   * or `'float16'` / `'bfloat16'` (Uint16Array bit patterns). gamma, beta, rstd, mean, dgamma, dbeta stay
+   * Float32Array; arithmetic is f32 or wider and each 16-bit result is rounded to nearest even.
+   */
+  dtype?: Dtype;
 }
 
 export interface RmsNormOptions extends CommonNormOptions {
@@ -73,21 +84,39 @@ export interface L2NormBackwardOptions extends Omit<L2NormOptions, 'out'> {
   out?: BackwardOut;
 }
 
-export interface RmsNormResult {
-  y: Float32Array;
+export interface RmsNormResult<A extends Storage = Float32Array> {
+  y: A;
   /** One value per row: 1/RMS with eps as placed (for L2-Norm 1/‖x‖). */
   rstd: Float32Array;
 }
 
-export interface LayerNormResult {
-  y: Float32Array;
+export interface LayerNormResult<A extends Storage = Float32Array> {
+  y: A;
   mean: Float32Array;
   /** One value per row: 1/sqrt(var + eps). */
   rstd: Float32Array;
 }
 
-export interface BackwardResult {
-  dx: Float32Array;
+export interface BackwardResult<A extends Storage = Float32Array> {
+  dx: A;
   dgamma: Float32Array | null;
   dbeta: Float32Array | null;
+}
+
+/** Options of addRmsNorm: every RMSNorm option; `out` takes y, sum (may be `residual` itself) and rstd. */
+export interface AddRmsNormOptions extends Omit<RmsNormOptions, 'out'> {
+  out?: { y?: Float32Array | Uint16Array; sum?: Float32Array | Uint16Array; rstd?: Float32Array };
+}
+
+/** Options of addRmsNormBackward: the forward options; `out` takes dx (may be dy or dsum), dgamma, dbeta. */
+export interface AddRmsNormBackwardOptions extends Omit<RmsNormOptions, 'out'> {
+  out?: BackwardOut;
+}
+
+export interface AddRmsNormResult<A extends Storage = Float32Array> {
+  /** rmsNorm(sum). */
+  y: A;
+  /** x + residual, rounded to the storage type: the updated residual stream. */
+  sum: A;
+  rstd: Float32Array;
 }

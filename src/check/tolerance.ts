@@ -49,3 +49,31 @@ export const NMSE_BOUND = 1e-7;
 export function tolerance(backend: ToleranceBackend, op: ToleranceOp, direction: Direction): Tolerance {
   return TOLERANCES[backend][op][direction];
 }
+
+/** Storage type of the activation arrays (options.dtype). */
+export type StorageDtype = 'float32' | 'float16' | 'bfloat16';
+
+/**
+ * What storing an activation output (y, sum, dx) in a 16-bit type adds to the float32 bound: one ulp of the type
+ * relative (round to nearest gives ≤ 1/2 ulp ≤ 2^-11·|e| for binary16; 1 ulp leaves room for one rounding of an
+ * f32-rounded intermediate, e.g. wasm's f32 arithmetic) and one subnormal quantum absolute (results below the
+ * normal range, e.g. dx of rows of magnitude 6e4). rstd, mean, dgamma and dbeta stay float32: the table above.
+ */
+export const STORAGE_TOLERANCES: Readonly<Record<StorageDtype, { rtol: number; abs: number }>> = {
+  float32: { rtol: 0, abs: 0 },
+  float16: { rtol: 2 ** -10, abs: 2 ** -24 },
+  bfloat16: { rtol: 2 ** -7, abs: 2 ** -133 },
+};
+
+/**
+ * Bound for an activation output stored as `dtype`: |a − e| ≤ atol·scale + rtol·|e| + abs, the float32 entry of
+ * the table widened by STORAGE_TOLERANCES. addRmsNorm uses the rmsNorm rows (the add is exact before its rounding).
+ * @example storageTolerance('js', 'rmsNorm', 'forward', 'float16') // { atol: 2e-7, rtol: 2e-7 + 2^-10, abs: 2^-24 }
+ */
+export function storageTolerance(
+  backend: ToleranceBackend, op: ToleranceOp, direction: Direction, dtype: StorageDtype,
+): Tolerance & { abs: number } {
+  const base = TOLERANCES[backend][op][direction];
+  const s = STORAGE_TOLERANCES[dtype];
+  return { atol: base.atol, rtol: base.rtol + s.rtol, abs: s.abs };
+}

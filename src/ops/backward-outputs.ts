@@ -1,7 +1,8 @@
 // The backward outputs every op family returns (dx, and dgamma/dbeta when gamma/beta were given): caller-provided
 // ones are checked for size and aliasing, missing ones allocated. Shared by ops/rms-norm.ts and ops/layer-norm.ts.
+import type { Dtype, Storage } from '../backends/backend.js';
 import type { BackwardResult } from '../types.js';
-import { aliasAdd, aliasBegin, aliasCheck, outputBuffer } from './validate.js';
+import { aliasAdd, aliasBegin, aliasCheck, outputBuffer, outputStorage } from './validate.js';
 
 /**
  * dx has x.length values and may be dy itself (in place); dgamma/dbeta have cols values. Only caller-provided
@@ -9,18 +10,19 @@ import { aliasAdd, aliasBegin, aliasCheck, outputBuffer } from './validate.js';
  */
 export function backwardOutputs(
   out: Record<string, unknown>,
-  dy: Float32Array,
-  x: Float32Array,
+  dy: Storage,
+  x: Storage,
   mean: Float32Array | null,
   rstd: Float32Array,
   gamma: Float32Array | null,
   beta: Float32Array | null,
   cols: number,
-): BackwardResult {
+  dtype: Dtype = 'float32',
+): BackwardResult<Storage> {
   const givenDx = out.dx;
   const givenDgamma = gamma === null ? undefined : out.dgamma;
   const givenDbeta = beta === null ? undefined : out.dbeta;
-  const dx = outputBuffer('options.out.dx', givenDx, x.length, 'x.length');
+  const dx = outputStorage('options.out.dx', givenDx, x.length, 'x.length', dtype);
   const dgamma = gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, cols, 'cols');
   const dbeta = beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, cols, 'cols');
   if (givenDx !== undefined || givenDgamma !== undefined || givenDbeta !== undefined) {

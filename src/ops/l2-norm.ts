@@ -1,4 +1,5 @@
 // Public L2-Norm ops (the paper's ablation): the RMS-family kernels with k = cols and divisor 1.
+import type { Storage } from '../backends/backend.js';
 import type { BackwardResult, L2NormBackwardOptions, L2NormOptions, RmsNormResult } from '../types.js';
 import { rmsFamilyBackward, rmsFamilyForward, rmsFamilySettings } from './rms-norm.js';
 
@@ -11,8 +12,8 @@ import { rmsFamilyBackward, rmsFamilyForward, rmsFamilySettings } from './rms-no
  * @example
  * const { y } = l2Norm(new Float32Array([3, 4]), 2); // y ≈ [0.6, 0.8]
  */
-export function l2Norm(x: Float32Array, cols: number, options?: L2NormOptions): RmsNormResult {
-  return rmsFamilyForward(rmsFamilySettings(x, cols, options, true, ['y', 'rstd']));
+export function l2Norm<A extends Storage = Float32Array>(x: A, cols: number, options?: L2NormOptions): RmsNormResult<A> {
+  return rmsFamilyForward(rmsFamilySettings(x, cols, options, true, ['y', 'rstd'])) as RmsNormResult<A>;
 }
 
 /**
@@ -23,12 +24,13 @@ export function l2Norm(x: Float32Array, cols: number, options?: L2NormOptions): 
  * const { rstd } = l2Norm(x, cols);
  * const { dx } = l2NormBackward(dy, x, rstd, cols);
  */
-export function l2NormBackward(
-  dy: Float32Array,
-  x: Float32Array,
+export function l2NormBackward<A extends Storage = Float32Array>(
+  dy: A,
+  x: A,
   rstd: Float32Array,
   cols: number,
   options?: L2NormBackwardOptions,
-): BackwardResult {
-  return rmsFamilyBackward(dy, rstd, rmsFamilySettings(x, cols, options, true, ['dx', 'dgamma', 'dbeta']));
+): BackwardResult<A> {
+  const s = rmsFamilySettings(x, cols, options, true, ['dx', 'dgamma', 'dbeta']);
+  return rmsFamilyBackward(dy, rstd, s) as BackwardResult<A>;
 }

@@ -1,32 +1,37 @@
 // Public LayerNorm ops (the paper's baseline): validate, allocate, pick the backend, dispatch.
-import { resolveBackend } from '../backends/backend.js';
+import { resolveBackend, resolveKernel, type Storage } from '../backends/backend.js';
 import type { BackwardResult, LayerNormBackwardOptions, LayerNormOptions, LayerNormResult } from '../types.js';
 import { backwardOutputs } from './backward-outputs.js';
 import {
   aliasAdd,
   aliasBegin,
   aliasCheck,
+  dtypeOption,
   enumOption,
   epsOption,
   optionalFloat32Array,
   optionsObject,
   outObject,
   outputBuffer,
+  outputStorage,
   requireFloat32Array,
   requireLength,
+  requireStorage,
   rowsOf,
   workspaceFor,
 } from './validate.js';
 
 const BACKENDS = ['auto', 'js', 'wasm'] as const;
-const LN_KEYS = ['gamma', 'beta', 'eps', 'backend', 'out'] as const;
+const LN_KEYS = ['gamma', 'beta', 'eps', 'backend', 'out', 'dtype'] as const;
 
 function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly string[]) {
   const o = optionsObject<LayerNormOptions>(options, LN_KEYS);
-  const xs = requireFloat32Array('x', x);
+  const dtype = dtypeOption(o.dtype);
+  const xs = requireStorage('x', x, dtype);
   const rows = rowsOf(xs, cols);
   const n = cols as number;
   return {
+    dtype,
     x: xs,
     cols: n,
     rows,
@@ -49,13 +54,15 @@ function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly
  * @example
  * const { y, mean, rstd } = layerNorm(new Float32Array([1, 2, 3]), 3); // y ≈ [-1.2247, 0, 1.2247]
  */
-export function layerNorm(x: Float32Array, cols: number, options?: LayerNormOptions): LayerNormResult {
+export function layerNorm<A extends Storage = Float32Array>(
+  x: A, cols: number, options?: LayerNormOptions,
+): LayerNormResult<A> {
   const s = settings(x, cols, options, ['y', 'mean', 'rstd']);
-  const backend = resolveBackend(s.backend);
+  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'layerNorm16');
   const givenY = s.out.y;
   const givenMean = s.out.mean;
   const givenRstd = s.out.rstd;
-  const y = outputBuffer('options.out.y', givenY, s.x.length, 'x.length');
+  const y = outputStorage('options.out.y', givenY, s.x.length, 'x.length', s.dtype);
   const mean = outputBuffer('options.out.mean', givenMean, s.rows, 'rows');
   const rstd = outputBuffer('options.out.rstd', givenRstd, s.rows, 'rows');
   // Only caller-provided outputs can alias: fresh ones are registered as absent.
@@ -69,10 +76,18 @@ export function layerNorm(x: Float32Array, cols: number, options?: LayerNormOpti
     aliasAdd('options.out.rstd', givenRstd === undefined ? null : rstd);
     aliasCheck(3, true);
   }
-  if (s.rows > 0) {
-    backend.layerNorm({ x: s.x, gamma: s.gamma, beta: s.beta, y, mean, rstd, rows: s.rows, cols: s.cols, eps: s.eps });
+  if (s.rows > 0 && s.dtype !== 'float32') {
+    backend.layerNorm16!({
+      dtype: s.dtype, x: s.x as Uint16Array, gamma: s.gamma, beta: s.beta, y: y as Uint16Array, mean, rstd,
+      rows: s.rows, cols: s.cols, eps: s.eps,
+    });
+  } else if (s.rows > 0) {
+    backend.layerNorm({
+      x: s.x as Float32Array, gamma: s.gamma, beta: s.beta, y: y as Float32Array, mean, rstd, rows: s.rows,
+      cols: s.cols, eps: s.eps,
+    });
   }
-  return { y, mean, rstd };
+  return { y, mean, rstd } as LayerNormResult<A>;
 }
 
 /**
@@ -85,31 +100,37 @@ export function layerNorm(x: Float32Array, cols: number, options?: LayerNormOpti
  * const { y, mean, rstd } = layerNorm(x, cols, { gamma, beta });
  * const { dx, dgamma, dbeta } = layerNormBackward(dy, x, mean, rstd, cols, { gamma, beta });
  */
-export function layerNormBackward(
-  dy: Float32Array,
-  x: Float32Array,
+export function layerNormBackward<A extends Storage = Float32Array>(
+  dy: A,
+  x: A,
   mean: Float32Array,
   rstd: Float32Array,
   cols: number,
   options?: LayerNormBackwardOptions,
-): BackwardResult {
+): BackwardResult<A> {
   const s = settings(x, cols, options, ['dx', 'dgamma', 'dbeta']);
-  const dys = requireFloat32Array('dy', dy);
+  const dys = requireStorage('dy', dy, s.dtype);
   const means = requireFloat32Array('mean', mean);
   const rs = requireFloat32Array('rstd', rstd);
   requireLength('dy', dys, s.x.length, 'x.length');
   requireLength('mean', means, s.rows, 'rows');
   requireLength('rstd', rs, s.rows, 'rows');
-  const backend = resolveBackend(s.backend);
-  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, means, rs, s.gamma, s.beta, s.cols);
+  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'layerNormBackward16');
+  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, means, rs, s.gamma, s.beta, s.cols, s.dtype);
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);
+  } else if (s.dtype !== 'float32') {
+    backend.layerNormBackward16!({
+      dtype: s.dtype, dy: dys as Uint16Array, x: s.x as Uint16Array, mean: means, rstd: rs, gamma: s.gamma,
+      dx: dx as Uint16Array, dgamma, dbeta, rows: s.rows, cols: s.cols, workspace: workspaceFor(s.cols),
+    });
   } else {
     backend.layerNormBackward({
-      dy: dys, x: s.x, mean: means, rstd: rs, gamma: s.gamma, dx, dgamma, dbeta,
+      dy: dys as Float32Array, x: s.x as Float32Array, mean: means, rstd: rs, gamma: s.gamma, dx: dx as Float32Array,
+      dgamma, dbeta,
       rows: s.rows, cols: s.cols, workspace: workspaceFor(s.cols),
     });
   }
-  return { dx, dgamma, dbeta };
+  return { dx, dgamma, dbeta } as BackwardResult<A>;
 }

@@ -1,6 +1,6 @@
 // Public RMSNorm / pRMSNorm ops: validate, apply defaults, allocate, pick the backend, dispatch.
 // L2-Norm (ops/l2-norm.ts) reuses the same kernels with divisor 1; formulas in docs/math.md.
-import { resolveBackend } from '../backends/backend.js';
+import { resolveBackend, resolveKernel, type Dtype, type Storage } from '../backends/backend.js';
 import { partialK } from '../reference/partial-k.js';
 import type {
   BackwardResult,
@@ -15,6 +15,7 @@ import {
   aliasAdd,
   aliasBegin,
   aliasCheck,
+  dtypeOption,
   enumOption,
   epsOption,
   finiteNumberOption,
@@ -22,9 +23,11 @@ import {
   optionsObject,
   outObject,
   outputBuffer,
+  outputStorage,
   pOption,
   requireFloat32Array,
   requireLength,
+  requireStorage,
   rowsOf,
   workspaceFor,
 } from './validate.js';
@@ -32,7 +35,7 @@ import {
 const BACKENDS = ['auto', 'js', 'wasm'] as const;
 const PLACEMENTS: readonly EpsPlacement[] = ['inside', 'outside'];
 const K_RULES: readonly KRule[] = ['ceil', 'floor'];
-const RMS_KEYS = ['gamma', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule', 'backend', 'out'] as const;
+const RMS_KEYS = ['gamma', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule', 'backend', 'out', 'dtype'] as const;
 const L2_KEYS = RMS_KEYS.filter((k) => k !== 'p' && k !== 'kRule');
 
 /** Resolved, validated settings of one RMS-family call. */
@@ -46,6 +49,8 @@ export interface RmsFamilySettings {
   k: number;
   divisor: number;
   backend: string;
+  /** Storage type of the activation arrays (Uint16Array bit patterns when 16-bit). */
+  dtype: Dtype;
   out: Record<string, unknown>;
 }
 
@@ -56,10 +61,12 @@ export function rmsFamilySettings(
   options: unknown,
   l2: boolean,
   outKeys: readonly string[],
-): RmsFamilySettings & { x: Float32Array; cols: number } {
+  xName = 'x',
+): RmsFamilySettings & { x: Storage; cols: number } {
   const o = optionsObject<RmsNormOptions>(options, l2 ? L2_KEYS : RMS_KEYS);
-  const xs = requireFloat32Array('x', x);
-  const rows = rowsOf(xs, cols);
+  const dtype = dtypeOption(o.dtype);
+  const xs = requireStorage(xName, x, dtype);
+  const rows = rowsOf(xs, cols, xName);
   const n = cols as number;
   const gamma = optionalFloat32Array('options.gamma', o.gamma, n) ?? null;
   const beta = optionalFloat32Array('options.beta', o.beta, n) ?? null;
@@ -85,16 +92,17 @@ export function rmsFamilySettings(
     k,
     divisor: l2 ? 1 : k,
     backend,
+    dtype,
     out: outObject(o.out, outKeys),
   };
 }
 
 /** Shared forward of the RMS family (RMSNorm, pRMSNorm, L2-Norm). */
-export function rmsFamilyForward(s: RmsFamilySettings & { x: Float32Array; cols: number }): RmsNormResult {
-  const backend = resolveBackend(s.backend);
+export function rmsFamilyForward(s: RmsFamilySettings & { x: Storage; cols: number }): RmsNormResult<Storage> {
+  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'rmsNorm16');
   const givenY = s.out.y;
   const givenRstd = s.out.rstd;
-  const y = outputBuffer('options.out.y', givenY, s.x.length, 'x.length');
+  const y = outputStorage('options.out.y', givenY, s.x.length, 'x.length', s.dtype);
   const rstd = outputBuffer('options.out.rstd', givenRstd, s.rows, 'rows');
   // Only caller-provided outputs can alias: fresh ones are registered as absent.
   if (givenY !== undefined || givenRstd !== undefined) {
@@ -106,9 +114,15 @@ export function rmsFamilyForward(s: RmsFamilySettings & { x: Float32Array; cols:
     aliasAdd('options.out.rstd', givenRstd === undefined ? null : rstd);
     aliasCheck(3, true);
   }
-  if (s.rows > 0) {
+  if (s.rows > 0 && s.dtype !== 'float32') {
+    backend.rmsNorm16!({
+      dtype: s.dtype, x: s.x as Uint16Array, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset,
+      y: y as Uint16Array, rstd, rows: s.rows, cols: s.cols, k: s.k, divisor: s.divisor, eps: s.eps,
+      epsOutside: s.epsOutside,
+    });
+  } else if (s.rows > 0) {
     backend.rmsNorm({
-      x: s.x, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset, y, rstd,
+      x: s.x as Float32Array, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset, y: y as Float32Array, rstd,
       rows: s.rows, cols: s.cols, k: s.k, divisor: s.divisor, eps: s.eps, epsOutside: s.epsOutside,
     });
   }
@@ -119,20 +133,27 @@ export function rmsFamilyForward(s: RmsFamilySettings & { x: Float32Array; cols:
 export function rmsFamilyBackward(
   dy: unknown,
   rstd: unknown,
-  s: RmsFamilySettings & { x: Float32Array; cols: number },
-): BackwardResult {
-  const dys = requireFloat32Array('dy', dy);
+  s: RmsFamilySettings & { x: Storage; cols: number },
+): BackwardResult<Storage> {
+  const dys = requireStorage('dy', dy, s.dtype);
   const rs = requireFloat32Array('rstd', rstd);
   requireLength('dy', dys, s.x.length, 'x.length');
   requireLength('rstd', rs, s.rows, 'rows');
-  const backend = resolveBackend(s.backend);
-  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, null, rs, s.gamma, s.beta, s.cols);
+  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'rmsNormBackward16');
+  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, null, rs, s.gamma, s.beta, s.cols, s.dtype);
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);
+  } else if (s.dtype !== 'float32') {
+    backend.rmsNormBackward16!({
+      dtype: s.dtype, dy: dys as Uint16Array, x: s.x as Uint16Array, rstd: rs, gamma: s.gamma,
+      gammaOffset: s.gammaOffset, dx: dx as Uint16Array, dgamma, dbeta, rows: s.rows, cols: s.cols, k: s.k,
+      divisor: s.divisor, eps: s.eps, epsOutside: s.epsOutside, workspace: workspaceFor(s.cols),
+    });
   } else {
     backend.rmsNormBackward({
-      dy: dys, x: s.x, rstd: rs, gamma: s.gamma, gammaOffset: s.gammaOffset, dx, dgamma, dbeta,
+      dy: dys as Float32Array, x: s.x as Float32Array, rstd: rs, gamma: s.gamma, gammaOffset: s.gammaOffset,
+      dx: dx as Float32Array, dgamma, dbeta,
       rows: s.rows, cols: s.cols, k: s.k, divisor: s.divisor, eps: s.eps, epsOutside: s.epsOutside,
       workspace: workspaceFor(s.cols),
     });
@@ -156,8 +177,8 @@ export function rmsFamilyBackward(
  * const { y, rstd } = rmsNorm(x, 3, { gamma: new Float32Array([1, 1, 1]) });
  * // y[0..3] = [1, 2, 3] / sqrt((1 + 4 + 9)/3 + 1e-6)
  */
-export function rmsNorm(x: Float32Array, cols: number, options?: RmsNormOptions): RmsNormResult {
-  return rmsFamilyForward(rmsFamilySettings(x, cols, options, false, ['y', 'rstd']));
+export function rmsNorm<A extends Storage = Float32Array>(x: A, cols: number, options?: RmsNormOptions): RmsNormResult<A> {
+  return rmsFamilyForward(rmsFamilySettings(x, cols, options, false, ['y', 'rstd'])) as RmsNormResult<A>;
 }
 
 /**
@@ -174,12 +195,13 @@ export function rmsNorm(x: Float32Array, cols: number, options?: RmsNormOptions)
  * const { y, rstd } = rmsNorm(x, cols, { gamma });
  * const { dx, dgamma } = rmsNormBackward(dy, x, rstd, cols, { gamma });
  */
-export function rmsNormBackward(
-  dy: Float32Array,
-  x: Float32Array,
+export function rmsNormBackward<A extends Storage = Float32Array>(
+  dy: A,
+  x: A,
   rstd: Float32Array,
   cols: number,
   options?: RmsNormBackwardOptions,
-): BackwardResult {
-  return rmsFamilyBackward(dy, rstd, rmsFamilySettings(x, cols, options, false, ['dx', 'dgamma', 'dbeta']));
+): BackwardResult<A> {
+  const s = rmsFamilySettings(x, cols, options, false, ['dx', 'dgamma', 'dbeta']);
+  return rmsFamilyBackward(dy, rstd, s) as BackwardResult<A>;
 }

@@ -1,5 +1,6 @@
 // Argument checks for the public op layer. Every failure is a TypeError (wrong type) or RangeError (wrong size or
 // value) whose message names the argument, what was expected and what was given.
+import type { Dtype, Storage } from '../backends/backend.js';
 
 export function describe(value: unknown): string {
   if (value === null) return 'null';
@@ -27,7 +28,7 @@ export function optionalFloat32Array(name: string, value: unknown, length: numbe
 }
 
 /** cols must be a positive integer dividing x.length; returns rows. */
-export function rowsOf(x: Float32Array, cols: unknown, xName = 'x'): number {
+export function rowsOf(x: Storage, cols: unknown, xName = 'x'): number {
   if (typeof cols !== 'number') throw new TypeError(`cols must be a number, got ${describe(cols)}`);
   if (!Number.isInteger(cols) || cols < 1) throw new RangeError(`cols must be a positive integer, got ${cols}`);
   if (x.length % cols !== 0) {
@@ -36,7 +37,7 @@ export function rowsOf(x: Float32Array, cols: unknown, xName = 'x'): number {
   return x.length / cols;
 }
 
-export function requireLength(name: string, arr: Float32Array, length: number, what: string): void {
+export function requireLength(name: string, arr: Storage, length: number, what: string): void {
   if (arr.length !== length) throw new RangeError(`${name} must have length ${length} (${what}), got ${arr.length}`);
 }
 
@@ -87,7 +88,7 @@ export function pOption(value: unknown): number {
 // array's buffer and byte range is read once (typed-array buffer/byteOffset getters cost ≈10–15 ns each in Node 20,
 // more than the comparisons), then every caller-provided output is checked against the inputs and the later outputs.
 const viewNames: string[] = [];
-const views: Array<Float32Array | null> = [];
+const views: Array<Storage | null> = [];
 const viewBuffers: Array<ArrayBufferLike | null> = [];
 const viewStarts: number[] = [];
 const viewEnds: number[] = [];
@@ -99,7 +100,7 @@ export function aliasBegin(): void {
 }
 
 /** Register the next array of the call (null: absent, or a freshly allocated output, which cannot alias anything). */
-export function aliasAdd(name: string, view: Float32Array | null): void {
+export function aliasAdd(name: string, view: Storage | null): void {
   const i = viewCount++;
   viewNames[i] = name;
   views[i] = view;
@@ -109,7 +110,7 @@ export function aliasAdd(name: string, view: Float32Array | null): void {
     const start = view.byteOffset;
     viewBuffers[i] = view.buffer;
     viewStarts[i] = start;
-    viewEnds[i] = start + view.length * 4;
+    viewEnds[i] = start + view.length * view.BYTES_PER_ELEMENT;
   }
 }
 
@@ -180,4 +181,35 @@ let workspace = new Float64Array(0);
 export function workspaceFor(cols: number): Float64Array {
   if (workspace.length < 2 * cols) workspace = new Float64Array(2 * cols);
   return workspace;
+}
+
+// 16-bit storage (options.dtype): activation arrays are Float32Array for 'float32', Uint16Array bit patterns else.
+const DTYPES: readonly Dtype[] = ['float32', 'float16', 'bfloat16'];
+
+export function dtypeOption(value: unknown): Dtype {
+  return enumOption('options.dtype', value, DTYPES, 'float32');
+}
+
+/** An activation array of the call's storage type (the message names the argument and the dtype). */
+export function requireStorage(name: string, value: unknown, dtype: Dtype): Storage {
+  if (dtype === 'float32') {
+    if (value instanceof Uint16Array) {
+      throw new TypeError(
+        `${name} must be a Float32Array (options.dtype 'float32'), got ${describe(value)}: pass options.dtype 'float16' or 'bfloat16' for 16-bit storage`,
+      );
+    }
+    return requireFloat32Array(name, value);
+  }
+  if (!(value instanceof Uint16Array)) {
+    throw new TypeError(`${name} must be a Uint16Array of ${dtype} bit patterns (options.dtype '${dtype}'), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** A caller-provided activation output of an exact length and the call's storage type, or a fresh one. */
+export function outputStorage(name: string, given: unknown, length: number, what: string, dtype: Dtype): Storage {
+  if (given === undefined) return dtype === 'float32' ? new Float32Array(length) : new Uint16Array(length);
+  const arr = requireStorage(name, given, dtype);
+  requireLength(name, arr, length, what);
+  return arr;
 }
