@@ -111,3 +111,40 @@ export function buildNormModel(spec: NormModelSpec): Uint8Array {
     .message(7, graph)
     .finish();
 }
+
+const FLOAT16 = 10; // TensorProto.DataType.FLOAT16
+
+/**
+ * ONNX Runtime's contrib op (domain com.microsoft) `SkipSimplifiedLayerNormalization(input, skip, gamma)` with its
+ * outputs `output` (index 0) and `input_skip_bias_sum` (index 3), input/skip of shape [1, rows (symbolic), cols]:
+ *
+ *   input_skip_bias_sum = input + skip,   output = RMSNorm(input_skip_bias_sum) · gamma   (eps inside the sqrt)
+ *
+ * `float16` makes input, skip and both outputs float16 (gamma too: the op has one type parameter).
+ * @example const bytes = buildSkipSimplifiedModel({ cols: 8, gamma: new Float32Array(8).fill(1), eps: 1e-6 });
+ */
+export function buildSkipSimplifiedModel(spec: { cols: number; gamma: Float32Array | Uint16Array; eps: number; float16?: boolean }): Uint8Array {
+  const { cols, gamma, eps } = spec;
+  const type = spec.float16 === true ? FLOAT16 : FLOAT;
+  const node = new Proto();
+  for (const i of ['input', 'skip', 'gamma']) node.string(1, i);
+  for (const o of ['output', '', '', 'input_skip_bias_sum']) node.string(2, o);
+  node.string(3, 'skip-norm').string(4, 'SkipSimplifiedLayerNormalization').string(7, 'com.microsoft');
+  node.message(5, new Proto().string(1, 'epsilon').float(2, eps).int(20, ATTR_FLOAT));
+  const graph = new Proto().message(1, node).string(2, 'skip-simplified-graph');
+  const raw = new Uint8Array(gamma.buffer.slice(gamma.byteOffset, gamma.byteOffset + gamma.byteLength));
+  graph.message(5, new Proto().int(1, gamma.length).int(2, type).string(8, 'gamma').bytes(9, raw));
+  for (const [field, name] of [[11, 'input'], [11, 'skip'], [12, 'output'], [12, 'input_skip_bias_sum']] as const) {
+    const shape = new Proto();
+    for (const d of [1, 'rows', cols]) shape.message(1, typeof d === 'number' ? new Proto().int(1, d) : new Proto().string(2, d));
+    const tensorType = new Proto().int(1, type).message(2, shape);
+    graph.message(field, new Proto().string(1, name).message(2, new Proto().message(1, tensorType)));
+  }
+  return new Proto()
+    .int(1, 8)
+    .string(2, 'rmsnorm-test')
+    .message(8, new Proto().string(1, '').int(2, 17))
+    .message(8, new Proto().string(1, 'com.microsoft').int(2, 1))
+    .message(7, graph)
+    .finish();
+}
