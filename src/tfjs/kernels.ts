@@ -1,10 +1,15 @@
 // Registered tfjs kernels (cpu, wasm) and gradients for the RMS family (RMSNorm, pRMSNorm, L2-Norm) and LayerNorm.
-// Each kernel runs the core op of src/ops on the backend's own memory (zero copy); gradients use the fused backward.
+// Each kernel calls a core kernel (src/backends) directly on the tfjs backend's own memory — on tfjs wasm our SIMD
+// module runs on tfjs's heap (kernel-io.ts), so nothing is copied. The op layer (ops.ts) validated everything once:
+// here there is no validation beyond dtypes, no options object and no per-call allocation besides the outputs.
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
-import { l2Norm, l2NormBackward, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../index.js';
+import type {
+  LayerNormBackwardKernelArgs, LayerNormKernelArgs, RmsNormBackwardKernelArgs, RmsNormKernelArgs,
+} from '../backends/backend.js';
+import { partialK } from '../reference/partial-k.js';
 import type { BackendName, EpsPlacement, KRule } from '../types.js';
-import { KERNEL_BACKENDS, withKernelData, type KernelBackendName } from './kernel-io.js';
+import { coreFor, f32, KERNEL_BACKENDS, makeOutput, requireFloat32, type KernelBackendName } from './kernel-io.js';
 
 /** Kernel names (prefixed so they never clash with tfjs's own kernels). */
 export const RMS_FAMILY = 'RmsnormRmsFamily';
@@ -35,6 +40,7 @@ let coreBackend: BackendName = 'auto';
 
 /**
  * Choose which core kernel implementation (src/backends) the tfjs kernels call: 'auto' (default), 'js' or 'wasm'.
+ * On the tfjs wasm backend 'auto' and 'wasm' run our SIMD kernels on tfjs's own heap (no copies).
  * @example setTfjsCoreBackend('js');
  */
 export function setTfjsCoreBackend(name: BackendName): void {
@@ -44,114 +50,261 @@ export function setTfjsCoreBackend(name: BackendName): void {
   coreBackend = name;
 }
 
-function rmsOptions(a: RmsFamilyAttrs, gamma: Float32Array | null, beta: Float32Array | null) {
-  const common = {
-    gamma: gamma ?? undefined,
-    beta: beta ?? undefined,
-    eps: a.eps,
-    epsPlacement: a.epsPlacement,
-    backend: coreBackend,
-    ...(a.hasGamma ? { gammaOffset: a.gammaOffset } : {}),
-  };
-  return a.l2 ? common : { ...common, p: a.p, kRule: a.kRule };
+type KernelArgs = { inputs: unknown; attrs?: NamedAttrMap; backend: unknown };
+
+// One argument struct per kernel, refilled on every call (kernels run synchronously and never re-enter), with every
+// field always present in the same order so the core kernels' property loads stay monomorphic. Views are dropped
+// after each call so no tensor's memory is held between calls.
+const NONE = new Float32Array(0);
+const rmsArgs: RmsNormKernelArgs = {
+  x: NONE, gamma: null, beta: null, gammaOffset: 0, y: NONE, rstd: NONE,
+  rows: 0, cols: 0, k: 0, divisor: 0, eps: 0, epsOutside: false,
+};
+const rmsGradArgs: RmsNormBackwardKernelArgs = {
+  dy: NONE, x: NONE, rstd: NONE, gamma: null, gammaOffset: 0, dx: NONE, dgamma: null, dbeta: null,
+  rows: 0, cols: 0, k: 0, divisor: 0, eps: 0, epsOutside: false, workspace: new Float64Array(0),
+};
+const lnArgs: LayerNormKernelArgs = { x: NONE, gamma: null, beta: null, y: NONE, mean: NONE, rstd: NONE, rows: 0, cols: 0, eps: 0 };
+const lnGradArgs: LayerNormBackwardKernelArgs = {
+  dy: NONE, x: NONE, mean: NONE, rstd: NONE, gamma: null, dx: NONE, dgamma: null, dbeta: null,
+  rows: 0, cols: 0, workspace: new Float64Array(0),
+};
+
+/** f64 scratch of the js core's backward (≥ 2·cols), grown once, shared by every call. */
+function workspace(args: { workspace: Float64Array }, cols: number): Float64Array {
+  return args.workspace.length >= 2 * cols ? args.workspace : (args.workspace = new Float64Array(2 * cols));
 }
 
-/** Split [x, gamma?, beta?]-style optional trailing inputs by the presence flags. */
-function optionalInputs<T>(list: readonly T[], start: number, hasGamma: boolean, hasBeta: boolean) {
-  let i = start;
-  const gamma = hasGamma ? list[i++] : null;
-  const beta = hasBeta ? list[i++] : null;
-  return { gamma, beta };
+/** k and divisor of the RMS family from the attrs: L2 sums all (divisor 1), pRMSNorm the first k = rule(p·cols). */
+function setK(args: { k: number; divisor: number }, a: RmsFamilyAttrs, cols: number): void {
+  const k = a.l2 || a.p === 1 ? cols : partialK(a.p, cols, a.kRule);
+  args.k = k;
+  args.divisor = a.l2 ? 1 : k;
 }
 
 function rmsFamilyKernel(backendName: KernelBackendName) {
-  return ({ inputs, attrs, backend }: { inputs: unknown; attrs?: NamedAttrMap; backend: unknown }): TensorInfo[] => {
+  return ({ inputs, attrs, backend }: KernelArgs): TensorInfo[] => {
     const a = attrs as unknown as RmsFamilyAttrs;
-    const list = inputs as TensorInfo[];
+    const list = inputs as TensorInfo[]; // [x, gamma?, beta?]
+    requireFloat32(list);
     const x = list[0];
-    const [rows, cols] = x.shape;
-    const { gamma, beta } = optionalInputs(list, 1, a.hasGamma, a.hasBeta);
-    return withKernelData(backendName, backend, [x, gamma, beta], [[rows, cols], [rows]], (ins, outs) => {
-      const o = { ...rmsOptions(a, ins[1], ins[2]), out: { y: outs[0], rstd: outs[1] } };
-      if (a.l2) l2Norm(ins[0]!, cols, o);
-      else rmsNorm(ins[0]!, cols, o);
-    });
+    const rows = x.shape[0];
+    const cols = x.shape[1];
+    const core = coreFor(backendName, backend, coreBackend);
+    const y = makeOutput(backendName, backend, [rows, cols], rows * cols);
+    const rstd = makeOutput(backendName, backend, [rows], rows);
+    if (rows > 0) {
+      const args = rmsArgs;
+      args.x = f32(backendName, backend, x);
+      args.gamma = a.hasGamma ? f32(backendName, backend, list[1]) : null;
+      args.beta = a.hasBeta ? f32(backendName, backend, list[a.hasGamma ? 2 : 1]) : null;
+      args.gammaOffset = a.hasGamma ? a.gammaOffset : 0;
+      args.y = f32(backendName, backend, y);
+      args.rstd = f32(backendName, backend, rstd);
+      args.rows = rows;
+      args.cols = cols;
+      setK(args, a, cols);
+      args.eps = a.eps;
+      args.epsOutside = a.epsPlacement === 'outside';
+      try {
+        core.rmsNorm(args);
+      } finally {
+        args.x = args.y = args.rstd = NONE;
+        args.gamma = args.beta = null;
+      }
+    }
+    return [y, rstd];
   };
 }
 
+/** Outputs [dx, dgamma?, dbeta?] of a backward kernel; views of them are taken later (allocation may move the heap). */
+function gradOutputs(backendName: KernelBackendName, backend: unknown, rows: number, cols: number, hasGamma: boolean, hasBeta: boolean): TensorInfo[] {
+  const outs = [makeOutput(backendName, backend, [rows, cols], rows * cols)];
+  if (hasGamma) outs.push(makeOutput(backendName, backend, [cols], cols));
+  if (hasBeta) outs.push(makeOutput(backendName, backend, [cols], cols));
+  return outs;
+}
+
 function rmsFamilyGradKernel(backendName: KernelBackendName) {
-  return ({ inputs, attrs, backend }: { inputs: unknown; attrs?: NamedAttrMap; backend: unknown }): TensorInfo[] => {
+  return ({ inputs, attrs, backend }: KernelArgs): TensorInfo[] => {
     const a = attrs as unknown as RmsFamilyAttrs;
-    const list = inputs as TensorInfo[]; // [dy, x, rstd, gamma?, beta?]
-    const [rows, cols] = list[1].shape;
-    const { gamma, beta } = optionalInputs(list, 3, a.hasGamma, a.hasBeta);
-    const shapes = [[rows, cols], ...(a.hasGamma ? [[cols]] : []), ...(a.hasBeta ? [[cols]] : [])];
-    return withKernelData(backendName, backend, [list[0], list[1], list[2], gamma, beta], shapes, (ins, outs) => {
-      const out = { dx: outs[0], ...(a.hasGamma ? { dgamma: outs[1] } : {}), ...(a.hasBeta ? { dbeta: outs[outs.length - 1] } : {}) };
-      const o = { ...rmsOptions(a, ins[3], ins[4]), out };
-      if (a.l2) l2NormBackward(ins[0]!, ins[1]!, ins[2]!, cols, o);
-      else rmsNormBackward(ins[0]!, ins[1]!, ins[2]!, cols, o);
-    });
+    const list = inputs as TensorInfo[]; // [dy, x, rstd, gamma?]
+    requireFloat32(list);
+    const rows = list[1].shape[0];
+    const cols = list[1].shape[1];
+    const core = coreFor(backendName, backend, coreBackend);
+    const outs = gradOutputs(backendName, backend, rows, cols, a.hasGamma, a.hasBeta);
+    const args = rmsGradArgs;
+    args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
+    args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
+    if (rows === 0) {
+      args.dgamma?.fill(0);
+      args.dbeta?.fill(0);
+    } else {
+      args.dy = f32(backendName, backend, list[0]);
+      args.x = f32(backendName, backend, list[1]);
+      args.rstd = f32(backendName, backend, list[2]);
+      args.gamma = a.hasGamma ? f32(backendName, backend, list[3]) : null;
+      args.gammaOffset = a.hasGamma ? a.gammaOffset : 0;
+      args.dx = f32(backendName, backend, outs[0]);
+      args.rows = rows;
+      args.cols = cols;
+      setK(args, a, cols);
+      args.eps = a.eps;
+      args.epsOutside = a.epsPlacement === 'outside';
+      workspace(args, cols);
+      try {
+        core.rmsNormBackward(args);
+      } finally {
+        args.dy = args.x = args.rstd = args.dx = NONE;
+        args.gamma = null;
+      }
+    }
+    args.dgamma = args.dbeta = null;
+    return outs;
   };
 }
 
 function layerNormKernel(backendName: KernelBackendName) {
-  return ({ inputs, attrs, backend }: { inputs: unknown; attrs?: NamedAttrMap; backend: unknown }): TensorInfo[] => {
+  return ({ inputs, attrs, backend }: KernelArgs): TensorInfo[] => {
     const a = attrs as unknown as LayerNormAttrs;
-    const list = inputs as TensorInfo[];
+    const list = inputs as TensorInfo[]; // [x, gamma?, beta?]
+    requireFloat32(list);
     const x = list[0];
-    const [rows, cols] = x.shape;
-    const { gamma, beta } = optionalInputs(list, 1, a.hasGamma, a.hasBeta);
-    return withKernelData(backendName, backend, [x, gamma, beta], [[rows, cols], [rows], [rows]], (ins, outs) => {
-      layerNorm(ins[0]!, cols, {
-        gamma: ins[1] ?? undefined, beta: ins[2] ?? undefined, eps: a.eps, backend: coreBackend,
-        out: { y: outs[0], mean: outs[1], rstd: outs[2] },
-      });
-    });
+    const rows = x.shape[0];
+    const cols = x.shape[1];
+    const core = coreFor(backendName, backend, coreBackend);
+    const y = makeOutput(backendName, backend, [rows, cols], rows * cols);
+    const mean = makeOutput(backendName, backend, [rows], rows);
+    const rstd = makeOutput(backendName, backend, [rows], rows);
+    if (rows > 0) {
+      const args = lnArgs;
+      args.x = f32(backendName, backend, x);
+      args.gamma = a.hasGamma ? f32(backendName, backend, list[1]) : null;
+      args.beta = a.hasBeta ? f32(backendName, backend, list[a.hasGamma ? 2 : 1]) : null;
+      args.y = f32(backendName, backend, y);
+      args.mean = f32(backendName, backend, mean);
+      args.rstd = f32(backendName, backend, rstd);
+      args.rows = rows;
+      args.cols = cols;
+      args.eps = a.eps;
+      try {
+        core.layerNorm(args);
+      } finally {
+        args.x = args.y = args.mean = args.rstd = NONE;
+        args.gamma = args.beta = null;
+      }
+    }
+    return [y, mean, rstd];
   };
 }
 
 function layerNormGradKernel(backendName: KernelBackendName) {
-  return ({ inputs, attrs, backend }: { inputs: unknown; attrs?: NamedAttrMap; backend: unknown }): TensorInfo[] => {
+  return ({ inputs, attrs, backend }: KernelArgs): TensorInfo[] => {
     const a = attrs as unknown as LayerNormAttrs;
-    const list = inputs as TensorInfo[]; // [dy, x, mean, rstd, gamma?, beta?]
-    const [rows, cols] = list[1].shape;
-    const { gamma, beta } = optionalInputs(list, 4, a.hasGamma, a.hasBeta);
-    const shapes = [[rows, cols], ...(a.hasGamma ? [[cols]] : []), ...(a.hasBeta ? [[cols]] : [])];
-    const ins4 = [list[0], list[1], list[2], list[3], gamma, beta];
-    return withKernelData(backendName, backend, ins4, shapes, (ins, outs) => {
-      const out = { dx: outs[0], ...(a.hasGamma ? { dgamma: outs[1] } : {}), ...(a.hasBeta ? { dbeta: outs[outs.length - 1] } : {}) };
-      layerNormBackward(ins[0]!, ins[1]!, ins[2]!, ins[3]!, cols, {
-        gamma: ins[4] ?? undefined, beta: ins[5] ?? undefined, eps: a.eps, backend: coreBackend, out,
-      });
-    });
+    const list = inputs as TensorInfo[]; // [dy, x, mean, rstd, gamma?]
+    requireFloat32(list);
+    const rows = list[1].shape[0];
+    const cols = list[1].shape[1];
+    const core = coreFor(backendName, backend, coreBackend);
+    const outs = gradOutputs(backendName, backend, rows, cols, a.hasGamma, a.hasBeta);
+    const args = lnGradArgs;
+    args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
+    args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
+    if (rows === 0) {
+      args.dgamma?.fill(0);
+      args.dbeta?.fill(0);
+    } else {
+      args.dy = f32(backendName, backend, list[0]);
+      args.x = f32(backendName, backend, list[1]);
+      args.mean = f32(backendName, backend, list[2]);
+      args.rstd = f32(backendName, backend, list[3]);
+      args.gamma = a.hasGamma ? f32(backendName, backend, list[4]) : null;
+      args.dx = f32(backendName, backend, outs[0]);
+      args.rows = rows;
+      args.cols = cols;
+      workspace(args, cols);
+      try {
+        core.layerNormBackward(args);
+      } finally {
+        args.dy = args.x = args.mean = args.rstd = args.dx = NONE;
+        args.gamma = null;
+      }
+    }
+    args.dgamma = args.dbeta = null;
+    return outs;
   };
 }
 
+/** A second engine tensor on t's data (no copy, no kernel dispatch): the backend's reference count goes up by one. */
+function share(t: Tensor): Tensor {
+  const engine = tf.engine();
+  engine.backend.incRef(t.dataId);
+  return engine.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype });
+}
+
+/** The parts of tfjs's engine state the tape saving below relies on (stable through tfjs 4.x). */
+interface TapeState {
+  /** The recording tape (absent until the first gradient). */
+  activeTape?: Array<{ kernelName: string; outputs: Tensor[]; saved?: Tensor[] }> | null;
+  gradientDepth: number;
+  nextTapeNodeId: number;
+}
+
+function tapeState(): TapeState | null {
+  const state = (tf.engine() as unknown as { state?: Partial<TapeState> }).state;
+  const ok = state !== undefined && typeof state.gradientDepth === 'number' && typeof state.nextTapeNodeId === 'number';
+  return ok ? (state as TapeState) : null;
+}
+
 /**
- * Gradient thunks for [x, gamma?, beta?] from one fused backward kernel run. The x thunk runs the kernel and keeps
- * dgamma/dbeta as plain arrays (never tf.keep'd tensors: a kept tensor whose thunk the tape prunes would leak);
- * a parameter thunk reuses them, or runs the kernel itself (once) when the x thunk was pruned.
+ * Whether our ops save the backward's tensors on the tape themselves. tfjs saves a kernel's inputs/outputs for the
+ * backward pass by cloning them, and the wasm backend's clone copies the data (x in full, every step); we instead
+ * append tensors that share the data (share) to the tape node's `saved` list — the list the engine hands to the
+ * gradient and disposes when backprop ends. Needs the engine's tape state; without it the gradient configs fall back
+ * to tfjs's own saving (saveAllInputs/outputsToSave), with the same `saved` layout as far as the gradients read it.
  */
-function gradThunks(
-  run: () => Tensor[],
-  hasGamma: boolean,
-  hasBeta: boolean,
-): Record<string, () => Tensor> {
-  let params: Float32Array[] | null = null;
-  // Only cpu/wasm read back synchronously (webgpu's dataSync needs OffscreenCanvas): elsewhere each parameter
-  // thunk runs the backward kernel itself, and its unused outputs die in the thunk's tidy.
-  const syncRead = (KERNEL_BACKENDS as readonly string[]).includes(tf.getBackend());
-  const compute = (): Tensor[] => {
-    const outs = run();
-    if (syncRead) params = outs.slice(1).map((t) => (t.dataSync() as Float32Array).slice());
-    return outs;
+const SELF_SAVE = tapeState() !== null;
+
+/**
+ * Run one of our forward kernels from an op and, when a gradient tape records it, save what the backward needs:
+ * saved = [x, gamma?, ...statistics] (RMS: rstd; LayerNorm: mean, rstd) — shares of the data, no copies.
+ * Returns all outputs [y, ...statistics]; the caller disposes what it does not return.
+ */
+export function runNormKernel(kernelName: string, inputs: Tensor[], hasGamma: boolean, attrs: object): Tensor[] {
+  const outs = tf.engine().runKernel(kernelName, inputs as never, attrs as never) as Tensor[];
+  if (SELF_SAVE) {
+    const tape = tapeState()!.activeTape;
+    const node = Array.isArray(tape) && tape.length > 0 ? tape[tape.length - 1] : null;
+    if (node !== null && node.kernelName === kernelName && node.outputs[0] === outs[0] && node.saved !== undefined) {
+      node.saved.push(tf.keep(share(inputs[0])));
+      if (hasGamma) node.saved.push(tf.keep(share(inputs[1])));
+      for (let i = 1; i < outs.length; i++) node.saved.push(tf.keep(share(outs[i])));
+    }
+  }
+  return outs;
+}
+
+/**
+ * Gradient thunks for the forward inputs [x, gamma?, beta?] from ONE run of the fused backward kernel, whose outputs
+ * [dx, dgamma?, dbeta?] line up with them. The engine calls the thunks of the inputs it needs (pruned ones never),
+ * each in its own tidy: the first one runs the kernel and returns its own output; the other outputs are kept and
+ * appended to this tape node's `saved` list — which the engine disposes when backprop ends — and a later thunk
+ * returns a second tensor on the same data (share). So an output whose thunk is pruned is freed with the tape, and
+ * a returned gradient is an ordinary tensor the caller owns.
+ */
+function gradThunks(run: () => Tensor[], count: number, saved: Tensor[]): Record<string, () => Tensor> {
+  let outs: Tensor[] | null = null;
+  const thunk = (i: number) => (): Tensor => {
+    if (outs !== null) return share(outs[i]);
+    outs = run();
+    for (let j = 0; j < outs.length; j++) {
+      if (j !== i) saved.push(tf.keep(outs[j]));
+    }
+    return outs[i];
   };
-  const thunks: Record<string, () => Tensor> = { 0: () => compute()[0] };
-  const paramThunk = (i: number) => () => (params !== null ? tf.tensor1d(params[i - 1], 'float32') : compute()[i]);
-  let i = 1;
-  if (hasGamma) thunks[i] = paramThunk(i++);
-  if (hasBeta) thunks[i] = paramThunk(i++);
+  const thunks: Record<string, () => Tensor> = {};
+  for (let i = 0; i < count; i++) thunks[i] = thunk(i);
   return thunks;
 }
 
@@ -174,35 +327,32 @@ function register(): void {
       }
     }
   }
+  // saved = [x, gamma?, (beta?,) rstd] (RMS) or [x, gamma?, (beta?,) mean, rstd] (LayerNorm): inputs then statistics
+  // (beta only when tfjs saves: runNormKernel skips it, the backward does not read it).
   if (tf.getGradient(RMS_FAMILY) === undefined) {
     tf.registerGradient({
       kernelName: RMS_FAMILY,
-      saveAllInputs: true,
-      outputsToSave: [false, true],
+      saveAllInputs: !SELF_SAVE,
+      outputsToSave: [false, !SELF_SAVE],
       gradFunc: (dy, saved, attrs) => {
         const a = attrs as unknown as RmsFamilyAttrs;
-        const x = saved[0];
-        const rstd = saved[saved.length - 1];
-        const params = saved.slice(1, saved.length - 1);
-        const run = () => tf.engine().runKernel(RMS_FAMILY_GRAD, [firstDy(dy), x, rstd, ...params] as never, attrs as never) as Tensor[];
-        return gradThunks(run, a.hasGamma, a.hasBeta);
+        const inputs = [firstDy(dy), saved[0], saved[saved.length - 1], ...(a.hasGamma ? [saved[1]] : [])];
+        const run = () => tf.engine().runKernel(RMS_FAMILY_GRAD, inputs as never, attrs as never) as Tensor[];
+        return gradThunks(run, 1 + Number(a.hasGamma) + Number(a.hasBeta), saved);
       },
     });
   }
   if (tf.getGradient(LAYER_NORM) === undefined) {
     tf.registerGradient({
       kernelName: LAYER_NORM,
-      saveAllInputs: true,
-      outputsToSave: [false, true, true],
+      saveAllInputs: !SELF_SAVE,
+      outputsToSave: [false, !SELF_SAVE, !SELF_SAVE],
       gradFunc: (dy, saved, attrs) => {
         const a = attrs as unknown as LayerNormAttrs;
         const n = saved.length;
-        const x = saved[0];
-        const mean = saved[n - 2];
-        const rstd = saved[n - 1];
-        const params = saved.slice(1, n - 2);
-        const run = () => tf.engine().runKernel(LAYER_NORM_GRAD, [firstDy(dy), x, mean, rstd, ...params] as never, attrs as never) as Tensor[];
-        return gradThunks(run, a.hasGamma, a.hasBeta);
+        const inputs = [firstDy(dy), saved[0], saved[n - 2], saved[n - 1], ...(a.hasGamma ? [saved[1]] : [])];
+        const run = () => tf.engine().runKernel(LAYER_NORM_GRAD, inputs as never, attrs as never) as Tensor[];
+        return gradThunks(run, 1 + Number(a.hasGamma) + Number(a.hasBeta), saved);
       },
     });
   }

@@ -6,7 +6,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import { describe, enumOption, epsOption, finiteNumberOption, pOption } from '../ops/validate.js';
 import type { EpsPlacement, KRule } from '../types.js';
 import { layerNormComposite, rmsNormComposite } from './composite.js';
-import { LAYER_NORM, RMS_FAMILY, type LayerNormAttrs, type RmsFamilyAttrs } from './kernels.js';
+import { LAYER_NORM, RMS_FAMILY, runNormKernel, type LayerNormAttrs, type RmsFamilyAttrs } from './kernels.js';
 
 /** Options of the tfjs `rmsNorm` op (the core RmsNormOptions, with tensors and an axis). */
 export interface TfRmsNormOptions {
@@ -42,8 +42,9 @@ const LN_KEYS = ['axis', 'eps'];
 
 function checkOptions(options: unknown, known: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
-  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
-    throw new TypeError(`options must be an object, got ${describe(options)}`);
+  // a Map/Set/Date/array holds no options as properties: refused rather than silently ignored (issue #12)
+  if (options === null || typeof options !== 'object' || Object.prototype.toString.call(options) !== '[object Object]') {
+    throw new TypeError(`options must be a plain object, got ${describe(options)}`);
   }
   for (const key of Object.keys(options)) {
     if (!known.includes(key)) throw new TypeError(`options.${key} is not a known option (expected one of: ${known.join(', ')})`);
@@ -62,6 +63,7 @@ function requireTensor(name: string, value: unknown): Tensor {
  * @example normalizeAxes([-1, -2], 3) // [1, 2]
  */
 export function normalizeAxes(axis: unknown, rank: number, name = 'options.axis'): number[] {
+  if (axis === undefined || axis === -1 || axis === rank - 1) return [rank - 1]; // the common case, without churn
   const list = axis === undefined ? [-1] : Array.isArray(axis) ? axis : [axis];
   if (list.length === 0) throw new RangeError(`${name} must name at least one axis, got []`);
   const out = list.map((a) => {
@@ -85,6 +87,11 @@ interface Layout {
 
 function layout(x: Tensor, axes: number[]): Layout {
   const rank = x.rank;
+  if (axes.length === 1 && axes[0] === rank - 1 && rank === 2) {
+    const cols = x.shape[1];
+    if (cols === 0) throw new RangeError(`x must have non-empty normalised axes, got shape [${x.shape.join(', ')}]`);
+    return { rows: x.shape[0]!, cols: cols!, normShape: [cols!], perm: null, restore: (y2d) => y2d };
+  }
   const trailing = axes.every((a, i) => a === rank - axes.length + i);
   const perm = trailing ? null : [...Array(rank).keys()].filter((a) => !axes.includes(a)).concat(axes);
   const permShape = perm === null ? x.shape : perm.map((a) => x.shape[a]);
@@ -133,14 +140,23 @@ function runNorm(
   attrs: object,
   composite: (x2d: Tensor, g1: Tensor | null, b1: Tensor | null) => Tensor,
 ): Tensor {
+  const useKernels = usesKernels(kernelName);
+  if (useKernels && xs.rank === 2 && l.perm === null && (g === null || g.rank === 1) && (b === null || b.rank === 1)) {
+    // Already rows × cols with [cols] parameters (the usual case): one kernel call, no reshapes, no tidy. The
+    // statistics output is disposed here; the tape keeps its own saved copy for the backward pass.
+    const inputs = g === null ? (b === null ? [xs] : [xs, b]) : b === null ? [xs, g] : [xs, g, b];
+    const outs = runNormKernel(kernelName, inputs, g !== null, attrs);
+    for (let i = 1; i < outs.length; i++) outs[i].dispose();
+    return outs[0];
+  }
   return tf.tidy(() => {
     const x2d = tf.reshape(l.perm === null ? xs : tf.transpose(xs, l.perm), [l.rows, l.cols]);
     const g1 = g === null ? null : tf.reshape(g, [l.cols]);
     const b1 = b === null ? null : tf.reshape(b, [l.cols]);
     let y2d: Tensor;
-    if (usesKernels(kernelName)) {
+    if (useKernels) {
       const inputs = [x2d, ...(g1 ? [g1] : []), ...(b1 ? [b1] : [])];
-      y2d = (tf.engine().runKernel(kernelName, inputs as never, attrs as never) as Tensor[])[0];
+      y2d = runNormKernel(kernelName, inputs, g1 !== null, attrs)[0];
     } else {
       y2d = composite(x2d, g1, b1);
     }

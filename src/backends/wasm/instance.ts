@@ -3,6 +3,7 @@
 // isolated browsers) so worker threads can join later without moving user buffers; a private memory otherwise.
 import { wasmBase64 as privateBase64 } from './generated/norm.js';
 import { wasmBase64 as sharedBase64 } from './generated/norm-shared.js';
+import { ForeignHeap } from './foreign-heap.js';
 import { GrowingBlock, WasmHeap } from './heap.js';
 
 /** The kernel module's exports (assembly/_norm-kernels.ts). */
@@ -12,12 +13,16 @@ export interface NormExports {
   heapBase(): number;
 }
 
-/** Everything the wasm backend needs at run time: one memory, its allocator, the compiled module and its exports. */
+/**
+ * Everything the wasm backend needs at run time: one memory, its allocator, the compiled module and its exports.
+ * `heap` is our own allocator (WasmHeap) for our memory, or a ForeignHeap when the module runs on another module's
+ * memory (tfjs-backend-wasm's heap: foreignWasmState).
+ */
 export interface WasmState {
   memory: WebAssembly.Memory;
   module: WebAssembly.Module;
   exports: NormExports;
-  heap: WasmHeap;
+  heap: WasmHeap | ForeignHeap;
   shared: boolean;
   /** Reused blocks of this memory: a job's argument slots, the copy scratch, per-part backward workspaces. */
   blocks: { args: GrowingBlock; scratch: GrowingBlock; workspace: GrowingBlock };
@@ -83,12 +88,50 @@ function createMemory(): { memory: WebAssembly.Memory; shared: boolean } {
   return { memory: new WebAssembly.Memory({ initial: INITIAL_PAGES, maximum: MAX_PAGES }), shared: false };
 }
 
+// Compiled modules by variant, shared by our own instance and instances on foreign memories.
+const compiled: { private?: WebAssembly.Module; shared?: WebAssembly.Module } = {};
+
+function moduleFor(shared: boolean): WebAssembly.Module {
+  const key = shared ? 'shared' : 'private';
+  return (compiled[key] ??= new WebAssembly.Module(decode(shared ? sharedBase64 : privateBase64)));
+}
+
 function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): WasmState {
   const instance = new WebAssembly.Instance(module, { env: { memory } });
   const exports = instance.exports as unknown as NormExports;
   const heap = new WasmHeap(memory, exports.heapBase(), PAGE);
   const blocks = { args: new GrowingBlock(), scratch: new GrowingBlock(), workspace: new GrowingBlock() };
   return { memory, module, exports, heap, shared, blocks };
+}
+
+/** The allocator of a foreign memory (Emscripten's exported malloc/free). */
+export interface ForeignAllocator {
+  malloc(bytes: number): number;
+  free(ptr: number): void;
+}
+
+/**
+ * Our kernels instantiated on another module's memory (tfjs-backend-wasm's heap), with the blocks a job needs taken
+ * from that module's allocator: arrays living in that memory are then read and written in place (no copy).
+ * Our module has no data segments and keeps its state in wasm globals, so instantiating it writes nothing into the
+ * foreign memory. Returns null where the engine cannot (no SIMD, or a browser refusing synchronous compilation of
+ * a module over 4 KiB before initWasm() compiled it). Never grows or frees anything the owner allocated.
+ *
+ * @example const s = foreignWasmState(tfjsMemory, { malloc: m._malloc, free: m._free });
+ */
+export function foreignWasmState(memory: WebAssembly.Memory, allocator: ForeignAllocator): WasmState | null {
+  if (!simdSupported()) return null;
+  const shared = typeof SharedArrayBuffer === 'function' && memory.buffer instanceof SharedArrayBuffer;
+  try {
+    const module = moduleFor(shared);
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    const exports = instance.exports as unknown as NormExports;
+    const heap = new ForeignHeap(memory, allocator.malloc, allocator.free);
+    const blocks = { args: new GrowingBlock(), scratch: new GrowingBlock(), workspace: new GrowingBlock() };
+    return { memory, module, exports, heap, shared, blocks };
+  } catch {
+    return null;
+  }
 }
 
 /** Synchronous initialisation (Node; browsers may refuse synchronous compilation of modules over 4 KiB). */
@@ -101,8 +144,7 @@ function initSync(): WasmState | null {
   }
   try {
     const { memory, shared } = createMemory();
-    const module = new WebAssembly.Module(decode(shared ? sharedBase64 : privateBase64));
-    state = instantiate(module, memory, shared);
+    state = instantiate(moduleFor(shared), memory, shared);
   } catch (err) {
     failure = `WebAssembly instantiation failed: ${(err as Error).message}`;
   }
@@ -133,7 +175,8 @@ export async function initWasm(): Promise<boolean> {
   if (!simdSupported()) return false;
   try {
     const { memory, shared } = createMemory();
-    const module = await WebAssembly.compile(decode(shared ? sharedBase64 : privateBase64));
+    const key = shared ? 'shared' : 'private';
+    const module = (compiled[key] ??= await WebAssembly.compile(decode(shared ? sharedBase64 : privateBase64)));
     state = instantiate(module, memory, shared);
     return true;
   } catch (err) {

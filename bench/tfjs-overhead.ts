@@ -1,0 +1,129 @@
+// What our fused norms add to a TF.js training graph (tfjs wasm backend by default): forward + backward through
+// tf.variableGrads of loss = sum(N(x ⊙ g) ⊙ w) for N ∈ {none (identity), tf.relu, our rmsNorm (gain), our layerNorm
+// (gain, bias)}, all interleaved in one process (round-robin, rotating start). "added" = T(N) − T(none): the cost of
+// the norm's forward + backward inside the graph, engine dispatch included. Prints per shape the added costs,
+// RMS/LN (added and whole-graph) and RMS/relu (added); with --out writes the bench record schema as JSON.
+// Run: npx tsx bench/tfjs-overhead.ts [--backend wasm|cpu] [--shapes 32x64,32x192,64x512,1024x128,4096x512]
+//        [--rounds 15] [--target-ms 4] [--clock wall|cpu] [--quantile 0.5] [--out FILE.json]
+// --quantile q compares the q-quantiles of the samples (default the median; on a loaded machine 0.1 filters out
+// samples slowed by other processes, which only ever add time).
+// --clock cpu times with process.cpuUsage() (this process's CPU time): on a machine shared with other work it is far
+// steadier than wall time (time spent descheduled is not counted); wall is what a user sees on an idle machine.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { Tensor, Variable } from '@tensorflow/tfjs';
+import { _copyStats } from '../src/backends/wasm/job.js';
+import { initTfjsWasm, layerNorm, rmsNorm } from '../src/tfjs/index.js';
+import { machineInfo } from '../src/bench/machine.js';
+import { quantile, summarize } from '../src/bench/stats.js';
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+};
+const backend = arg('backend', 'wasm');
+const shapes = arg('shapes', '32x64,32x192,64x512,1024x128,4096x512').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const rounds = Number(arg('rounds', '15'));
+const targetMs = Number(arg('target-ms', '4'));
+const out = arg('out', '');
+const clock = arg('clock', 'wall');
+const qLevel = Number(arg('quantile', '0.5'));
+if (clock !== 'wall' && clock !== 'cpu') throw new RangeError(`--clock must be wall or cpu, got ${clock}`);
+/** Milliseconds on the chosen clock. */
+const now = clock === 'wall' ? () => performance.now() : () => { const u = process.cpuUsage(); return (u.user + u.system) / 1000; };
+
+const NORMS = ['none', 'relu', 'rms', 'ln'] as const;
+type NormName = (typeof NORMS)[number];
+
+interface Case {
+  name: NormName;
+  step: () => void;
+  samples: number[];
+  reps: number;
+}
+
+/** One training-graph step: grads of sum(N(x ⊙ g) ⊙ w) w.r.t. g and the norm's own parameters. */
+function makeCase(name: NormName, x: Tensor, g: Variable, w: Tensor, cols: number): Case {
+  const gamma = tf.variable(tf.add(tf.ones([cols]), tf.randomNormal([cols], 0, 0.1, 'float32', 3)));
+  const beta = tf.variable(tf.randomNormal([cols], 0, 0.1, 'float32', 4));
+  const norm: (h: Tensor) => Tensor =
+    name === 'none' ? (h) => h
+    : name === 'relu' ? (h) => tf.relu(h)
+    : name === 'rms' ? (h) => rmsNorm(h, gamma)
+    : (h) => layerNorm(h, gamma, beta);
+  const vars = name === 'rms' ? [g, gamma] : name === 'ln' ? [g, gamma, beta] : [g];
+  const loss = () => tf.sum(tf.mul(norm(tf.mul(x, g)), w)) as tf.Scalar;
+  const step = () => {
+    const { value, grads } = tf.variableGrads(loss, vars);
+    value.dispose();
+    for (const k in grads) grads[k].dispose();
+  };
+  return { name, step, samples: [], reps: 1 };
+}
+
+function timeReps(c: Case): number {
+  const t0 = now();
+  for (let i = 0; i < c.reps; i++) c.step();
+  return (now() - t0) / c.reps;
+}
+
+async function main(): Promise<void> {
+  if (backend === 'wasm') await initTfjsWasm();
+  else await tf.setBackend(backend);
+  const machine = machineInfo();
+  console.log(`tfjs ${tf.version.tfjs} backend ${tf.getBackend()}, ${machine.cpu}, ${machine.cores} cores, load ${machine.loadavg.join(' ')}`);
+  console.log(`${clock} clock, per step (q${qLevel} of ${rounds} interleaved samples each); added = T(norm) − T(none)`);
+  const records: object[] = [];
+  for (const [rows, cols] of shapes) {
+    const x = tf.randomNormal([rows, cols], 0, 1, 'float32', 1);
+    const g = tf.variable(tf.add(tf.ones([rows, cols]), tf.randomNormal([rows, cols], 0, 0.1, 'float32', 2)));
+    const w = tf.randomNormal([rows, cols], 0, 1, 'float32', 5);
+    const cases = NORMS.map((n) => makeCase(n, x, g, w, cols));
+    for (const c of cases) {
+      for (let i = 0; i < 3; i++) c.step(); // warm-up: kernels, JIT
+      const once = timeReps(c);
+      c.reps = Math.max(1, Math.min(2000, Math.round(targetMs / Math.max(once, 1e-3))));
+    }
+    const before = { ..._copyStats };
+    const tensorsBefore = tf.memory().numTensors;
+    for (let r = 0; r < rounds; r++) {
+      for (let j = 0; j < cases.length; j++) {
+        const c = cases[(j + r) % cases.length];
+        c.samples.push(timeReps(c));
+      }
+    }
+    const leaked = tf.memory().numTensors - tensorsBefore;
+    const copied = _copyStats.bytesIn - before.bytesIn + _copyStats.bytesOut - before.bytesOut;
+    const p50 = Object.fromEntries(cases.map((c) => [c.name, quantile(c.samples, qLevel)])) as Record<NormName, number>;
+    const added = (n: NormName) => p50[n] - p50.none;
+    const us = (ms: number) => `${(ms * 1000).toFixed(1)} µs`;
+    console.log(
+      `[${rows}, ${cols}]  none ${us(p50.none)} | added: relu ${us(added('relu'))}, rms ${us(added('rms'))}, ln ${us(added('ln'))}` +
+        ` | rms/ln added ${(added('rms') / added('ln')).toFixed(2)}, whole ${(p50.rms / p50.ln).toFixed(2)}` +
+        ` | rms/relu added ${(added('rms') / added('relu')).toFixed(2)}` +
+        (copied > 0 ? ` | copied ${copied} B` : '') + (leaked !== 0 ? ` | LEAKED ${leaked} tensors` : ''),
+    );
+    for (const c of cases) {
+      const q = summarize(c.samples);
+      records.push({
+        op: `train-graph-${c.name}`, direction: 'full', impl: c.name === 'rms' || c.name === 'ln' ? 'rmsnorm-tfjs' : 'tfjs',
+        backend: `tfjs-${tf.getBackend()}`, threads: 1, rows, cols, p: c.name === 'rms' ? 1 : null,
+        ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80, gbps: null, ceiling_gbps: null, pct_of_ceiling: null,
+        node: machine.node, cpu: machine.cpu, date: machine.date, version: machine.version,
+        added_ms_p50: q.p50 - summarize(cases[0].samples).p50, samples: c.samples.length, reps: c.reps,
+      });
+    }
+    tf.dispose([x, w]);
+    tf.disposeVariables();
+  }
+  console.log(`load after: ${machineInfo().loadavg.join(' ')}`);
+  if (out !== '') {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify({ machine, note: `bench/tfjs-overhead.ts: grads of sum(N(x⊙g)⊙w), interleaved, ${clock} clock`, records }, null, 2) + '\n');
+    console.log(`wrote ${out}`);
+  }
+}
+
+await main();
