@@ -2,7 +2,7 @@
 // ones are checked for size and aliasing, missing ones allocated. Shared by ops/rms-norm.ts and ops/layer-norm.ts.
 import type { Dtype, Storage } from '../backends/backend.js';
 import type { BackwardResult } from '../types.js';
-import { aliasAdd, aliasBegin, aliasCheck, outputBuffer, outputStorage } from './validate.js';
+import { aliasAdd, aliasBegin, aliasCheck, describe, outputBuffer, outputStorage } from './validate.js';
 
 /**
  * dx has x.length values and may be dy itself (in place); dgamma/dbeta have cols values. Only caller-provided
@@ -20,8 +20,15 @@ export function backwardOutputs(
   dtype: Dtype = 'float32',
 ): BackwardResult<Storage> {
   const givenDx = out.dx;
-  const givenDgamma = gamma === null ? undefined : out.dgamma;
-  const givenDbeta = beta === null ? undefined : out.dbeta;
+  const givenDgamma = out.dgamma;
+  const givenDbeta = out.dbeta;
+  // Without a gain (bias) there is no dgamma (dbeta): a buffer given for it would silently stay untouched.
+  if (gamma === null && givenDgamma !== undefined) {
+    throw new RangeError(`options.out.dgamma (${describe(givenDgamma)}) needs options.gamma: without a gain there is no dgamma`);
+  }
+  if (beta === null && givenDbeta !== undefined) {
+    throw new RangeError(`options.out.dbeta (${describe(givenDbeta)}) needs options.beta: without a bias there is no dbeta`);
+  }
   const dx = outputStorage('options.out.dx', givenDx, x.length, 'x.length', dtype);
   const dgamma = gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, cols, 'cols');
   const dbeta = beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, cols, 'cols');

@@ -1,5 +1,6 @@
 // Argument checks for the public op layer. Every failure is a TypeError (wrong type) or RangeError (wrong size or
 // value) whose message names the argument, what was expected and what was given.
+import { guardView } from '../backends/array-guard.js';
 import type { Dtype, Storage } from '../backends/backend.js';
 
 export function describe(value: unknown): string {
@@ -13,11 +14,43 @@ export function describe(value: unknown): string {
   return typeof value;
 }
 
+// %TypedArray%.prototype[@@toStringTag]: reads the internal [[TypedArrayName]] slot, so it names real typed arrays of
+// any realm (vm contexts, iframes: `instanceof` fails there) and nothing else (look-alike objects, proxies: undefined).
+const typedArrayName = Object.getOwnPropertyDescriptor(Object.getPrototypeOf(Int8Array.prototype), Symbol.toStringTag)!
+  .get as (this: unknown) => string | undefined;
+
+/** Whether a (length-0) view's buffer is detached: transferred, or a private wasm memory's buffer after growth. */
+function isDetached(view: ArrayBufferView): boolean {
+  const buffer = view.buffer;
+  if (typeof SharedArrayBuffer === 'function' && buffer instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(buffer, 0, 0); // throws only on a detached buffer
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * A typed array of any storage type the op layer accepts must be usable: not detached (a detached view reads as
+ * length 0, which would silently mean rows = 0) and not a stale view of a backend's memory (guardView).
+ */
+export function requireUsable(name: string, view: ArrayBufferView): void {
+  if (view.byteLength === 0 && isDetached(view)) {
+    throw new TypeError(
+      `${name} is detached (its ArrayBuffer was transferred, or it is an allocFloat32 view of a private wasm ` +
+        'memory that has grown since: call refreshFloat32)',
+    );
+  }
+  guardView(name, view);
+}
+
 export function requireFloat32Array(name: string, value: unknown): Float32Array {
-  if (!(value instanceof Float32Array)) {
+  if (typedArrayName.call(value) !== 'Float32Array') {
     throw new TypeError(`${name} must be a Float32Array, got ${describe(value)}`);
   }
-  return value;
+  requireUsable(name, value as Float32Array);
+  return value as Float32Array;
 }
 
 export function optionalFloat32Array(name: string, value: unknown, length: number): Float32Array | undefined {
@@ -41,10 +74,29 @@ export function requireLength(name: string, arr: Storage, length: number, what: 
   if (arr.length !== length) throw new RangeError(`${name} must have length ${length} (${what}), got ${arr.length}`);
 }
 
+/** A plain record: an object literal, Object.create(null), a class instance or one from another realm — not a Map,
+ *  Set, array, typed array, Date, … (whose entries are not properties, so passing one would be silently ignored). */
+function isRecord(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null || Object.prototype.toString.call(value) === '[object Object]';
+}
+
+/** Every own enumerable property of `value`, read once (getters run here, once, and never again). */
+function snapshot(value: Record<string, unknown>): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key in value) if (Object.prototype.hasOwnProperty.call(value, key)) copy[key] = value[key];
+  return copy;
+}
+
+/**
+ * The options of a call, checked for unknown keys and read ONCE into a snapshot (options.out too): a getter runs
+ * before any array is validated, so it cannot detach or resize x between its check and the kernel.
+ */
 export function optionsObject<T extends object>(value: unknown, known: readonly string[]): T {
   if (value === undefined) return {} as T;
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`options must be an object, got ${describe(value)}`);
+  if (!isRecord(value)) {
+    throw new TypeError(`options must be a plain object, got ${describe(value)}`);
   }
   // for-in (no key array allocated, unlike Object.keys); inherited keys are skipped as Object.keys would.
   for (const key in value) {
@@ -52,7 +104,10 @@ export function optionsObject<T extends object>(value: unknown, known: readonly 
       throw new TypeError(`options.${key} is not a known option (expected one of: ${known.join(', ')})`);
     }
   }
-  return value as T;
+  const o: Record<string, unknown> = {};
+  for (let i = 0; i < known.length; i++) o[known[i]] = value[known[i]];
+  if (isRecord(o.out)) o.out = snapshot(o.out);
+  return o as T;
 }
 
 export function epsOption(value: unknown): number {
@@ -164,8 +219,8 @@ export function outputBuffer(name: string, given: unknown, length: number, what:
 
 export function outObject(value: unknown, known: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new TypeError(`options.out must be an object, got ${describe(value)}`);
+  if (!isRecord(value)) {
+    throw new TypeError(`options.out must be a plain object, got ${describe(value)}`);
   }
   for (const key in value) {
     if (!known.includes(key) && Object.prototype.hasOwnProperty.call(value, key)) {
@@ -200,10 +255,11 @@ export function requireStorage(name: string, value: unknown, dtype: Dtype): Stor
     }
     return requireFloat32Array(name, value);
   }
-  if (!(value instanceof Uint16Array)) {
+  if (typedArrayName.call(value) !== 'Uint16Array') {
     throw new TypeError(`${name} must be a Uint16Array of ${dtype} bit patterns (options.dtype '${dtype}'), got ${describe(value)}`);
   }
-  return value;
+  requireUsable(name, value as Uint16Array);
+  return value as Uint16Array;
 }
 
 /** A caller-provided activation output of an exact length and the call's storage type, or a fresh one. */
