@@ -1,0 +1,191 @@
+// `npm run worker -- --queue redis://HOST:PORT [--concurrency N]`: takes runs of any sweep off the BullMQ queue and
+// trains them, keeping each run's checkpoints and logs in Redis, so that when this process dies (SIGKILL, machine
+// lost) its runs go back to the queue after the lock expires and another worker continues them from the last checkpoint.
+// --concurrency N starts N processes (tfjs-wasm trains on one core per process).
+import { fork, type ChildProcess } from 'node:child_process';
+import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Worker, type Job } from 'bullmq';
+import { executeRun } from '../runner.js';
+import { measureStepTimes } from '../timing.js';
+import type { RunResult } from '../types.js';
+import { connectionFromUrl, DEFAULT_LOCK_MS, QUEUE_NAME, type QueueJobData, type QueueProgress } from './connection.js';
+import { RedisRunStore } from './redis-store.js';
+
+const HELP = `usage: npm run worker -- --queue redis://HOST:PORT [options]
+
+Train the runs that \`rmsnorm reproduce --queue\` puts on the queue, on this machine, until stopped (Ctrl-C/SIGTERM).
+Checkpoints and step logs go to Redis, so a run whose worker dies is continued by another worker.
+
+options:
+  --queue URL           Redis of the queue: redis://[user:password@]host[:port][/db] (required)
+  --concurrency N       worker processes on this machine (default 1; one per core is the most that helps)
+  --lock-ms MS          how long a run stays locked to a silent worker before another may take it over
+                        (default ${DEFAULT_LOCK_MS}; stalled runs are looked for every MS/2)
+  --help                this text`;
+
+interface WorkerArgs {
+  queue: string;
+  concurrency: number;
+  lockMs: number;
+}
+
+function parse(argv: string[]): WorkerArgs | 'help' {
+  const { values } = parseArgs({
+    args: argv,
+    options: { queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    strict: true,
+  });
+  if (values.help) return 'help';
+  if (!values.queue) throw new RangeError('--queue: expected redis://HOST:PORT');
+  connectionFromUrl(values.queue);
+  const int = (name: string, v: string | undefined, dflt: number, min: number) => {
+    const n = v === undefined ? dflt : Number(v);
+    if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
+    return n;
+  };
+  return { queue: values.queue, concurrency: int('concurrency', values.concurrency, 1, 1), lockMs: int('lock-ms', values['lock-ms'], DEFAULT_LOCK_MS, 500) };
+}
+
+const me = `${hostname()}:${process.pid}`;
+
+function say(msg: string): void {
+  process.stdout.write(`[worker ${me}] ${msg}\n`);
+}
+
+/**
+ * Test hook: RMSNORM_TEST_SIGKILL_AT_STEP=N makes this process SIGKILL itself after step N of the first run in which
+ * a checkpoint was stored before step N — a worker dying mid-run at a known point.
+ */
+const killAtStep = Number(process.env.RMSNORM_TEST_SIGKILL_AT_STEP ?? NaN);
+
+/** Train one queued run with its state in Redis; resumes from a checkpoint when an earlier worker left one. */
+async function trainRun(job: Job<QueueJobData>, data: Extract<QueueJobData, { kind: 'run' }>, worker: Worker): Promise<RunResult> {
+  const store = new RedisRunStore(await worker.client, data.sweep, data.spec.id);
+  const notices: string[] = [];
+  let latest: QueueProgress['progress'];
+  let lastSent = 0;
+  let checkpointed = false;
+  const send = async (force: boolean) => {
+    const now = Date.now();
+    if (!force && now - lastSent < 250) return;
+    lastSent = now;
+    const payload: QueueProgress = { progress: latest, log: store.takeNewSteps(), notices: notices.splice(0), worker: me };
+    await job.updateProgress(payload as unknown as object);
+  };
+  const result = await executeRun(data.spec, '', {
+    resume: true,
+    store,
+    onNotice: (m) => {
+      notices.push(m);
+      say(m);
+    },
+    onProgress: (p) => {
+      latest = p;
+    },
+    afterStep: async (step, saved) => {
+      checkpointed ||= saved;
+      if (checkpointed && step === killAtStep) {
+        await store.flush();
+        say(`test hook: SIGKILL after step ${step} of ${data.spec.id}`);
+        process.kill(process.pid, 'SIGKILL');
+      }
+      await send(saved || notices.length > 0);
+      // Training is synchronous: yield once per step so lock renewals and Redis replies get their turn.
+      await new Promise((r) => setImmediate(r));
+    },
+  });
+  await send(true);
+  return result;
+}
+
+async function processJob(job: Job<QueueJobData>, worker: Worker): Promise<unknown> {
+  const data = job.data;
+  say(`${job.attemptsMade > 0 || job.stalledCounter > 0 ? 'taking over' : 'starting'} ${data.sweep}/${data.id}`);
+  if (data.kind === 'timing') return { timings: await measureStepTimes(data.specs, data.rounds) };
+  const result = await trainRun(job, data, worker);
+  say(`finished ${data.sweep}/${data.id}`);
+  return result;
+}
+
+/** One worker in this process (concurrency 1: the run owns the core). Resolves when it has been closed. */
+async function serve(args: WorkerArgs): Promise<void> {
+  const worker: Worker = new Worker<QueueJobData>(QUEUE_NAME, (job) => processJob(job, worker), {
+    connection: connectionFromUrl(args.queue),
+    concurrency: 1,
+    lockDuration: args.lockMs,
+    stalledInterval: Math.max(250, Math.floor(args.lockMs / 2)),
+    // A run may be taken over many times (machines lost); a deterministic error still fails after job.attempts.
+    maxStalledCount: 1000,
+    autorun: true,
+  });
+  worker.on('error', (err) => say(`redis: ${err.message}`));
+  worker.on('failed', (job, err) => say(`failed ${job?.data.id ?? '?'}: ${err.message.split('\n')[0]}`));
+  say(`waiting for runs on ${args.queue} (lock ${args.lockMs} ms)`);
+  await new Promise<void>((resolveServe) => {
+    const stop = (sig: string) => {
+      say(`${sig}: stopping; a run in progress continues on another worker from its last checkpoint`);
+      // close(true): do not wait for the current run; its lock expires and another worker takes it over.
+      worker.close(true).finally(() => resolveServe());
+      setTimeout(() => process.exit(0), 2000).unref();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+}
+
+/** N single-run worker processes, each restarted if it dies; stops them on SIGINT/SIGTERM. */
+async function supervise(args: WorkerArgs, argv: string[]): Promise<void> {
+  const self = fileURLToPath(import.meta.url);
+  const childArgs = [...argv.filter((a, i) => a !== '--concurrency' && argv[i - 1] !== '--concurrency' && !a.startsWith('--concurrency=')), '--concurrency', '1'];
+  const children = new Set<ChildProcess>();
+  let stopping = false;
+  const start = () => {
+    const child = fork(self, childArgs, { stdio: 'inherit' });
+    children.add(child);
+    child.on('exit', (code, signal) => {
+      children.delete(child);
+      if (stopping) return;
+      say(`worker process exited (${signal ?? code}); starting another`);
+      setTimeout(start, 1000);
+    });
+  };
+  for (let i = 0; i < args.concurrency; i++) start();
+  await new Promise<void>((resolveAll) => {
+    const stop = () => {
+      stopping = true;
+      for (const c of children) c.kill('SIGTERM');
+      const check = setInterval(() => {
+        if (children.size === 0) {
+          clearInterval(check);
+          resolveAll();
+        }
+      }, 100);
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+}
+
+/** Entry of `npm run worker`; returns the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let args: WorkerArgs | 'help';
+  try {
+    args = parse(argv);
+  } catch (err) {
+    console.error(`rmsnorm worker: ${(err as Error).message.split('\n')[0]} (see --help)`);
+    return 2;
+  }
+  if (args === 'help') {
+    console.log(HELP);
+    return 0;
+  }
+  if (args.concurrency > 1) await supervise(args, argv);
+  else await serve(args);
+  return 0;
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  main(process.argv.slice(2)).then((code) => process.exit(code));
+}

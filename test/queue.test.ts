@@ -1,0 +1,157 @@
+// Scale-out on BullMQ/Redis, end to end with a real redis-server (AOF on) on a free 127.0.0.1 port:
+// a worker is SIGKILLed mid-run, the coordinator is SIGKILLed, Redis is restarted twice (once while a worker is
+// training), a second worker takes the killed run over from its Redis checkpoint, a reattached coordinator finishes
+// the sweep — and every run's final metrics, evaluations and step log equal a local run's, bit for bit.
+// Skipped (with the reason) where redis-server is not installed; .ci/run installs it.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectionFromUrl } from '../src/experiments/queue/connection.js';
+import { planRuns } from '../src/experiments/presets.js';
+import { executeRun, runFiles } from '../src/experiments/runner.js';
+import type { ReproductionResults, RunResult } from '../src/experiments/types.js';
+
+const hasRedis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
+
+async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolvePort(port));
+    });
+    srv.on('error', reject);
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A child process whose output is collected and whose exit can be awaited. */
+function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; exited: Promise<{ code: number | null; signal: string | null }> } {
+  const child = spawn(args[0], args.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
+  return { child, out: () => out, exited };
+}
+
+async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
+  const t0 = Date.now();
+  while (!cond()) {
+    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+function redisPing(port: number): boolean {
+  return spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';
+}
+
+/** What must be identical between a local and a queued run (times excluded). */
+function essence(r: RunResult) {
+  return {
+    steps: r.steps.map((s) => [s.step, s.loss, s.gradNorm]),
+    evals: r.evals.map((e) => [e.step, e.metrics]),
+    final: r.final,
+    diverged: r.diverged,
+    stepsToThreshold: r.stepsToThreshold,
+    extra: r.extra,
+    config: r.config,
+  };
+}
+
+function stepLog(out: string, id: string) {
+  return readFileSync(runFiles(out, id).steps, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => {
+      const s = JSON.parse(l) as { step: number; loss: number; gradNorm: number };
+      return [s.step, s.loss, s.gradNorm];
+    });
+}
+
+test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis restarts; results equal a local run', { skip: hasRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 240_000 }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'rmsnorm-queue-'));
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const out = join(tmp, 'queued');
+  const local = join(tmp, 'local');
+  const procs: ChildProcess[] = [];
+  const tsx = (...a: string[]) => [process.execPath, '--import', 'tsx', ...a];
+  const startRedis = async () => {
+    const r = start(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', tmp, '--save', '']);
+    procs.push(r.child);
+    await until('redis', () => redisPing(port), 10_000);
+    return r;
+  };
+  const stopRedis = async (r: Awaited<ReturnType<typeof startRedis>>) => {
+    r.child.kill('SIGTERM'); // a restart: Redis flushes its append-only file and exits
+    await r.exited;
+  };
+  try {
+    const conn = connectionFromUrl(url) as { host: string; port: number; db: number; maxRetriesPerRequest: null };
+    assert.deepEqual([conn.host, conn.port, conn.db, conn.maxRetriesPerRequest], ['127.0.0.1', port, 0, null]);
+    assert.throws(() => connectionFromUrl('http://x:1'), /--queue: expected redis:\/\/HOST:PORT/);
+    let redis = await startRedis();
+    const plan = ['--preset', 'tiny', '--tasks', 'cnn'];
+    const worker = (env: Record<string, string> = {}) => {
+      const w = start(tsx('src/experiments/queue/worker.ts', '--queue', url, '--lock-ms', '3000'), env);
+      procs.push(w.child);
+      return w;
+    };
+    // 1. Coordinator C1 enqueues the plan; worker A dies (SIGKILL) after step 3 of its first run (checkpoint at 2).
+    const c1 = start(tsx('src/cli.ts', 'reproduce', ...plan, '--queue', url, '--out', out));
+    procs.push(c1.child);
+    const a = worker({ RMSNORM_TEST_SIGKILL_AT_STEP: '3' });
+    const aExit = await a.exited;
+    assert.equal(aExit.signal, 'SIGKILL', a.out());
+    const killedRun = /SIGKILL after step 3 of (\S+)/.exec(a.out())?.[1];
+    assert.ok(killedRun, a.out());
+
+    // 2. The coordinator crashes too, and Redis restarts, with nobody working on the sweep.
+    c1.child.kill('SIGKILL');
+    await c1.exited;
+    await stopRedis(redis);
+    redis = await startRedis();
+
+    // 3. Worker B and a reattached coordinator C2 finish the sweep; Redis restarts once more while B trains.
+    const b = worker();
+    const c2 = start(tsx('src/cli.ts', 'reproduce', '--resume', '--queue', url, '--out', out));
+    procs.push(c2.child);
+    await until('a first finished run on worker B', () => b.out().includes('finished '), 120_000);
+    await stopRedis(redis);
+    await sleep(500);
+    redis = await startRedis();
+    const c2Exit = await c2.exited;
+    assert.equal(c2Exit.code, 0, c2.out());
+    // B took the killed run over from its Redis checkpoint, not from scratch.
+    assert.match(b.out(), new RegExp(`${killedRun!.replace(/\./g, '\\.')}: resuming from the checkpoint at step 2`), b.out());
+    assert.match(c2.out(), /note {3}\S+: resuming from the checkpoint at step 2/, c2.out());
+
+    // 4. Every run equals a local run of the same spec: results.json, result files and step logs.
+    const results = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as ReproductionResults;
+    const specs = planRuns({ preset: 'tiny', tasks: ['cnn'] });
+    assert.deepEqual(results.runs.map((r) => r.config.id), specs.map((s) => s.id));
+    for (const spec of specs) {
+      const ref = await executeRun(spec, local);
+      const got = results.runs.find((r) => r.config.id === spec.id)!;
+      assert.deepEqual(essence(got), essence(ref), spec.id);
+      assert.deepEqual(essence(JSON.parse(readFileSync(runFiles(out, spec.id).result, 'utf8')) as RunResult), essence(ref), spec.id);
+      assert.deepEqual(stepLog(out, spec.id), stepLog(local, spec.id), `${spec.id} step log`);
+    }
+    assert.ok((results.stepTimings?.cnn ?? []).length > 0, 'the timing job ran on the queue');
+    // The coordinator cleaned the runs' state out of Redis.
+    const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { queue: { sweep: string } };
+    const left = spawnSync('redis-cli', ['-p', String(port), '--scan', '--pattern', `rmsnorm:${manifest.queue.sweep}:*`], { encoding: 'utf8' }).stdout.trim();
+    assert.equal(left, '');
+  } finally {
+    for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+    await sleep(200);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
