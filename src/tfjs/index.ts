@@ -1,6 +1,7 @@
 // `rmsnorm/tfjs`: the TensorFlow.js plug-in. Importing it registers our kernels (cpu, wasm), their gradients and the
 // serializable layer/cell classes. See docs/tfjs.md.
 export { rmsNorm, l2Norm, layerNorm, normalizeAxes, type TfRmsNormOptions, type TfL2NormOptions, type TfLayerNormOptions } from './ops.js';
+export { addRmsNorm, ADD_RMS_NORM, ADD_RMS_NORM_GRAD, type TfAddRmsNormOptions } from './add-rms-norm.js';
 export { setTfjsCoreBackend, RMS_FAMILY, RMS_FAMILY_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels.js';
 export { rmsNormComposite, layerNormComposite, type CompositeRmsSettings } from './composite.js';
 export {

@@ -50,6 +50,11 @@ export function setTfjsCoreBackend(name: BackendName): void {
   coreBackend = name;
 }
 
+/** The core backend choice set by setTfjsCoreBackend (read by the fused add kernels, add-rms-norm.ts). */
+export function tfjsCoreBackend(): BackendName {
+  return coreBackend;
+}
+
 type KernelArgs = { inputs: unknown; attrs?: NamedAttrMap; backend: unknown };
 
 // One argument struct per kernel, refilled on every call (kernels run synchronously and never re-enter), with every
