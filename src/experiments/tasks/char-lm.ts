@@ -18,7 +18,7 @@ let corpus: CharCorpus | null = null;
 
 const SETTINGS: Record<PresetName, CharLmSettings> = {
   tiny: { steps: 3, batch: 4, evalEvery: 2, lr: 3e-3, clipNorm: 1, lossThreshold: 3.5, emb: 8, hidden: 8, seqLen: 6, evalBatches: 1 },
-  quick: { steps: 120, batch: 16, evalEvery: 40, lr: 3e-3, clipNorm: 1, lossThreshold: 2.6, emb: 32, hidden: 64, seqLen: 32, evalBatches: 8 },
+  quick: { steps: 100, batch: 16, evalEvery: 25, lr: 3e-3, clipNorm: 1, lossThreshold: 2.6, emb: 32, hidden: 64, seqLen: 32, evalBatches: 8 },
   standard: { steps: 300, batch: 16, evalEvery: 50, lr: 3e-3, clipNorm: 1, lossThreshold: 2.6, emb: 32, hidden: 64, seqLen: 32, evalBatches: 16 },
   full: { steps: 600, batch: 16, evalEvery: 100, lr: 3e-3, clipNorm: 1, lossThreshold: 2.2, emb: 48, hidden: 96, seqLen: 48, evalBatches: 24 },
 };
