@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { parseBenchArgs, UsageError } from '../src/bench/args.js';
 import { CeilingLoops } from '../src/bench/ceiling.js';
-import { runBench } from '../src/bench/bench.js';
+import { runBench, toRecords, type RoundResult } from '../src/bench/bench.js';
+import { timeInChild } from '../src/bench/isolated.js';
+import { formatDuration, predictCaseMs } from '../src/bench/progress.js';
+import { formatIsolated } from '../src/bench/table.js';
 import { buildNormModel } from '../src/bench/onnx-model.js';
 import { ORT_SESSION_OPTIONS } from '../src/bench/peers-ort.js';
 import { fromCsv, fromJson, outPaths, RECORD_FIELDS, toCsv, toJson, type BenchRecord } from '../src/bench/record.js';
@@ -55,17 +58,20 @@ const sample: BenchRecord[] = [
     op: 'rmsNorm', direction: 'forward', impl: 'rmsnorm-js', backend: 'js', threads: 1, rows: 32, cols: 768, p: 1,
     ms_p20: 0.0042, ms_p50: 0.0043, ms_p80: 0.0051, gbps: 45.5, ceiling_gbps: 95.1, pct_of_ceiling: 47.8,
     node: 'v20.20.2', cpu: 'Some "quoted", CPU', date: '2026-11-28T10:00:00.000Z', version: '0.1.0',
+    repeats: 3, spread_pct: 4.2, cpu_ms_p50: 0.0041, isolated_ms_p50: 0.0044,
   },
   {
     op: 'layerNorm', direction: 'full', impl: 'tfjs-wasm-composite', backend: 'tfjs-wasm', threads: 1, rows: 4096,
     cols: 512, p: null, ms_p20: 80, ms_p50: 90, ms_p80: 95, gbps: 0.5, ceiling_gbps: null, pct_of_ceiling: null,
     node: 'v20.20.2', cpu: 'line\nbreak', date: '2026-11-28T10:00:00.000Z', version: '0.1.0',
+    repeats: 1, spread_pct: null, cpu_ms_p50: null, isolated_ms_p50: null,
   },
 ];
 
 test('CSV and JSON writers round-trip the record schema', () => {
   const csv = toCsv(sample);
-  assert.equal(csv.split('\n')[0], 'op,direction,impl,backend,threads,rows,cols,p,ms_p20,ms_p50,ms_p80,gbps,ceiling_gbps,pct_of_ceiling,node,cpu,date,version');
+  // design.md §2.4's fields in its order; added fields only after them
+  assert.equal(csv.split('\n')[0], 'op,direction,impl,backend,threads,rows,cols,p,ms_p20,ms_p50,ms_p80,gbps,ceiling_gbps,pct_of_ceiling,node,cpu,date,version,repeats,spread_pct,cpu_ms_p50,isolated_ms_p50');
   assert.deepEqual(fromCsv(csv), sample);
   assert.deepEqual(fromJson(toJson(sample, { command: 'rmsnorm bench' })), sample);
   assert.deepEqual(outPaths('bench/results/run'), { json: 'bench/results/run.json', csv: 'bench/results/run.csv' });
@@ -74,7 +80,12 @@ test('CSV and JSON writers round-trip the record schema', () => {
 
 test('bench arguments: defaults, lists, and one-line usage errors', () => {
   const d = parseBenchArgs([]);
-  assert.deepEqual(d.shapes, [[32, 768], [4096, 512], [1024, 4096], [256, 16384], [16384, 1024]]);
+  assert.deepEqual(d.shapes, [[32, 768], [256, 1024], [4096, 512], [1024, 4096], [16384, 1024]]);
+  assert.equal(d.repeat, 1);
+  assert.equal(d.checkIsolated, false);
+  const r = parseBenchArgs(['--repeat', '3', '--check-isolated']);
+  assert.equal(r.repeat, 3);
+  assert.equal(r.checkIsolated, true);
   assert.deepEqual(d.ops, ['rmsNorm', 'pRmsNorm', 'layerNorm']);
   assert.equal(d.peers, true);
   assert.equal(d.p, 0.0625);
@@ -84,7 +95,7 @@ test('bench arguments: defaults, lists, and one-line usage errors', () => {
   assert.equal(o.peers, false);
   assert.deepEqual(o.threads, [1]);
   assert.equal(o.reps, 5);
-  for (const bad of [['--shapes', '8by16'], ['--ops', 'bn'], ['--reps', '0'], ['--frobnicate'], ['--threads', '3'], ['--p', '2']]) {
+  for (const bad of [['--shapes', '8by16'], ['--ops', 'bn'], ['--reps', '0'], ['--frobnicate'], ['--threads', '3'], ['--p', '2'], ['--repeat', '0'], ['--repeat', '1.5']]) {
     assert.throws(() => parseBenchArgs(bad), (e: unknown) => e instanceof UsageError && !e.message.includes('\n'), bad.join(' '));
   }
 });
@@ -134,7 +145,7 @@ test('ceiling loops compute what they claim on 1 and 2 threads (odd sizes, tails
 });
 
 test('a tiny bench run yields complete records of the one schema (no timing checked)', async () => {
-  const opts = parseBenchArgs(['--shapes', '4x8', '--no-peers', '--threads', '1', '--reps', '3', '--rounds', '1', '--budget', '5', '--p', '0.25']);
+  const opts = parseBenchArgs(['--shapes', '4x8', '--no-peers', '--threads', '1', '--reps', '3', '--rounds', '1', '--budget', '5', '--p', '0.25', '--repeat', '2']);
   const { records } = await runBench(opts);
   const impls = new Set(records.map((r) => r.impl));
   assert.ok(impls.has('rmsnorm-js') && impls.has('ceiling-copy') && impls.has('ceiling-triad'), [...impls].join(','));
@@ -144,6 +155,8 @@ test('a tiny bench run yields complete records of the one schema (no timing chec
     assert.equal(r.rows, 4);
     assert.equal(r.cols, 8);
     assert.equal(r.p, r.op === 'pRmsNorm' ? 0.25 : r.op === 'rmsNorm' ? 1 : null);
+    assert.equal(r.repeats, 2);
+    assert.ok(r.spread_pct !== null && r.spread_pct >= 0);
     if (r.impl.startsWith('rmsnorm-')) assert.ok(r.ceiling_gbps !== null && r.pct_of_ceiling !== null);
   }
   const ours = records.filter((r) => r.impl === 'rmsnorm-js');
@@ -155,5 +168,85 @@ test('a tiny bench run yields complete records of the one schema (no timing chec
     const expected = r.direction === 'forward' ? copy.gbps : triad.gbps;
     assert.ok(Math.abs(r.ceiling_gbps! - expected) <= 1e-3 * expected, `${r.op} ${r.direction}: ${r.ceiling_gbps} vs ${expected}`);
     assert.ok(Math.abs(r.pct_of_ceiling! - (100 * r.gbps) / r.ceiling_gbps!) <= 0.01 * r.pct_of_ceiling!);
+  }
+});
+
+const stamp = { node: 'v20', cpu: 'cpu', date: '2026-11-28T00:00:00.000Z', version: '0.1.0' };
+const ident = (impl: string, op: string, direction: 'forward' | 'backward', bytes: number) => ({
+  impl, op, direction, backend: impl === 'rmsnorm-wasm' ? 'wasm' : 'wasm-simd', threads: 1, rows: 4, cols: 8,
+  p: impl === 'rmsnorm-wasm' ? 1 : null, bytes,
+});
+
+test('records of N rounds: medians of the per-round percentiles, spread of the p50s, ceiling from the median loop', () => {
+  const round = (k: number, kernelP50: number): RoundResult[] => [
+    { c: ident('rmsnorm-wasm', 'rmsNorm', 'forward', 1e6), p20: kernelP50 - 1, p50: kernelP50, p80: kernelP50 + 1, cpu50: kernelP50 },
+    { c: ident('ceiling-copy', 'copy', 'forward', 1e6), p20: 0.04, p50: 0.05 * k, p80: 0.06 * k, cpu50: null },
+  ];
+  // kernel p50 over rounds: 10, 30, 11 → median 11, spread (30 − 10)/11; copy p50: 0.05, 0.10, 0.15 → 0.10 (10 GB/s)
+  const recs = toRecords([round(1, 10), round(2, 30), round(3, 11)], stamp);
+  const k = recs.find((r) => r.impl === 'rmsnorm-wasm')!;
+  assert.equal(k.ms_p50, 11);
+  assert.equal(k.ms_p20, 10);
+  assert.equal(k.ms_p80, 12);
+  assert.equal(k.repeats, 3);
+  assert.ok(Math.abs(k.spread_pct! - (100 * 20) / 11) < 0.5, String(k.spread_pct)); // 3 significant digits
+  assert.equal(k.cpu_ms_p50, 11);
+  assert.equal(k.ceiling_gbps, 10);
+  assert.ok(Math.abs(k.pct_of_ceiling! - (100 * (1e6 / 11e6)) / 10) < 0.01);
+  assert.equal(k.isolated_ms_p50, null);
+  const one = toRecords([round(1, 10)], stamp).find((r) => r.impl === 'rmsnorm-wasm')!;
+  assert.equal(one.repeats, 1);
+  assert.equal(one.spread_pct, null);
+  // a configuration missing from one round (e.g. it failed there) is the median of the rounds it has
+  const partial = toRecords([round(1, 10), [round(2, 30)[1]]], stamp).find((r) => r.impl === 'rmsnorm-wasm')!;
+  assert.equal(partial.repeats, 1);
+});
+
+test('progress: durations and the predicted cost of a configuration follow the runner rules', () => {
+  assert.equal(formatDuration(95_000), '1m35s');
+  assert.equal(formatDuration(4_400), '4s');
+  const mo = { reps: 21, minReps: 3, rounds: 5, budgetMs: 1000, sampleMs: 2 };
+  // 1 ms calls: warm-up 1 + 30 ms, batches of 2 calls, min(21, 1000/2) = 21 samples × 2 ms
+  assert.equal(predictCaseMs(1, mo, 2500), 31 + 42);
+  // 400 ms calls: no 30 ms warm loop (≥ 100 ms), batch 1, max(3, min(21, 2)) = 3 samples
+  assert.equal(predictCaseMs(400, mo, 2500), 400 + 400 + 3 * 400);
+  // over the cap: skipped, costs nothing
+  assert.equal(predictCaseMs(3000, mo, 2500), 0);
+});
+
+test('--check-isolated table: ratio per row and how many are within 10 %', () => {
+  const base = sample[0];
+  const text = formatIsolated([
+    { ...base, ms_p50: 1, isolated_ms_p50: 1.05 },
+    { ...base, direction: 'backward', ms_p50: 2, isolated_ms_p50: 1 },
+    { ...base, impl: 'ceiling-copy', ms_p50: 1, isolated_ms_p50: null },
+  ]);
+  assert.match(text, /0\.95×/);
+  assert.match(text, /2\.00×\s+off by > 10 %/);
+  assert.match(text, /1 of 2 rows within 10 %/);
+});
+
+test('an isolated child process times one of our configurations with the run\'s settings', async () => {
+  const r = await timeInChild({
+    op: 'rmsNorm', direction: 'backward', backend: 'wasm', threads: 1, rows: 4, cols: 8, p: 1, sets: 3,
+    mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 },
+  });
+  assert.ok(r.p20 > 0 && r.p20 <= r.p50 && r.p50 <= r.p80 && Number.isFinite(r.p80), JSON.stringify(r));
+  assert.ok(r.cpu50 >= 0, JSON.stringify(r));
+  await assert.rejects(timeInChild({
+    op: 'rmsNorm', direction: 'forward', backend: 'wasm', threads: 1, rows: 4, cols: 0, p: 1, sets: 1,
+    mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 },
+  }), /isolated child/);
+});
+
+test('peers are probed on a small shape first, so a single large shape skips the slow ones (no timing checked)', async () => {
+  // --max-call far below any real call: every peer must be skipped at a shape larger than the probe, from the
+  // probe's cost alone — before one call at that shape is made.
+  const opts = parseBenchArgs(['--shapes', '512x1024', '--ops', 'rms', '--directions', 'f', '--threads', '1', '--reps', '3',
+    '--rounds', '1', '--budget', '5', '--max-call', '0.001']);
+  const { records, notes } = await runBench(opts);
+  assert.deepEqual([...new Set(records.map((r) => r.impl))].sort(), ['ceiling-copy', 'rmsnorm-js', 'rmsnorm-wasm']);
+  for (const impl of ['tfjs-wasm-composite', 'tfjs-cpu-composite', 'ort-RMSNormalization-23']) {
+    assert.ok(notes.some((n) => n.startsWith(`skipped ${impl} rmsNorm forward at 512×1024`)), `${impl}: ${notes.join(' | ')}`);
   }
 });

@@ -16,30 +16,40 @@ export interface BenchOptions {
   rounds: number;
   budgetMs: number;
   maxCallMs: number;
+  /** Full rounds over every shape; records report the median of the per-round results. */
+  repeat: number;
+  /** Re-time each of our configurations alone in a fresh child process and print both side by side. */
+  checkIsolated: boolean;
   p: number;
   json: boolean;
   out: string | null;
   help: boolean;
 }
 
-export const DEFAULT_SHAPES: [number, number][] = [[32, 768], [4096, 512], [1024, 4096], [256, 16384], [16384, 1024]];
+// 32×768: latency (L2); 256×1024: in cache (compute headroom, % of the in-cache ceiling); 4096×512, 1024×4096: L3 to
+// DRAM; 16384×1024: DRAM (128 MiB per forward call).
+export const DEFAULT_SHAPES: [number, number][] = [[32, 768], [256, 1024], [4096, 512], [1024, 4096], [16384, 1024]];
 const OP_NAMES: Record<string, OpName> = { rms: 'rmsNorm', prms: 'pRmsNorm', layer: 'layerNorm' };
 
 export const BENCH_USAGE = `usage: rmsnorm bench [options]
 
 Times our RMSNorm / pRMSNorm / LayerNorm kernels (js and wasm backends) against TF.js, ONNX Runtime and the
-memory-copy ceiling, interleaved in one process. Prints a table and headline ratios.
+memory-copy ceiling in one process (ours and the ceiling interleaved; peers in their own phase). Prints a table
+and headline ratios; progress goes to stderr.
 
 options:
-  --shapes RxC,…         shapes (rows x cols)       default 32x768,4096x512,1024x4096,256x16384,16384x1024
+  --shapes RxC,…         shapes (rows x cols)       default 32x768,256x1024,4096x512,1024x4096,16384x1024
   --ops rms,prms,layer   ops to time                default all three (pRMSNorm p = --p)
   --directions f,b       forward,backward           default both
   --peers / --no-peers   TF.js (wasm, cpu) and onnxruntime-node peers   default on
   --threads 1,2          thread counts for wasm kernels and the ceiling  default 1,2
-  --reps N               most timing samples per configuration           default 25
+  --reps N               most timing samples per configuration           default 21
   --rounds N             round-robin rounds over all configurations     default 5
   --budget MS            measured time aimed at per configuration        default 1000
-  --max-call MS          skip a peer configuration predicted slower than this per call   default 2500
+  --max-call MS          skip a peer configuration predicted slower than this per call (peers are timed once
+                         on a small probe shape first, cost extrapolated by element count)   default 2500
+  --repeat N             N full rounds over all shapes; report the median of the N (and the spread)   default 1
+  --check-isolated       afterwards, re-time each of our rows alone in a fresh process; print both and the ratio
   --p P                  pRMSNorm fraction                               default 0.0625
   --json                 print the records as JSON on stdout instead of the table
   --out FILE             also write FILE.json and FILE.csv (a .json/.csv ending is replaced by both)
@@ -84,6 +94,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         rounds: { type: 'string' },
         budget: { type: 'string' },
         'max-call': { type: 'string' },
+        repeat: { type: 'string' },
+        'check-isolated': { type: 'boolean', default: false },
         p: { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
@@ -130,6 +142,8 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     rounds: v.rounds === undefined ? 5 : positiveInt('rounds', v.rounds),
     budgetMs: v.budget === undefined ? 1000 : positiveNumber('budget', v.budget),
     maxCallMs: v['max-call'] === undefined ? 2500 : positiveNumber('max-call', v['max-call']),
+    repeat: v.repeat === undefined ? 1 : positiveInt('repeat', v.repeat),
+    checkIsolated: v['check-isolated'],
     p,
     json: v.json,
     out: v.out ?? null,

@@ -2,10 +2,11 @@
 // round-robin per shape (bench.ts). Prints a table and headline ratios; --out writes the records (design.md §2.4)
 // as JSON + CSV, rewritten after every shape so an interrupted run keeps what it measured.
 import { BENCH_USAGE, parseBenchArgs, UsageError, type BenchOptions } from './args.js';
-import { runBench } from './bench.js';
+import { measureOptionsFor, runBench, SETS } from './bench.js';
+import { checkIsolated } from './isolated.js';
 import { machineInfo } from './machine.js';
 import { toJson, writeResults, type BenchRecord } from './record.js';
-import { formatHeadline, formatTables } from './table.js';
+import { formatHeadline, formatIsolated, formatTables } from './table.js';
 
 const log = (msg: string) => process.stderr.write(msg + '\n');
 
@@ -47,8 +48,13 @@ export async function run(argv: string[]): Promise<number> {
     versions = v;
     save(r, n, false);
   }, log);
-  const { records, notes } = result;
+  const { notes } = result;
+  let { records } = result;
   versions = result.versions;
+  if (o.checkIsolated) {
+    log(`--check-isolated: re-timing ${records.filter((r) => r.impl.startsWith('rmsnorm-')).length} rows of ours, each alone in a fresh process…`);
+    records = await checkIsolated(records, o.p, SETS, measureOptionsFor(o), log, notes);
+  }
   const m = meta(notes, true);
   if (o.json) {
     process.stdout.write(toJson(records, m));
@@ -56,6 +62,10 @@ export async function run(argv: string[]): Promise<number> {
     console.log(formatTables(records));
     console.log('');
     console.log(formatHeadline(records));
+    if (o.checkIsolated) {
+      console.log('');
+      console.log(formatIsolated(records));
+    }
     for (const note of notes) console.log(`note: ${note}`);
     console.log(`(${m.seconds} s; load average ${m.loadavg_before.join(' ')} → ${m.loadavg_after.join(' ')}; ` +
       `${before.cpu}, ${before.cores} cores, Node ${before.node})`);

@@ -24,16 +24,28 @@ export interface BenchRecord {
   cpu: string;
   date: string;
   version: string;
+  // Added fields (the schema is only ever extended, at the end):
+  /** Full rounds (`--repeat`) whose per-round p20/p50/p80 this record's values are the medians of. */
+  repeats: number;
+  /** (max − min) / median of the per-round p50s, in percent; null with one round. */
+  spread_pct: number | null;
+  /** Process CPU time (all threads) per call, ms, median over samples (and rounds): far below ms_p50 means the
+   *  process was descheduled (a loaded machine); above the isolated run's, other threads of ours were busy. */
+  cpu_ms_p50: number | null;
+  /** p50 of the same configuration timed alone in a fresh process (`--check-isolated`); null when not checked. */
+  isolated_ms_p50: number | null;
 }
 
 /** Column order of the CSV (= the schema's order). */
 export const RECORD_FIELDS = [
   'op', 'direction', 'impl', 'backend', 'threads', 'rows', 'cols', 'p', 'ms_p20', 'ms_p50', 'ms_p80',
   'gbps', 'ceiling_gbps', 'pct_of_ceiling', 'node', 'cpu', 'date', 'version',
+  'repeats', 'spread_pct', 'cpu_ms_p50', 'isolated_ms_p50',
 ] as const satisfies readonly (keyof BenchRecord)[];
 
 const NUMERIC = new Set<string>([
   'threads', 'rows', 'cols', 'p', 'ms_p20', 'ms_p50', 'ms_p80', 'gbps', 'ceiling_gbps', 'pct_of_ceiling',
+  'repeats', 'spread_pct', 'cpu_ms_p50', 'isolated_ms_p50',
 ]);
 
 function csvCell(value: unknown): string {

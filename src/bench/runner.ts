@@ -1,6 +1,9 @@
 // The timing harness: warm up every configuration, calibrate calls per sample, then measure round-robin over all
 // configurations for several rounds (so drift and other processes' load spread evenly), rotating buffer sets.
 import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import type { BenchRecord } from './record.js';
 
 /** One configuration to time: the identifying fields of its record, plus `call(i)`, one call on rotation index i. */
@@ -21,38 +24,66 @@ export interface MeasureOptions {
   budgetMs: number;
   /** Aim for samples of at least this many ms (fast calls are batched), so timer resolution does not matter. */
   sampleMs: number;
+  /** A case whose first call takes longer than this (ms) is dropped with an error instead of being timed. */
+  maxCallMs?: number;
+}
+
+/** ms a warmed-up case still needs for its remaining samples. */
+function msLeft(s: State): number {
+  return s.error !== undefined ? 0 : Math.max(0, s.target - s.samples.length) * s.batch * s.est;
 }
 
 export interface Measured {
   case: BenchCase;
   /** ms per call, one value per sample. */
   samples: number[];
+  /** CPU time of the whole process (all threads, user + system) per call, ms, one value per sample: on a loaded
+   *  machine wall ≫ CPU shows the process was descheduled; CPU above the alone value shows other threads of this
+   *  process (GC helpers, peers' pools) working during the samples. */
+  cpuSamples: number[];
   error?: string;
 }
+
+/** What `measure` tells its progress callback: each warm-up (with the estimate), then each round. */
+export type MeasureEvent =
+  | { kind: 'warm-up'; index: number; total: number; case: BenchCase; msPerCall: number; error?: string }
+  | { kind: 'round'; round: number; rounds: number; msLeft: number };
 
 interface State extends Measured {
   batch: number;
   target: number;
   counter: number;
+  /** Estimated ms per call from the warm-up. */
+  est: number;
 }
 
 async function timeBatch(s: State): Promise<number> {
   const c = s.case;
+  const u0 = process.cpuUsage();
   const t0 = performance.now();
   for (let j = 0; j < s.batch; j++) {
     const r = c.call(s.counter++);
     if (r instanceof Promise) await r;
   }
-  return (performance.now() - t0) / s.batch;
+  const ms = (performance.now() - t0) / s.batch;
+  const u = process.cpuUsage(u0);
+  s.cpuSamples.push((u.user + u.system) / 1000 / s.batch);
+  return ms;
 }
 
 async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
-  const s: State = { case: c, samples: [], batch: 1, target: 0, counter: 0 };
+  const s: State = { case: c, samples: [], cpuSamples: [], batch: 1, target: 0, counter: 0, est: NaN };
   try {
     const t0 = performance.now();
     const first = c.call(s.counter++);
     if (first instanceof Promise) await first;
     let est = performance.now() - t0;
+    s.est = est;
+    // A call far beyond the cap (a peer whose extrapolated cost was wrong) is not repeated: one call is all it costs.
+    if (o.maxCallMs !== undefined && est > o.maxCallMs) {
+      s.error = `first call took ${(est / 1000).toFixed(1)} s > --max-call`;
+      return s;
+    }
     // Cheap calls: keep calling ~30 ms to let the JIT settle, then estimate the per-call time from a fresh batch.
     if (est < 100) {
       let n = 0;
@@ -64,6 +95,7 @@ async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
       }
       est = (performance.now() - t1) / n;
     }
+    s.est = est;
     s.batch = Math.max(1, Math.round(o.sampleMs / est));
     s.target = Math.max(o.minReps, Math.min(o.reps, Math.floor(o.budgetMs / (s.batch * est))));
   } catch (err) {
@@ -73,16 +105,20 @@ async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
 }
 
 /**
- * Measure all cases interleaved. `progress` is told after each round.
+ * Measure all cases interleaved. `progress` is told after each warm-up and each round.
  * @example const results = await measure(cases, { reps: 21, minReps: 3, rounds: 5, budgetMs: 800, sampleMs: 2 });
  */
 export async function measure(
   cases: readonly BenchCase[],
   o: MeasureOptions,
-  progress?: (round: number) => void,
+  progress?: (e: MeasureEvent) => void,
 ): Promise<Measured[]> {
   const states: State[] = [];
-  for (const c of cases) states.push(await warmUp(c, o));
+  for (const [index, c] of cases.entries()) {
+    const s = await warmUp(c, o);
+    states.push(s);
+    progress?.({ kind: 'warm-up', index, total: cases.length, case: c, msPerCall: s.est, error: s.error });
+  }
   for (let r = 0; r < o.rounds; r++) {
     // Rotate the starting case each round so no configuration always runs right after the same neighbour.
     for (let j = 0; j < states.length; j++) {
@@ -98,7 +134,29 @@ export async function measure(
         }
       }
     }
-    progress?.(r + 1);
+    progress?.({ kind: 'round', round: r + 1, rounds: o.rounds, msLeft: states.reduce((a, s) => a + msLeft(s), 0) });
   }
-  return states.map(({ case: c, samples, error }) => (error === undefined ? { case: c, samples } : { case: c, samples, error }));
+  return states.map(({ case: c, samples, cpuSamples, error }) =>
+    (error === undefined ? { case: c, samples, cpuSamples } : { case: c, samples, cpuSamples, error }));
+}
+
+let gcFunction: (() => void) | null | undefined;
+
+/**
+ * A full, synchronous garbage collection (V8's `gc`, exposed at run time), then a pause for V8's helper threads and
+ * idle tasks to finish: what a measurement phase starts from, so no marking or sweeping left over from allocating
+ * the shape's buffers (or from the peers' per-call outputs) runs during its samples.
+ * @example await settle(); const results = await measure(cases, o);
+ */
+export async function settle(): Promise<void> {
+  if (gcFunction === undefined) {
+    try {
+      v8.setFlagsFromString('--expose-gc');
+      gcFunction = vm.runInNewContext('gc') as () => void;
+    } catch {
+      gcFunction = null;
+    }
+  }
+  gcFunction?.();
+  await sleep(100);
 }

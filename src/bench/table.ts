@@ -42,17 +42,20 @@ export function formatTables(records: readonly BenchRecord[]): string {
         OP_ORDER.indexOf(a.op) - OP_ORDER.indexOf(b.op) ||
         DIR_ORDER.indexOf(a.direction) - DIR_ORDER.indexOf(b.direction) ||
         a.impl.localeCompare(b.impl) || a.backend.localeCompare(b.backend) || a.threads - b.threads);
+    const repeated = rs.some((r) => (r.repeats ?? 1) > 1);
     const rows = rs.map((r) => {
       const ln = r.op === 'rmsNorm' || r.op === 'pRmsNorm' ? lnFor(records, r) : undefined;
       return [
         r.op, r.direction, r.impl, r.backend, String(r.threads), formatMs(r.ms_p50),
-        `${formatMs(r.ms_p20)} – ${formatMs(r.ms_p80)}`, num(r.gbps), num(r.ceiling_gbps),
+        `${formatMs(r.ms_p20)} – ${formatMs(r.ms_p80)}`, ...(repeated ? [r.spread_pct === null ? '—' : `${r.spread_pct.toFixed(0)}%`] : []),
+        num(r.gbps), num(r.ceiling_gbps),
         r.pct_of_ceiling === null ? '—' : `${r.pct_of_ceiling.toFixed(0)}%`,
         ln === undefined ? '' : `${speedupOverLn(r.ms_p50, ln.ms_p50).toFixed(0)}%`,
       ];
     });
-    blocks.push(`== ${shape.replace('x', ' × ')} ==\n` + alignTable(
-      ['op', 'dir', 'impl', 'backend', 'thr', 'p50', 'p20 – p80', 'GB/s', 'ceil GB/s', '% ceil', 'vs LN'],
+    const n = rs[0]?.repeats ?? 1;
+    blocks.push(`== ${shape.replace('x', ' × ')}${repeated ? ` (median of ${n} rounds; spread = (max − min)/median of the rounds' p50)` : ''} ==\n` + alignTable(
+      ['op', 'dir', 'impl', 'backend', 'thr', 'p50', 'p20 – p80', ...(repeated ? ['spread'] : []), 'GB/s', 'ceil GB/s', '% ceil', 'vs LN'],
       rows,
     ));
   }
@@ -78,10 +81,11 @@ export function formatHeadline(records: readonly BenchRecord[]): string {
   const out: string[] = ['== headline (ratios measured side by side in this run) =='];
   const shapes = [...new Map(records.map((r) => [`${r.rows}x${r.cols}`, [r.rows, r.cols] as const])).values()];
   const ours = records.filter((r) => r.impl.startsWith('rmsnorm-'));
-  const big = ours.filter((r) => r.rows === 16384 && r.cols === 1024 && r.op === 'rmsNorm');
-  if (big.length > 0) {
-    out.push('RMSNorm at 16384×1024, % of the ceiling (same threads and bytes; copy loop for forward, triad for backward):');
-    for (const r of big) out.push(`  ${r.direction.padEnd(8)} ${label(r).padEnd(28)} ${num(r.pct_of_ceiling, 0)}% (${num(r.gbps)} of ${num(r.ceiling_gbps)} GB/s)`);
+  for (const [rows, cols, where] of [[256, 1024, 'in cache'], [16384, 1024, 'DRAM']] as const) {
+    const at = ours.filter((r) => r.rows === rows && r.cols === cols && r.backend !== 'wasm+copy' && (r.op === 'rmsNorm' || r.op === 'layerNorm'));
+    if (at.length === 0) continue;
+    out.push(`% of the same-run ceiling at ${rows}×${cols} (${where}; same threads and bytes; copy loop for forward, triad for backward):`);
+    for (const r of at) out.push(`  ${r.op.padEnd(9)} ${r.direction.padEnd(8)} ${label(r).padEnd(28)} ${num(r.pct_of_ceiling, 0).padStart(3)}% (${num(r.gbps)} of ${num(r.ceiling_gbps)} GB/s)`);
   }
   const ceil = shapes.map(([rows, cols]) => {
     const g = (impl: string, direction: string, threads: number) =>
@@ -147,4 +151,22 @@ export function formatHeadline(records: readonly BenchRecord[]): string {
   if (rmsVsLn.length > 0) out.push("RMSNorm vs LayerNorm, forward+backward, the paper's (T_LN − T_RMS)/T_LN:", ...rmsVsLn);
   if (prmsVsRms.length > 0) out.push('pRMSNorm vs RMSNorm, forward, (T_RMS − T_pRMS)/T_RMS:', ...prmsVsRms);
   return out.join('\n');
+}
+
+/** `--check-isolated`: each of our rows next to the same configuration timed alone in a fresh process. */
+export function formatIsolated(records: readonly BenchRecord[]): string {
+  const checked = records.filter((r) => r.impl.startsWith('rmsnorm-') && r.isolated_ms_p50 !== undefined);
+  const rows = checked.map((r) => {
+    const alone = r.isolated_ms_p50;
+    const q = alone === null ? null : r.ms_p50 / alone;
+    return [
+      `${r.rows}×${r.cols}`, r.op, r.direction, r.backend, String(r.threads), formatMs(r.ms_p50),
+      alone === null ? 'failed' : formatMs(alone), q === null ? '—' : `${q.toFixed(2)}×`,
+      q !== null && Math.abs(q - 1) > 0.1 ? 'off by > 10 %' : '',
+    ];
+  });
+  const within = checked.filter((r) => r.isolated_ms_p50 !== null && Math.abs(r.ms_p50 / r.isolated_ms_p50 - 1) <= 0.1).length;
+  return '== our rows vs the same configuration alone in a fresh process (--check-isolated) ==\n' +
+    alignTable(['shape', 'op', 'dir', 'backend', 'thr', 'in run', 'alone', 'run/alone', ''], rows) +
+    `\n${within} of ${checked.length} rows within 10 %`;
 }

@@ -1,0 +1,128 @@
+// `rmsnorm bench --check-isolated`: time one of our configurations alone in a fresh Node process (no peers loaded, no
+// other configuration, no thread pool unless the row has 2 threads), with the same harness and settings as the full
+// run, so each published row can be checked against what a user timing only that call would see.
+// Run as a script, this file is that child: argv[2] is the JSON spec, stdout gets the JSON result.
+import { execFile } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } from '../index.js';
+import { ourCases, type OurVariant } from './ours.js';
+import type { BenchRecord } from './record.js';
+import { measure, settle, type MeasureOptions } from './runner.js';
+import { copyShapeData, makeShapeData } from './shape-data.js';
+import { quantile, summarize, type OpName } from './stats.js';
+import { formatDuration } from './progress.js';
+
+/** Which configuration to time: the identifying fields of one of our records, and the run's sampling settings. */
+export interface IsolatedSpec {
+  op: OpName;
+  direction: 'forward' | 'backward';
+  /** The record's backend label: 'js', 'wasm' (zero-copy buffers) or 'wasm+copy'. */
+  backend: string;
+  threads: number;
+  rows: number;
+  cols: number;
+  p: number;
+  sets: number;
+  mo: MeasureOptions;
+}
+
+export interface IsolatedResult {
+  p20: number;
+  p50: number;
+  p80: number;
+  cpu50: number;
+}
+
+/** The spec that re-times record r (one of ours). */
+export function specFor(r: BenchRecord, p: number, sets: number, mo: MeasureOptions): IsolatedSpec {
+  return {
+    op: r.op as OpName, direction: r.direction as 'forward' | 'backward', backend: r.backend, threads: r.threads,
+    rows: r.rows, cols: r.cols, p, sets, mo,
+  };
+}
+
+/** Time the configuration in this process (what the child does). */
+export async function timeHere(spec: IsolatedSpec): Promise<IsolatedResult> {
+  const d = makeShapeData(spec.rows, spec.cols, spec.p, partialK(spec.p, spec.cols), spec.sets);
+  const zeroCopy = spec.backend === 'wasm';
+  const wd = zeroCopy ? copyShapeData(d, allocFloat32, freeFloat32) : null;
+  const variant: OurVariant = {
+    backend: spec.backend === 'js' ? 'js' : 'wasm', label: spec.backend, threads: spec.threads,
+    alloc: wd === null ? (n) => new Float32Array(n) : wd.alloc,
+  };
+  if (spec.threads > 1) await initThreads(spec.threads);
+  try {
+    const [c] = ourCases(wd === null ? d : wd.data, variant, [spec.op], [spec.direction]);
+    await settle(); // as the full run does before each phase
+    const [m] = await measure([c], spec.mo);
+    if (m.error !== undefined || m.samples.length === 0) throw new Error(m.error ?? 'no samples');
+    return { ...summarize(m.samples), cpu50: quantile(m.cpuSamples, 0.5) };
+  } finally {
+    if (spec.threads > 1) await terminateThreads();
+    wd?.free();
+  }
+}
+
+/** Time the configuration in a fresh child process (this file as a script, with this process's loaders). */
+export function timeInChild(spec: IsolatedSpec): Promise<IsolatedResult> {
+  const script = fileURLToPath(import.meta.url);
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, [...process.execArgv, script, JSON.stringify(spec)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+      if (err !== null) {
+        reject(new Error(`isolated child failed: ${stderr.trim().split('\n').pop() ?? err.message}`));
+        return;
+      }
+      try {
+        resolve(JSON.parse(stdout.trim().split('\n').pop() ?? '') as IsolatedResult);
+      } catch {
+        reject(new Error(`isolated child printed no result: ${stdout.slice(0, 200)}`));
+      }
+    });
+  });
+}
+
+/** Ours: the rows `--check-isolated` re-times. */
+export const isOurs = (r: BenchRecord) => r.impl.startsWith('rmsnorm-');
+
+/**
+ * Re-time each of our records alone in a fresh process, one after another; returns the records with
+ * `isolated_ms_p50` filled in (null where the child failed, with a note).
+ */
+export async function checkIsolated(
+  records: readonly BenchRecord[],
+  p: number,
+  sets: number,
+  mo: MeasureOptions,
+  log: (msg: string) => void,
+  notes: string[],
+): Promise<BenchRecord[]> {
+  const ours = records.filter(isOurs);
+  const started = performance.now();
+  const out: BenchRecord[] = [];
+  let done = 0;
+  for (const r of records) {
+    if (!isOurs(r)) {
+      out.push(r);
+      continue;
+    }
+    let isolated: number | null = null;
+    try {
+      isolated = Number((await timeInChild(specFor(r, p, sets, mo))).p50.toPrecision(5));
+    } catch (err) {
+      notes.push(`--check-isolated: ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t at ${r.rows}×${r.cols}: ${(err as Error).message}`);
+    }
+    out.push({ ...r, isolated_ms_p50: isolated });
+    done++;
+    const left = ((performance.now() - started) / done) * (ours.length - done);
+    const ratio = isolated === null ? 'failed' : `${(r.ms_p50 / isolated).toFixed(2)}×`;
+    log(`[check ${done}/${ours.length}] ${r.rows}×${r.cols} ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t: ` +
+      `in run ${r.ms_p50} ms, alone ${isolated ?? '—'} ms (${ratio}); ≈ ${formatDuration(left)} left`);
+  }
+  return out;
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await timeHere(JSON.parse(process.argv[2]) as IsolatedSpec);
+  process.stdout.write(JSON.stringify(result) + '\n');
+  process.exit(0);
+}

@@ -1,0 +1,103 @@
+// Progress of `rmsnorm bench` on stderr: which shape, phase and configuration, how many are done, and the time left —
+// exact for the phase being measured (from its warm-up estimates), predicted for later shapes from each
+// configuration's cost per element at the last shape (the same extrapolation that skips slow peers).
+import type { BenchCase, MeasureEvent, MeasureOptions } from './runner.js';
+
+/** 95 s → '1m35s'. @example formatDuration(95_000) // '1m35s' */
+export function formatDuration(ms: number): string {
+  if (!Number.isFinite(ms)) return '?';
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
+
+/**
+ * Predicted ms to warm up and measure one configuration costing `est` ms per call under the runner's rules (warm-up
+ * of ≥ 30 ms or one call, then samples of ≥ sampleMs aiming at budgetMs, between minReps and reps samples); 0 for a
+ * configuration above `maxCallMs` (skipped).
+ * @example predictCaseMs(1, { reps: 21, minReps: 3, rounds: 5, budgetMs: 1000, sampleMs: 2 }, 2500) // 31 + 1000 = 1031
+ */
+export function predictCaseMs(est: number, mo: MeasureOptions, maxCallMs: number): number {
+  if (!(est > 0)) return 0;
+  if (est > maxCallMs) return 0;
+  const warm = est + Math.max(est, est < 100 ? 30 : 0);
+  const batch = Math.max(1, Math.round(mo.sampleMs / est));
+  const target = Math.max(mo.minReps, Math.min(mo.reps, Math.floor(mo.budgetMs / (batch * est))));
+  return warm + target * batch * est;
+}
+
+export class Progress {
+  private readonly started = performance.now();
+  private shapeStart = 0;
+  /** Measured duration of each shape in the first repeat (later repeats take about as long). */
+  private readonly shapeMs: number[] = [];
+  private label = '';
+  private phaseName = '';
+
+  constructor(
+    private readonly log: (msg: string) => void,
+    private readonly shapes: readonly [number, number][],
+    private readonly repeats: number,
+    private readonly mo: MeasureOptions,
+    private readonly maxCallMs: number,
+  ) {}
+
+  /** A configuration's name as progress lines and notes show it. */
+  name(c: Pick<BenchCase, 'impl' | 'backend' | 'op' | 'direction' | 'threads'>): string {
+    const backend = c.backend === c.impl.replace(/^rmsnorm-/, '') ? '' : `(${c.backend})`;
+    return `${c.impl}${backend} ${c.op} ${c.direction} ${c.threads}t`;
+  }
+
+  line(msg: string): void {
+    this.log(msg);
+  }
+
+  /** Time left after the current shape: measured shapes from the first repeat, others predicted per element. */
+  private restMs(rep: number, si: number, perElement: ReadonlyMap<string, number>): number {
+    let ms = 0;
+    for (let r = rep; r < this.repeats; r++) {
+      for (let s = r === rep ? si + 1 : 0; s < this.shapes.length; s++) {
+        const known = this.shapeMs[s];
+        if (known !== undefined) ms += known;
+        else {
+          const n = this.shapes[s][0] * this.shapes[s][1];
+          for (const per of perElement.values()) ms += predictCaseMs(per * n, this.mo, this.maxCallMs);
+        }
+      }
+    }
+    return ms;
+  }
+
+  shape(rep: number, si: number, perElement: ReadonlyMap<string, number>): void {
+    const [rows, cols] = this.shapes[si];
+    this.shapeStart = performance.now();
+    const r = this.repeats > 1 ? `round ${rep + 1}/${this.repeats}, ` : '';
+    this.label = `[${r}shape ${si + 1}/${this.shapes.length} ${rows}×${cols}]`;
+    const n = rows * cols;
+    let here = 0;
+    for (const per of perElement.values()) here += predictCaseMs(per * n, this.mo, this.maxCallMs);
+    const known = this.shapeMs[si];
+    const eta = known ?? (perElement.size > 0 ? here : NaN);
+    this.log(`${this.label} elapsed ${formatDuration(performance.now() - this.started)}; this shape ≈ ${formatDuration(eta)}, ` +
+      `after it ≈ ${formatDuration(this.restMs(rep, si, perElement))}`);
+  }
+
+  shapeDone(rep: number, si: number): void {
+    const ms = performance.now() - this.shapeStart;
+    if (rep === 0) this.shapeMs[si] = ms;
+    this.log(`${this.label} done in ${formatDuration(ms)}`);
+  }
+
+  phase(name: string, cases: readonly BenchCase[]): void {
+    this.phaseName = name;
+    this.log(`${this.label} ${name}: ${cases.length} configurations, warm-up then ${this.mo.rounds} rounds`);
+  }
+
+  event(e: MeasureEvent): void {
+    if (e.kind === 'warm-up') {
+      const what = e.error !== undefined ? `dropped: ${e.error}` : `${e.msPerCall < 1 ? (e.msPerCall * 1000).toFixed(1) + ' µs' : e.msPerCall.toFixed(1) + ' ms'}/call`;
+      this.log(`${this.label}   ${e.index + 1}/${e.total} ${this.name(e.case)}: ${what}`);
+    } else {
+      this.log(`${this.label}   ${this.phaseName} round ${e.round}/${e.rounds}, ≈ ${formatDuration(e.msLeft)} left in this phase`);
+    }
+  }
+}
