@@ -76,6 +76,7 @@ function cases(label: string, backend: 'js' | 'wasm', b: Buffers, rows: number, 
   const fwdOpts = [0, 1, 2].map((s) => ({ gamma: b.gamma, backend, out: { y: b.y[s], rstd: b.rstd[s] } }));
   const bwdOpts = [0, 1, 2].map((s) => ({ gamma: b.gamma, backend, out: { dx: b.dx[s], dgamma: b.dgamma } }));
   const opts = { gamma: b.gamma, backend, p: 1 };
+  const allocOpts = { gamma: b.gamma, backend };
   const args = [0, 1, 2].map((s) => kernelArgs(b, s, rows, cols));
   const fwdKernel = backend === 'js' ? jsRmsNorm : wasmBackend.rmsNorm;
   const bwdKernel = backend === 'js' ? jsRmsNormBackward : wasmBackend.rmsNormBackward;
@@ -94,6 +95,8 @@ function cases(label: string, backend: 'js' | 'wasm', b: Buffers, rows: number, 
       call: (i) => rmsNorm(b.x[i % 3], cols, { gamma: b.gamma, backend, p: 1, out: { y: b.y[i % 3], rstd: b.rstd[i % 3] } }),
     },
     { ...base, direction: 'forward', impl: 'kernel', call: (i) => fwdKernel(args[i % 3][0]) },
+    // as most callers call it: no `out`, fresh y and rstd allocated per call
+    { ...base, direction: 'forward', impl: 'op-alloc', call: (i) => rmsNorm(b.x[i % 3], cols, allocOpts) },
     {
       ...base, direction: 'backward', impl: 'op',
       call: (i) => rmsNormBackward(b.dy[i % 3], b.x[i % 3], b.rstd[i % 3], cols, bwdOpts[i % 3]),
@@ -111,6 +114,10 @@ function cases(label: string, backend: 'js' | 'wasm', b: Buffers, rows: number, 
       }),
     },
     { ...base, direction: 'backward', impl: 'kernel', call: (i) => bwdKernel(args[i % 3][1]) },
+    {
+      ...base, direction: 'backward', impl: 'op-alloc',
+      call: (i) => rmsNormBackward(b.dy[i % 3], b.x[i % 3], b.rstd[i % 3], cols, allocOpts),
+    },
   ];
 }
 
@@ -188,7 +195,7 @@ async function main(): Promise<void> {
       const raw = all.find((c) => c.direction === direction && c.impl === 'raw-kernel');
       const rawUs = raw ? us(raw).toFixed(2) : '-';
       console.log(`${direction}: ${ceiling.impl} ${us(ceiling).toFixed(2)} µs, raw wasm kernel ${rawUs} µs`);
-      console.log('  backend     op µs  op-spread µs  op-literal µs  kernel µs  op/kernel  op/ceiling  op-overhead µs  js ns/elem');
+      console.log('  backend     op µs  op-spread µs  op-literal µs  kernel µs  op/kernel  op/ceiling  op-overhead µs  js ns/elem  op-alloc µs');
       for (const label of ['wasm', 'wasm+copy', 'js']) {
         const get = (impl: string) => all.find((c) => c.direction === direction && c.backend === label && c.impl === impl);
         const op = get('op');
@@ -198,7 +205,8 @@ async function main(): Promise<void> {
           `  ${label.padEnd(10)}${o.toFixed(2).padStart(8)}${s.toFixed(2).padStart(14)}${l.toFixed(2).padStart(15)}` +
             `${k.toFixed(2).padStart(11)}` +
             `${(o / k).toFixed(2).padStart(11)}${(o / us(ceiling)).toFixed(2).padStart(12)}${(o - k).toFixed(2).padStart(16)}` +
-            `${label === 'js' ? ((o * 1000) / n).toFixed(2).padStart(12) : ''}`,
+            `${label === 'js' ? ((o * 1000) / n).toFixed(2).padStart(12) : ''.padStart(12)}` +
+            `${us(get('op-alloc')!).toFixed(2).padStart(13)}`,
         );
       }
     }

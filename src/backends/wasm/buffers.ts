@@ -3,6 +3,7 @@
 import { registerViewGuard } from '../array-guard.js';
 import { BackendUnavailableError } from '../backend.js';
 import type { WasmHeap } from './heap.js';
+import { stagingBytes } from './staging.js';
 import { wasmFailure, wasmState, type WasmState } from './instance.js';
 
 interface Block {
@@ -104,7 +105,10 @@ export function isWasmBuffer(view: unknown): boolean {
   return usable(heap, view);
 }
 
-/** Bytes of wasm memory currently mapped (grows with allocations and large copied calls; never shrinks). */
+/**
+ * Bytes of wasm memory currently mapped: the shared memory (grows with allocations) plus the private staging memory
+ * that calls on plain arrays copy through (grows with the largest such call). Never shrinks.
+ */
 export function wasmMemoryBytes(): number {
-  return wasmState()?.heap.byteLength ?? 0;
+  return (wasmState()?.heap.byteLength ?? 0) + stagingBytes();
 }

@@ -2,6 +2,7 @@
 // else copied through a reusable scratch block), writes the job's f64 argument slots into memory (the layout read by
 // assembly/_norm-kernels.ts), and runs it on the calling thread or split by rows across the worker pool.
 import type { WasmState } from './instance.js';
+import { stagingState } from './staging.js';
 import { partsFor, runParts } from './threads.js';
 
 import {
@@ -43,9 +44,13 @@ const offsets: number[] = [];
 // The job's arrays (kernel order, then dgamma/dbeta for backward); a fixed array reused by every call.
 const all: Array<Float32Array | null> = [null, null, null, null, null, null, null, null];
 
+/** How many of the last placed job's arrays live in the memory (0: all plain, copied through scratch). */
+let placedResident = 0;
+
 /** Resolve resident arrays to their addresses and lay out the others in scratch; returns the scratch bytes needed. */
 function place(state: WasmState, count: number): number {
   let scratchBytes = 0;
+  placedResident = 0;
   for (let i = 0; i < count; i++) {
     const a = all[i];
     viaScratch[i] = false;
@@ -53,6 +58,7 @@ function place(state: WasmState, count: number): number {
       ptrs[i] = 0;
     } else if (state.heap.isResident(a)) {
       ptrs[i] = a.byteOffset;
+      placedResident++;
     } else {
       viaScratch[i] = true;
       let same = 0;
@@ -68,9 +74,7 @@ function place(state: WasmState, count: number): number {
 }
 
 /** Run a job (see Job); copies results back into non-resident outputs. */
-export function execute(state: WasmState, job: Job): void {
-  const { heap, exports } = state;
-  const { args: argsBlock, scratch, workspace } = state.blocks;
+export function execute(main: WasmState, job: Job): void {
   const n = job.arrays.length;
   const backward = job.backward;
   const arrays = job.arrays;
@@ -82,8 +86,13 @@ export function execute(state: WasmState, job: Job): void {
   const count = backward ? n + 2 : n;
   // dgamma/dbeta (indices n, n+1) are outputs too
   const outMask = job.outMask | (backward ? 3 << n : 0);
-  const scratchBytes = place(state, count);
-  const parts = partsFor(state, job.rows, job.rows * job.cols);
+  const scratchBytes = place(main, count);
+  const parts = partsFor(main, job.rows, job.rows * job.cols);
+  // All arrays plain and one thread: the private staging instance copies with memcpy (staging.ts); its scratch
+  // layout is the one place() computed (offsets are relative to the scratch block).
+  const state = placedResident === 0 && parts === 1 && main.shared ? (stagingState() ?? main) : main;
+  const { heap, exports } = state;
+  const { args: argsBlock, scratch, workspace } = state.blocks;
   // Allocation may grow the memory: every resident pointer was taken above, before this point.
   const c4 = (job.cols + 3) & ~3;
   // per-part workspace: f64 sums, f32 blocks, per-row splats (job-layout.ts)
