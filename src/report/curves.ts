@@ -87,6 +87,17 @@ export function evalSeries(groups: readonly RunGroup[], metricKey: string): Char
   });
 }
 
+/** Validation-metric series of every run on its own (label "<variant> s<seed>"), to show instability a seed mean hides. */
+export function evalSeriesPerSeed(groups: readonly RunGroup[], metricKey: string): ChartSeries[] {
+  return groups.flatMap((g) =>
+    g.runs.map((r) => ({
+      name: `${g.label} s${r.seed}${r.diverged ? ' (diverged)' : ''}`,
+      color: g.color,
+      points: r.evals.map((e): [number, number] => [e.step, e.metrics[metricKey] ?? NaN]),
+    })),
+  );
+}
+
 function diverged(g: RunGroup): string {
   const d = g.runs.filter((r) => r.diverged).length;
   return d > 0 ? `${g.label} (${d}/${g.runs.length} diverged)` : g.label;

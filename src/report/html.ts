@@ -6,7 +6,7 @@
 import type { ClaimResult, ReproductionResults, RunResult, SummaryRow, TaskSummary, Verdict } from '../experiments/types.js';
 import { TABLE5 } from '../experiments/paper-numbers.js';
 import { lineChart } from './svg-chart.js';
-import { evalSeries, groupRuns, pickMetricKey, trainLossSeries } from './curves.js';
+import { evalSeries, evalSeriesPerSeed, groupRuns, pickMetricKey, trainLossSeries } from './curves.js';
 import { kernelChecksSection } from './kernel-checks-html.js';
 import { intervalBars } from './interval-chart.js';
 import { escapeHtml as h, fmt, pct, variantLabel, VARIANT_LABEL } from './format.js';
@@ -130,6 +130,10 @@ function taskSection(summary: TaskSummary, runs: readonly RunResult[]): string {
           lineChart({ title: 'Training loss vs steps (EMA 0.9, seed mean)', xLabel: 'step', yLabel: 'training loss', series: trainLossSeries(groups, 'step') }),
           lineChart({ title: 'Training loss vs wall time', xLabel: 'training time (s)', yLabel: 'training loss', series: trainLossSeries(groups, 'wall') }),
           lineChart({ title: `Validation ${metricKey} vs steps`, xLabel: 'step', yLabel: metricKey, series: evalSeries(groups, metricKey) }),
+          // Shifted init (paper Fig. 4: LN's dev BLEU "very unstable"): every seed's curve, which a seed mean would smooth.
+          ...(summary.task.includes('/init-')
+            ? [lineChart({ title: `Validation ${metricKey} per seed`, xLabel: 'step', yLabel: metricKey, series: evalSeriesPerSeed(groups, metricKey) })]
+            : []),
         ].join('')}</div>`;
   const paper = summary.paper;
   return (
