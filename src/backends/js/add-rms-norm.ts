@@ -10,17 +10,48 @@ import {
   dot, gainDot, paramsRow, scaleBiasRow, scaleGainBiasRow, scaleGainRow, scaleRow, sumSquares,
 } from './rms-norm-rows.js';
 
-/** sum_i = x_i + residual_i over one row (rounded by the f32 store); sum may be x or residual (read before write). */
-function addRow(x: Float32Array, residual: Float32Array, sum: Float32Array, base: number, cols: number): void {
-  for (let i = base; i < base + cols; i++) sum[i] = x[i] + residual[i];
+/**
+ * sum_i = fround(x_i + residual_i) over one row, returning Σ_{i<k} sum_i² in f64 (the stored, rounded sums: the
+ * statistic is of what the next block reads). One pass over x and residual, 4-way unrolled like rms-norm-rows.ts;
+ * sum may be x or residual (each element is read before it is written).
+ */
+function addSquaresRow(
+  x: Float32Array, residual: Float32Array, sum: Float32Array, base: number, k: number, cols: number,
+): number {
+  let s0 = 0;
+  let s1 = 0;
+  let s2 = 0;
+  let s3 = 0;
+  let i = base;
+  const endK = base + k;
+  for (const end4 = endK - 3; i < end4; i += 4) {
+    const a0 = Math.fround(x[i] + residual[i]);
+    const a1 = Math.fround(x[i + 1] + residual[i + 1]);
+    const a2 = Math.fround(x[i + 2] + residual[i + 2]);
+    const a3 = Math.fround(x[i + 3] + residual[i + 3]);
+    sum[i] = a0;
+    sum[i + 1] = a1;
+    sum[i + 2] = a2;
+    sum[i + 3] = a3;
+    s0 += a0 * a0;
+    s1 += a1 * a1;
+    s2 += a2 * a2;
+    s3 += a3 * a3;
+  }
+  for (; i < endK; i++) {
+    const a = Math.fround(x[i] + residual[i]);
+    sum[i] = a;
+    s0 += a * a;
+  }
+  for (const end = base + cols; i < end; i++) sum[i] = x[i] + residual[i];
+  return s0 + s1 + (s2 + s3);
 }
 
 export function addRmsNorm(a: AddRmsNormKernelArgs): void {
   const { x, residual, sum, gamma, beta, gammaOffset, y, rstd, rows, cols, k, divisor, eps, epsOutside } = a;
   for (let r = 0; r < rows; r++) {
     const base = r * cols;
-    addRow(x, residual, sum, base, cols);
-    const ms = sumSquares(sum, base, base + k) / divisor;
+    const ms = addSquaresRow(x, residual, sum, base, k, cols) / divisor;
     const rs = epsOutside ? 1 / (Math.sqrt(ms) + eps) : 1 / Math.sqrt(ms + eps);
     rstd[r] = rs;
     if (gamma === null) {
