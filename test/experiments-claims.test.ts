@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { combine, compareRows, evaluateClaims, position, stepTimeGap } from '../src/experiments/claims.js';
-import type { KernelChecks, SummaryRow, TaskSummary, Variant } from '../src/experiments/types.js';
+import type { KernelChecks, RunResult, SummaryRow, TaskSummary, Variant } from '../src/experiments/types.js';
 import { syntheticKernelChecks } from './report-fixture.js';
 
 /** A summary row from per-seed values (seeds 1..n); NaN = a diverged seed. */
@@ -213,4 +213,43 @@ test('6.4: RMS > 3% faster than LN at every shape and pRMS ≤ 3% slower than RM
   js.kernelSpeed!.rows = js.kernelSpeed!.rows.map((r) => ({ ...r, backend: 'js' as const, resolved: 'js' as const }));
   assert.equal(kernelVerdict(js, '6.4'), 'inconclusive');
   assert.equal(kernelVerdict(undefined, '6.4'), 'inconclusive');
+});
+
+test('summarize: per-seed values (NaN for a diverged run), curve instability, timing samples, shifted-init groups', async () => {
+  const { summarize, curveDrop } = await import('../src/experiments/summaries.js');
+  const run = (variant: Variant, seed: number, bleus: number[], group = 'main', diverged = false): RunResult => ({
+    task: 'translation',
+    variant,
+    seed,
+    config: { group, lossThreshold: 4.5 },
+    steps: [{ step: 1, wallMs: 1, stepMs: 1, loss: 5 }],
+    evals: bleus.map((b, i) => ({ step: 20 * (i + 1), wallMs: i, metrics: { bleu: b, valLoss: 5 } })),
+    final: { bleu: bleus[bleus.length - 1]!, valLoss: 5 },
+    medianStepMs: 1,
+    stepsToThreshold: null,
+    diverged,
+  });
+  // Running best 2, 5, 5, 6 → drops 0, 0, 2, 0 → 2 (BLEU, higher is better).
+  assert.equal(curveDrop(run('layer', 1, [2, 5, 3, 6]), 'bleu', true), 2);
+  // Lower is better: values 3, 2.5, 2.9 → drop 0.4.
+  assert.ok(Math.abs(curveDrop(run('layer', 1, [3, 2.5, 2.9]), 'bleu', false) - 0.4) < 1e-12);
+  const runs = [
+    run('layer', 2, [1, 4]),
+    run('layer', 1, [2, 5, 3, 6]),
+    run('rms', 1, [1, 2]),
+    run('rms', 2, [1, 3], 'main', true),
+    run('layer', 1, [0, 1], 'init-0.2'),
+    run('rms', 1, [1, 2], 'init-0.2'),
+  ];
+  const timing = { translation: [{ variant: 'layer' as const, medianMs: 10, samples: [10, 11, 9] }] };
+  const sums = summarize(runs, timing);
+  assert.deepEqual(sums.map((s) => s.task), ['translation', 'translation/init-0.2']);
+  const ln = sums[0]!.rows.find((r) => r.variant === 'layer')!;
+  assert.deepEqual(ln.perSeed, [{ seed: 1, value: 6 }, { seed: 2, value: 4 }]);
+  assert.equal(ln.instability, 1, 'mean of drops 2 and 0');
+  assert.deepEqual(ln.stepSamples, [10, 11, 9]);
+  const rms = sums[0]!.rows.find((r) => r.variant === 'rms')!;
+  assert.ok(Number.isNaN(rms.perSeed![1]!.value), 'the diverged seed is NaN');
+  assert.equal(rms.stepSamples, undefined, 'no timing row for rms');
+  assert.match(sums[1]!.notes.join(' '), /mean 0\.2/);
 });
