@@ -4,7 +4,8 @@
 // the norm's forward + backward inside the graph, engine dispatch included. Prints per shape the added costs,
 // RMS/LN (added and whole-graph) and RMS/relu (added); with --out writes the bench record schema as JSON.
 // Run: npx tsx bench/tfjs-overhead.ts [--backend wasm|cpu] [--shapes 32x64,32x192,64x512,1024x128,4096x512]
-//        [--rounds 15] [--target-ms 4] [--clock wall|cpu] [--quantile 0.5] [--out FILE.json]
+//        [--rounds 15] [--target-ms 4] [--clock wall|cpu] [--quantile 0.5] [--core auto|js|wasm] [--out FILE.json]
+// --core picks the core kernels our tfjs kernels call (setTfjsCoreBackend); default auto.
 // --quantile q compares the q-quantiles of the samples (default the median; on a loaded machine 0.1 filters out
 // samples slowed by other processes, which only ever add time).
 // --clock cpu times with process.cpuUsage() (this process's CPU time): on a machine shared with other work it is far
@@ -14,7 +15,7 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { _copyStats } from '../src/backends/wasm/job.js';
-import { initTfjsWasm, layerNorm, rmsNorm } from '../src/tfjs/index.js';
+import { initTfjsWasm, layerNorm, rmsNorm, setTfjsCoreBackend } from '../src/tfjs/index.js';
 import { machineInfo } from '../src/bench/machine.js';
 import { quantile, summarize } from '../src/bench/stats.js';
 
@@ -29,6 +30,7 @@ const rounds = Number(arg('rounds', '15'));
 const targetMs = Number(arg('target-ms', '4'));
 const out = arg('out', '');
 const clock = arg('clock', 'wall');
+const core = arg('core', 'auto') as 'auto' | 'js' | 'wasm';
 const qLevel = Number(arg('quantile', '0.5'));
 if (clock !== 'wall' && clock !== 'cpu') throw new RangeError(`--clock must be wall or cpu, got ${clock}`);
 /** Milliseconds on the chosen clock. */
@@ -70,10 +72,11 @@ function timeReps(c: Case): number {
 }
 
 async function main(): Promise<void> {
+  setTfjsCoreBackend(core);
   if (backend === 'wasm') await initTfjsWasm();
   else await tf.setBackend(backend);
   const machine = machineInfo();
-  console.log(`tfjs ${tf.version.tfjs} backend ${tf.getBackend()}, ${machine.cpu}, ${machine.cores} cores, load ${machine.loadavg.join(' ')}`);
+  console.log(`tfjs ${tf.version.tfjs} backend ${tf.getBackend()} (our core kernels: ${core}), ${machine.cpu}, ${machine.cores} cores, load ${machine.loadavg.join(' ')}`);
   console.log(`${clock} clock, per step (q${qLevel} of ${rounds} interleaved samples each); added = T(norm) − T(none)`);
   const records: object[] = [];
   for (const [rows, cols] of shapes) {
