@@ -102,7 +102,7 @@ export function layerNormWebGpu({ inputs, attrs, backend }: { inputs: unknown; a
   return [y, mean, rstd];
 }
 
-/** Kernel `RmsnormLayerNormGrad` on webgpu: inputs [dy, x, mean, rstd, gamma?, beta?] → [dx, dgamma?, dbeta?]. */
+/** Kernel `RmsnormLayerNormGrad` on webgpu: inputs [dy, x, mean, rstd, gamma?] → [dx, dgamma?, dbeta?]. */
 export function layerNormGradWebGpu({ inputs, attrs, backend }: { inputs: unknown; attrs?: NamedAttrMap; backend: unknown }): TensorInfo[] {
   const a = attrs as unknown as LayerNormAttrs;
   const b = backend as WebGpuBackendLike;

@@ -111,7 +111,7 @@ export function rmsFamilyWebGpu({ inputs, attrs, backend }: { inputs: unknown; a
   return [y, rstd];
 }
 
-/** Kernel `RmsnormRmsFamilyGrad` on webgpu: inputs [dy, x, rstd, gamma?, beta?] → [dx, dgamma?, dbeta?]. */
+/** Kernel `RmsnormRmsFamilyGrad` on webgpu: inputs [dy, x, rstd, gamma?] → [dx, dgamma?, dbeta?]. */
 export function rmsFamilyGradWebGpu({ inputs, attrs, backend }: { inputs: unknown; attrs?: NamedAttrMap; backend: unknown }): TensorInfo[] {
   const a = attrsOf(attrs);
   const b = backend as WebGpuBackendLike;
