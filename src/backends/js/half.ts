@@ -2,9 +2,11 @@
 // a float64 value. Written independently of src/reference/half.ts (which the tests use to check these).
 import type { HalfDtype } from '../backend.js';
 
-// One f32 slot viewed as bits: fround and bit access without allocating.
+// One f32 slot viewed as bits: fround and bit access without allocating. Signed int32 bits keep V8 on its word32
+// fast path (unsigned values ≥ 2^31 become heap numbers: encoding was 50× slower that way).
 const f32 = new Float32Array(1);
 const u32 = new Uint32Array(f32.buffer);
+const i32 = new Int32Array(f32.buffer);
 
 /**
  * The bits of v rounded to float32 *to odd* (truncate toward zero, set the last bit when inexact). Rounding that
@@ -13,19 +15,24 @@ const u32 = new Uint32Array(f32.buffer);
  */
 function roundToOddF32Bits(v: number): number {
   f32[0] = v;
-  let b = u32[0];
+  let b = i32[0];
   const r = f32[0];
   if (r !== v && v === v) {
     // sign-magnitude: b − 1 steps the magnitude down by one ulp for either sign (also Infinity → max finite)
-    if (Math.abs(r) > Math.abs(v)) b -= 1;
+    if (Math.abs(r) > Math.abs(v)) b = (b - 1) | 0;
     b |= 1;
   }
-  return b >>> 0;
+  return b;
 }
 
-/** float32 bits → binary16 bits, round to nearest even; subnormals, overflow to ±Inf, NaN kept quiet. */
+/** float32 bits (as int32) → binary16 bits, round to nearest even; subnormals, overflow to ±Inf, NaN kept quiet. */
 export function f32BitsToF16(b: number): number {
   const sign = (b >>> 16) & 0x8000;
+  const abs = b & 0x7fffffff;
+  if (abs >= 0x38800000 && abs < 0x477ff000) {
+    // the common case, a normal half that cannot round to Inf: add-rounding (a carry steps the exponent), rebias
+    return sign | ((abs + 0xfff + ((abs >>> 13) & 1) - 0x38000000) >>> 13);
+  }
   const e = (b >>> 23) & 0xff;
   const m = b & 0x7fffff;
   if (e === 0xff) return sign | 0x7c00 | (m !== 0 ? 0x200 | (m >>> 13) : 0);
@@ -48,10 +55,10 @@ export function f32BitsToF16(b: number): number {
   return sign | h;
 }
 
-/** float32 bits → bfloat16 bits, round to nearest even; NaN kept NaN (quiet). */
+/** float32 bits (as int32) → bfloat16 bits, round to nearest even; NaN kept NaN (quiet). */
 export function f32BitsToBf16(b: number): number {
   if ((b & 0x7fffffff) > 0x7f800000) return ((b >>> 16) | 0x40) & 0xffff;
-  return ((b + 0x7fff + ((b >>> 16) & 1)) >>> 16) & 0xffff;
+  return (((b + 0x7fff + ((b >>> 16) & 1)) | 0) >>> 16) & 0xffff;
 }
 
 /** A float64 value → binary16 bits, correctly rounded (nearest even). */
