@@ -3,6 +3,7 @@
 // equivalence with add-then-rmsNorm, aliasing rules and typed errors.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
 import { addRmsNorm, addRmsNormBackward, BackendUnavailableError, reference, rmsNorm, rmsNormBackward } from '../src/index.js';
 import { partialK } from '../src/reference/partial-k.js';
 import { hashSeed, mulberry32, randomNormal } from './compare.js';
@@ -265,5 +266,57 @@ describe('addRmsNorm aliasing and typed errors', () => {
     throwsNamed(() => addRmsNormBackward(x, null, f.sum, new Float32Array(1), cols), RangeError, /\brstd\b.*length 2/);
     throwsNamed(() => addRmsNormBackward(x, null, f.sum, f.rstd, cols, { out: { dgamma: new Float32Array(4) } }), RangeError, /options\.out\.dgamma/);
     throwsNamed(() => addRmsNorm(x, r, cols, { out: { dx: new Float32Array(8) } as never }), TypeError, /options\.out\.dx is not a known output/);
+  });
+});
+
+describe('addRmsNorm properties (fast-check, seeded)', () => {
+  it('random shapes, options and dtypes: sum exact, y/dx within the table, in place = fresh, = add-then-rmsNorm', () => {
+    const draw = fc.record({
+      rows: fc.integer({ min: 0, max: 4 }),
+      cols: fc.integer({ min: 1, max: 40 }),
+      dtype: fc.constantFrom('float32' as const, 'float16' as const, 'bfloat16' as const),
+      gamma: fc.boolean(),
+      beta: fc.boolean(),
+      p: fc.constantFrom(undefined, 1, 0.5, 0.2),
+      kRule: fc.constantFrom('ceil' as const, 'floor' as const),
+      epsPlacement: fc.constantFrom('inside' as const, 'outside' as const),
+      eps: fc.constantFrom(1e-6, 1e-3, 0.5),
+      scale: fc.constantFrom(1e-3, 1, 300),
+      seed: fc.integer({ min: 1, max: 2 ** 30 }),
+    });
+    const details = fc.check(fc.property(draw, (c) => {
+      const rand = mulberry32(c.seed);
+      const n = c.rows * c.cols;
+      const x = encode(Array.from(randomNormal(rand, n), (v) => v * c.scale), c.dtype);
+      const residual = encode(Array.from(randomNormal(rand, n), (v) => v * c.scale), c.dtype);
+      const dy = encode(randomNormal(rand, n), c.dtype);
+      const dsum = encode(randomNormal(rand, n), c.dtype);
+      const gamma = c.gamma ? randomNormal(rand, c.cols, 1, 0.3) : undefined;
+      const beta = c.beta ? randomNormal(rand, c.cols, 0, 0.5) : undefined;
+      const k = c.p === undefined ? c.cols : partialK(c.p, c.cols, c.kRule);
+      const o = { dtype: c.dtype, gamma, beta, p: c.p, kRule: c.kRule, epsPlacement: c.epsPlacement, eps: c.eps };
+      const refO = { dtype: c.dtype, gamma, beta, epsPlacement: c.epsPlacement, eps: c.eps, k };
+      const f = addRmsNorm(x, residual, c.cols, o);
+      const xv = values(x, c.dtype);
+      const ref = reference.addRmsNormRef(xv, values(residual, c.dtype), c.cols, refO);
+      assert.deepEqual(Array.from(values(f.sum, c.dtype)), Array.from(ref.sum));
+      checkClose('y', f.y, ref.y, c.dtype, storageTolerance('js', 'rmsNorm', 'forward', c.dtype), c.cols);
+      // in place into the residual stream: identical bits to the fresh call
+      const stream = residual.slice();
+      const g = addRmsNorm(x, stream, c.cols, { ...o, out: { sum: stream } });
+      assert.deepEqual(stream, f.sum);
+      assert.deepEqual(g.y, f.y);
+      // = rmsNorm of the stored sum (same storage type), bit for bit on js
+      assert.deepEqual(rmsNorm(f.sum, c.cols, { ...o, backend: 'js' }).y, addRmsNorm(x, residual, c.cols, { ...o, backend: 'js' }).y);
+      const dyv = values(dy, c.dtype);
+      const dsv = values(dsum, c.dtype);
+      const b = addRmsNormBackward(dy, dsum, f.sum, f.rstd, c.cols, o);
+      const rb = reference.addRmsNormBackwardRef(dyv, dsv, ref.sum, c.cols, refO);
+      const gain = (j: number) => (gamma === undefined ? 1 : gamma[j]);
+      const sc = dxScales(dyv, ref.sum, dsv, ref.rstd, gain, c.cols, k);
+      checkClose('dx', b.dx, rb.dx, c.dtype, storageTolerance('js', 'rmsNorm', 'backward', c.dtype), c.cols, sc);
+    }), { numRuns: 500, seed: 20191007 });
+    console.log(`# property addRmsNorm: ${details.numRuns} cases`);
+    if (details.failed) throw new Error(fc.defaultReportMessage(details) ?? 'addRmsNorm property failed');
   });
 });
