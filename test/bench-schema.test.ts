@@ -7,6 +7,9 @@ import { parseBenchArgs, UsageError } from '../src/bench/args.js';
 import { CeilingLoops } from '../src/bench/ceiling.js';
 import { runBench, toRecords, type RoundResult } from '../src/bench/bench.js';
 import { timeInChild } from '../src/bench/isolated.js';
+import { naiveCases } from '../src/bench/naive.js';
+import { copyShapeData, makeShapeData } from '../src/bench/shape-data.js';
+import { allocFloat32, freeFloat32 } from '../src/index.js';
 import { formatDuration, predictCaseMs } from '../src/bench/progress.js';
 import { formatIsolated } from '../src/bench/table.js';
 import { buildNormModel } from '../src/bench/onnx-model.js';
@@ -159,6 +162,8 @@ test('a tiny bench run yields complete records of the one schema (no timing chec
     assert.ok(r.spread_pct !== null && r.spread_pct >= 0);
     if (r.impl.startsWith('rmsnorm-')) assert.ok(r.ceiling_gbps !== null && r.pct_of_ceiling !== null);
   }
+  assert.deepEqual(new Set(records.filter((r) => r.impl === 'naive-f32x4').map((r) => `${r.op}/${r.direction}`)),
+    new Set(['rmsNorm/forward', 'rmsNorm/backward', 'layerNorm/forward', 'layerNorm/backward'])); // no partial RMS
   const ours = records.filter((r) => r.impl === 'rmsnorm-js');
   assert.equal(new Set(ours.map((r) => `${r.op}/${r.direction}`)).size, 6);
   // the matching ceiling has the kernel's stream mix: copy for forward, triad for backward
@@ -245,8 +250,28 @@ test('peers are probed on a small shape first, so a single large shape skips the
   const opts = parseBenchArgs(['--shapes', '512x1024', '--ops', 'rms', '--directions', 'f', '--threads', '1', '--reps', '3',
     '--rounds', '1', '--budget', '5', '--max-call', '0.001']);
   const { records, notes } = await runBench(opts);
-  assert.deepEqual([...new Set(records.map((r) => r.impl))].sort(), ['ceiling-copy', 'rmsnorm-js', 'rmsnorm-wasm']);
+  assert.deepEqual([...new Set(records.map((r) => r.impl))].sort(), ['ceiling-copy', 'naive-f32x4', 'rmsnorm-js', 'rmsnorm-wasm']);
   for (const impl of ['tfjs-wasm-composite', 'tfjs-cpu-composite', 'ort-RMSNormalization-23']) {
     assert.ok(notes.some((n) => n.startsWith(`skipped ${impl} rmsNorm forward at 512×1024`)), `${impl}: ${notes.join(' | ')}`);
+  }
+});
+
+test('naive-kernel rows run on the same zero-copy buffers as ours and compute the norm', () => {
+  const rows = 3;
+  const cols = 12;
+  const wd = copyShapeData(makeShapeData(rows, cols, 1, cols, 2), allocFloat32, freeFloat32);
+  try {
+    const cases = naiveCases(wd.data, wd.alloc, ['rmsNorm', 'pRmsNorm', 'layerNorm'], ['forward']);
+    assert.deepEqual(cases.map((c) => c.op), ['rmsNorm', 'layerNorm']);
+    const { x, y, gamma, beta } = wd.data;
+    for (const c of cases) {
+      y[1].fill(0);
+      c.call(1); // buffer set 1
+      const ref = c.op === 'rmsNorm' ? rmsNormRef(x[1], cols, { gamma, eps: 1e-6 }).y : layerNormRef(x[1], cols, { gamma, beta, eps: 1e-6 }).y;
+      for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(y[1][i] - ref[i]) <= 1e-5 * (1 + Math.abs(ref[i])), `${c.op} ${i}: ${y[1][i]} vs ${ref[i]}`);
+    }
+    assert.throws(() => naiveCases({ ...wd.data, cols: 6 }, wd.alloc, ['rmsNorm'], ['forward']), /cols % 4/);
+  } finally {
+    wd.free();
   }
 });

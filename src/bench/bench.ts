@@ -14,6 +14,7 @@ import { partialK } from '../reference/partial-k.js';
 import type { BenchOptions } from './args.js';
 import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
 import { machineInfo } from './machine.js';
+import { naiveCases } from './naive.js';
 import { ourCases, type OurVariant } from './ours.js';
 import { loadOrt, ortCases } from './peers-ort.js';
 import { loadTfjs, tfjsCases } from './peers-tfjs.js';
@@ -60,7 +61,6 @@ interface Context {
 }
 
 export const caseKey = (c: Omit<BenchCase, 'call'>) => `${c.impl}|${c.backend}|${c.op}|${c.direction}|${c.threads}`;
-const isPeer = (c: Omit<BenchCase, 'call'>) => !c.impl.startsWith('rmsnorm-') && !c.impl.startsWith('ceiling-');
 /** Round to `digits` significant digits (timings are not more precise than that; keeps the files readable). */
 const sig = (v: number, digits: number) => Number(v.toPrecision(digits));
 const median = (v: readonly number[]) => quantile(v, 0.5);
@@ -138,7 +138,7 @@ async function probePeers(ctx: Context): Promise<void> {
   }
 }
 
-/** Cases of one shape per phase: ours + ceiling at 1 thread, ours + ceiling at 2 threads, peers. */
+/** Cases of one shape per phase: ours + naive + ceiling at 1 thread, ours + ceiling at 2 threads, peers. */
 async function buildCases(ctx: Context, d: ShapeData) {
   const { o } = ctx;
   const n = d.rows * d.cols;
@@ -155,6 +155,11 @@ async function buildCases(ctx: Context, d: ShapeData) {
   if (wd !== null) {
     ours.push(...ourCases(wd.data, zeroCopy(1), o.ops, o.directions));
     ours.push(...ourCases(d, { backend: 'wasm', label: 'wasm+copy', threads: 1, alloc: jsAlloc }, o.ops, o.directions));
+    try {
+      ours.push(...naiveCases(wd.data, wd.alloc, o.ops, o.directions));
+    } catch (err) {
+      ctx.notes.push(`naive kernel rows left out at ${d.rows}×${d.cols}: ${(err as Error).message}`);
+    }
   }
   ours.push(...ceilingCasesFor(ctx, d, big && !twoThreads ? [1, 2] : [1]));
   const two = twoThreads ? () => [...ourCases(wd!.data, zeroCopy(2), o.ops, o.directions), ...ceilingCasesFor(ctx, d, [2])] : null;

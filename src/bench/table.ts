@@ -95,6 +95,23 @@ export function formatHeadline(records: readonly BenchRecord[]): string {
       `   triad ${f(g('ceiling-triad', 'backward', 1))} / ${f(g('ceiling-triad', 'backward', 2))}`;
   });
   if (records.some((r) => r.impl.startsWith('ceiling-'))) out.push('Ceiling GB/s, 1 / 2 threads (forward footprint copy, backward footprint triad):', ...ceil);
+  const naive: string[] = [];
+  for (const [rows, cols] of shapes) {
+    for (const op of ['rmsNorm', 'layerNorm']) {
+      for (const direction of ['forward', 'backward'] as const) {
+        const q = { rows, cols, op, direction, threads: 1 };
+        const n = find(records, { ...q, impl: 'naive-f32x4' });
+        const w = find(records, { ...q, impl: 'rmsnorm-wasm', backend: 'wasm' });
+        if (n !== undefined && w !== undefined) {
+          naive.push(`  ${`${rows}×${cols}`.padEnd(11)} ${op.padEnd(9)} ${direction.padEnd(8)} ${ratio(n.ms_p50, w.ms_p50).padStart(6)}` +
+            `  (ours ${num(w.pct_of_ceiling, 0)}% of ceiling, naive ${num(n.pct_of_ceiling, 0)}%)`);
+        }
+      }
+    }
+  }
+  if (naive.length > 0) {
+    out.push('Ours / naive two-pass f32x4 kernel (T_naive / T_ours, same zero-copy buffers, 1 thread; > 1: ours faster):', ...naive);
+  }
   const small = ours.filter((r) => r.rows === 32 && r.cols === 768 && r.op === 'rmsNorm' && r.direction === 'forward');
   if (small.length > 0) {
     out.push('RMSNorm forward at 32×768, µs per call:');
