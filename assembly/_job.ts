@@ -14,6 +14,14 @@ export const PARAM_BLOCK_ROWS: i32 = 32;
 // A sum of squares below this came (partly) from f32 squares that underflowed: redo the row in f64.
 export const TINY_SUM: f64 = 1e-24;
 
+// A row's f64 rstd outside [RS_MIN, RS_MAX] is not a normal f32 (subnormal or zero-ish rows with tiny eps: 1e40;
+// |x| ≈ 3e38: 3e-39), or (LayerNorm, RS_MIN_LN) its centred values could overflow in f32: such rows are scaled by a
+// scalar f64 path, so y is the f64 result rounded once, as on the js backend. NaN/Inf rstd rows take it too (same
+// IEEE result, and they are rare).
+export const RS_MIN: f64 = 1.1754943508222875e-38; // 2^-126, the smallest normal f32
+export const RS_MAX: f64 = 3.4028234663852886e38; // the largest f32
+export const RS_MIN_LN: f64 = 7.888609052210118e-31; // 2^-100: σ ≤ 1.3e30, so x − mean stays far inside f32
+
 @inline export function slot(args: usize, i: i32): f64 {
   return load<f64>(args + (<usize>i << 3));
 }

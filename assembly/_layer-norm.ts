@@ -1,6 +1,6 @@
 // LayerNorm kernels, forward (pipelined mean, two-pass variance) and backward (exact re-derived mean), on one part
 // (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
-import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
+import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
 import { sumExact, sumSquaresCentred } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
 
@@ -65,6 +65,16 @@ import { flushParams, zeroBytes } from './_params';
   return <f64>pivot + total / <f64>cols;
 }
 
+/** y = f32((x − mean)·rs·gamma + beta) in f64 for one row whose rstd is outside [RS_MIN_LN, RS_MAX]. */
+export function lnScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f64, gamma: usize, beta: usize): void {
+  for (let j: i32 = 0; j < cols; j++) {
+    let v = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+    if (gamma != 0) v *= <f64>load<f32>(at(gamma, j));
+    if (beta != 0) v += <f64>load<f32>(at(beta, j));
+    store<f32>(at(yr, j), <f32>v);
+  }
+}
+
 @inline export function lnForwardRows(
   x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize, rows: i32, cols: i32, eps: f64,
   hasG: bool, hasB: bool,
@@ -75,10 +85,14 @@ import { flushParams, zeroBytes } from './_params';
     const xr = x + <usize>r * rowBytes;
     const yr = y + <usize>r * rowBytes;
     // two-pass variance around the f64 mean (re-read from L1)
-    const rs = <f32>(1.0 / Math.sqrt(sumSquaresCentred(xr, cols, mu) / <f64>cols + eps));
+    const rs64 = 1.0 / Math.sqrt(sumSquaresCentred(xr, cols, mu) / <f64>cols + eps);
+    const rs = <f32>rs64;
     store<f32>(at(mean, r), <f32>mu);
     store<f32>(at(rstd, r), rs);
-    if (r + 1 < rows) {
+    if (!(rs64 >= RS_MIN_LN && rs64 <= RS_MAX)) {
+      lnScaleRowExact(xr, yr, cols, mu, rs64, gamma, beta);
+      if (r + 1 < rows) mu = lnScaleAndMeanNext(0, 0, xr + rowBytes, cols, 0, 0, gamma, beta, hasG, hasB);
+    } else if (r + 1 < rows) {
       mu = lnScaleAndMeanNext(xr, yr, xr + rowBytes, cols, mu, rs, gamma, beta, hasG, hasB);
     } else {
       // last row: scale only (pivot sums of the row itself are discarded)

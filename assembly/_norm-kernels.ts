@@ -3,7 +3,8 @@
 // norm-shared.ts (shared memory for worker threads). runJob(args, part, parts) reads its arguments from memory, so a
 // worker thread runs its share of rows without knowing any kernel signature.
 import { OP, OP_LN_BWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_FWD, ROWS, slot } from './_job';
-import { rmsBackward, rmsForward } from './_rms-norm';
+import { rmsForward } from './_rms-norm';
+import { rmsBackward } from './_rms-backward';
 import { lnBackward, lnForward } from './_layer-norm';
 
 export { reduceParams } from './_params';
