@@ -25,7 +25,7 @@ Train small models without normalisation and with LayerNorm, RMSNorm, pRMSNorm a
 (Moby Dick, KJV→RV1909 verse pairs, Fashion-MNIST), then write a report that answers the paper's claims.
 
 options:
-  --preset NAME         quick (default): 4 tasks × 3 seeds, ≈ 7–9 min on 2 cores; standard: 5 seeds, longer runs,
+  --preset NAME         quick (default): 4 tasks × 3 seeds, ≈ 8 min on 2 quiet cores; standard: 5 seeds, longer runs,
                         shifted-init dose-response, ≈ 1 h; full: + cloze, larger models, ≈ 5 h; tiny: 3 steps (tests)
   --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')} (cloze runs in the full preset only unless named)
   --seeds N             seeds per variant (default: the preset's)

@@ -16,7 +16,7 @@ export interface CnnSettings extends BaseSettings {
 
 const SETTINGS: Record<PresetName, CnnSettings> = {
   tiny: { steps: 3, batch: 4, evalEvery: 2, lr: 1e-3, clipNorm: 5, lossThreshold: 2, c1: 2, c2: 2, testImages: 8 },
-  quick: { steps: 100, batch: 32, evalEvery: 50, lr: 2e-3, clipNorm: 5, lossThreshold: 0.6, c1: 8, c2: 16, testImages: 1000 },
+  quick: { steps: 80, batch: 32, evalEvery: 40, lr: 2e-3, clipNorm: 5, lossThreshold: 0.6, c1: 8, c2: 16, testImages: 1000 },
   standard: { steps: 250, batch: 32, evalEvery: 50, lr: 2e-3, clipNorm: 5, lossThreshold: 0.6, c1: 8, c2: 16, testImages: 1000 },
   full: { steps: 600, batch: 32, evalEvery: 100, lr: 2e-3, clipNorm: 5, lossThreshold: 0.5, c1: 12, c2: 24, testImages: 1000 },
 };

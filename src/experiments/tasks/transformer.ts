@@ -29,7 +29,7 @@ const SETTINGS: Record<PresetName, TransformerSettings> = {
   // 6 layers (the paper's Transformer-base depth per stack): at 2–4 layers, or 6 layers of width 32, the un-normalised
   // baseline trains at this scale; at 6 layers of width 64 it fails as in Table 4 (docs/reproduction.md, the sweep).
   // T = 16 keeps a 6-layer step near 2× a 2-layer T = 32 step.
-  quick: withPeak({ steps: 80, batch: 16, evalEvery: 40, clipNorm: 1, lossThreshold: 3.2, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 6, seqLen: 16, warmup: 40, lrScale: 1, evalBatches: 8 }),
+  quick: withPeak({ steps: 60, batch: 16, evalEvery: 30, clipNorm: 1, lossThreshold: 3.2, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 6, seqLen: 16, warmup: 40, lrScale: 1, evalBatches: 8 }),
   standard: withPeak({ steps: 200, batch: 16, evalEvery: 50, clipNorm: 1, lossThreshold: 3.2, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 6, seqLen: 16, warmup: 40, lrScale: 1, evalBatches: 16 }),
   full: withPeak({ steps: 300, batch: 16, evalEvery: 50, clipNorm: 1, lossThreshold: 2.8, adamBeta2: 0.98, dModel: 64, heads: 4, ffn: 256, layers: 6, seqLen: 32, warmup: 60, lrScale: 1, evalBatches: 24 }),
 };
