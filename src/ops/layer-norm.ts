@@ -26,7 +26,14 @@ const LN_KEYS = ['gamma', 'beta', 'eps', 'backend', 'out', 'dtype'] as const;
 
 function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly string[]) {
   const o = optionsObject<LayerNormOptions>(options, LN_KEYS);
-  const dtype = dtypeOption(o.dtype);
+  // Every option (and options.out) is read once, before any array is checked (see rmsFamilySettings).
+  const dtypeIn = o.dtype;
+  const gammaIn = o.gamma;
+  const betaIn = o.beta;
+  const epsIn = o.eps;
+  const backendIn = o.backend;
+  const out = outObject(o.out, outKeys);
+  const dtype = dtypeOption(dtypeIn);
   const xs = requireStorage('x', x, dtype);
   const rows = rowsOf(xs, cols);
   const n = cols as number;
@@ -35,11 +42,11 @@ function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly
     x: xs,
     cols: n,
     rows,
-    gamma: optionalFloat32Array('options.gamma', o.gamma, n) ?? null,
-    beta: optionalFloat32Array('options.beta', o.beta, n) ?? null,
-    eps: epsOption(o.eps),
-    backend: enumOption('options.backend', o.backend, BACKENDS, 'auto'),
-    out: outObject(o.out, outKeys),
+    gamma: optionalFloat32Array('options.gamma', gammaIn, n) ?? null,
+    beta: optionalFloat32Array('options.beta', betaIn, n) ?? null,
+    eps: epsOption(epsIn),
+    backend: enumOption('options.backend', backendIn, BACKENDS, 'auto'),
+    out,
   };
 }
 

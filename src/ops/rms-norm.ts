@@ -64,21 +64,33 @@ export function rmsFamilySettings(
   xName = 'x',
 ): RmsFamilySettings & { x: Storage; cols: number } {
   const o = optionsObject<RmsNormOptions>(options, l2 ? L2_KEYS : RMS_KEYS);
-  const dtype = dtypeOption(o.dtype);
+  // Every option (and options.out) is read once, here, before any array is checked: a getter cannot then detach or
+  // resize x or gamma after its check (the kernel would read stale or out-of-range memory).
+  const dtypeIn = o.dtype;
+  const gammaIn = o.gamma;
+  const betaIn = o.beta;
+  const gammaOffsetIn = o.gammaOffset;
+  const epsIn = o.eps;
+  const placementIn = o.epsPlacement;
+  const pIn = l2 ? undefined : o.p;
+  const kRuleIn = l2 ? undefined : o.kRule;
+  const backendIn = o.backend;
+  const out = outObject(o.out, outKeys);
+  const dtype = dtypeOption(dtypeIn);
   const xs = requireStorage(xName, x, dtype);
   const rows = rowsOf(xs, cols, xName);
   const n = cols as number;
-  const gamma = optionalFloat32Array('options.gamma', o.gamma, n) ?? null;
-  const beta = optionalFloat32Array('options.beta', o.beta, n) ?? null;
-  const gammaOffset = finiteNumberOption('options.gammaOffset', o.gammaOffset, 0);
+  const gamma = optionalFloat32Array('options.gamma', gammaIn, n) ?? null;
+  const beta = optionalFloat32Array('options.beta', betaIn, n) ?? null;
+  const gammaOffset = finiteNumberOption('options.gammaOffset', gammaOffsetIn, 0);
   if (gammaOffset !== 0 && gamma === null) {
     throw new RangeError(`options.gammaOffset (${gammaOffset}) needs options.gamma: without a gain it has no meaning`);
   }
-  const eps = epsOption(o.eps);
-  const epsOutside = enumOption('options.epsPlacement', o.epsPlacement, PLACEMENTS, 'inside') === 'outside';
-  const p = l2 ? 1 : pOption(o.p);
-  const kRule = l2 ? 'ceil' : enumOption('options.kRule', o.kRule, K_RULES, 'ceil');
-  const backend = enumOption('options.backend', o.backend, BACKENDS, 'auto');
+  const eps = epsOption(epsIn);
+  const epsOutside = enumOption('options.epsPlacement', placementIn, PLACEMENTS, 'inside') === 'outside';
+  const p = l2 ? 1 : pOption(pIn);
+  const kRule = l2 ? 'ceil' : enumOption('options.kRule', kRuleIn, K_RULES, 'ceil');
+  const backend = enumOption('options.backend', backendIn, BACKENDS, 'auto');
   const k = p === 1 ? n : partialK(p, n, kRule);
   return {
     x: xs,
@@ -93,7 +105,7 @@ export function rmsFamilySettings(
     divisor: l2 ? 1 : k,
     backend,
     dtype,
-    out: outObject(o.out, outKeys),
+    out,
   };
 }
 
