@@ -169,8 +169,10 @@ async function main(): Promise<void> {
   for (const name of models) {
     const build = name === 'transformer' ? transformer : name === 'gru' ? gruLm : null;
     if (build === null) throw new RangeError(`--models: unknown model '${name}' (expected transformer, gru)`);
-    const built = VARIANTS.map((v) => ({ variant: v, model: build(v), samples: [] as number[] }));
+    const built = VARIANTS.map((v) => ({ variant: v, model: build(v), samples: [] as number[], kernels: 0 }));
     for (const b of built) { await b.model.step(); await b.model.step(); } // warm-up: kernels, shapes, optimizer slots
+    // Kernel dispatches per step: a load-independent view of each variant's engine work (tf.profile runs one step).
+    for (const b of built) b.kernels = (await tf.profile(async () => { await b.model.step(); })).kernels.length;
     const tensorsBefore = tf.memory().numTensors;
     const start = performance.now();
     let rounds = 0;
@@ -190,18 +192,19 @@ async function main(): Promise<void> {
     const p50 = Object.fromEntries(built.map((b) => [b.variant, summarize(b.samples).p50]));
     const [B, T, D] = name === 'transformer' ? [16, 64, 128] : [32, 64, 128];
     console.log(`\n${name} (B ${B}, T ${T}, d ${D}), ${rounds} interleaved rounds, median ms per training step:`);
-    console.log('variant           ms_p50   vs stock LN layer   speed-up vs fused LN   vs tf.moments LN');
+    console.log('variant           ms_p50   vs stock LN layer   speed-up vs fused LN   vs tf.moments LN   kernels/step');
     for (const b of built) {
       const q = summarize(b.samples);
       const line = `${b.variant.padEnd(16)} ${q.p50.toFixed(1).padStart(7)}   ${(p50['stock-ln-layer'] / q.p50).toFixed(2).padStart(8)}×          ` +
-        `${speedupOverLn(q.p50, p50['fused-ln']).toFixed(1).padStart(6)}%             ${speedupOverLn(q.p50, p50['moments-ln']).toFixed(1).padStart(6)}%`;
+        `${speedupOverLn(q.p50, p50['fused-ln']).toFixed(1).padStart(6)}%             ${speedupOverLn(q.p50, p50['moments-ln']).toFixed(1).padStart(6)}%` +
+        `   ${String(b.kernels).padStart(8)}`;
       console.log(line);
       records.push({
         op: 'train-step', direction: 'full', impl: `${name}/${b.variant}`, backend: 'tfjs-wasm', threads: 1,
         rows: B * T, cols: D, p: b.variant === 'prmsnorm' ? P : b.variant === 'rmsnorm' ? 1 : null,
         ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80, gbps: null, ceiling_gbps: null, pct_of_ceiling: null,
         node: machine.node, cpu: machine.cpu, date: machine.date, version: machine.version,
-        model: name, rounds, speedup_vs_fused_ln_pct: speedupOverLn(q.p50, p50['fused-ln']),
+        model: name, rounds, kernels_per_step: b.kernels, speedup_vs_fused_ln_pct: speedupOverLn(q.p50, p50['fused-ln']),
         speedup_vs_moments_ln_pct: speedupOverLn(q.p50, p50['moments-ln']), ratio_stock_ln_layer: p50['stock-ln-layer'] / q.p50,
       });
     }
