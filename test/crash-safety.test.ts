@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFileIo, StorageError, writeAtomic, type FileIo } from '../src/experiments/atomic-write.js';
 import { executeRun, RunKilled } from '../src/experiments/runner.js';
-import { openCheckpoint, runFiles, sealCheckpoint } from '../src/experiments/run-store.js';
+import { openCheckpoint, parseLog, runFiles, sealCheckpoint } from '../src/experiments/run-store.js';
 import { getTask } from '../src/experiments/tasks/index.js';
 import type { RunSpec } from '../src/experiments/tasks/task.js';
 
@@ -69,6 +69,12 @@ test('sealed checkpoints: a truncated or altered body is detected', () => {
   assert.match((openCheckpoint(sealed.slice(0, sealed.length >> 1)) as { damaged: string }).damaged, /truncated/);
   assert.match((openCheckpoint(sealed.replace('xxxx', 'xxxy')) as { damaged: string }).damaged, /SHA-256/);
   assert.match((openCheckpoint('{"step": 4, "vars": [') as { damaged: string }).damaged, /not a valid checkpoint/);
+});
+
+test('logs: torn lines dropped, records after the checkpoint step dropped, duplicated records kept once in step order', () => {
+  const lines = ['{"step":1,"loss":3}', '{"step":2,"loss":2}', '{"step":1,"loss":3}', '{"step":3,"loss":1}', '{"step":4,"lo'];
+  assert.deepEqual(parseLog<{ step: number; loss: number }>(lines, 2), [{ step: 1, loss: 3 }, { step: 2, loss: 2 }]);
+  assert.deepEqual(parseLog<{ step: number }>(lines.join('\n'), 10).map((r) => r.step), [1, 2, 3]);
 });
 
 test('a checkpoint cut in half: resume falls back to the previous one, then to a clean restart, same curve', async () => {

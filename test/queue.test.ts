@@ -155,3 +155,40 @@ test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis rest
     rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+/** Run an entry point in this process, collecting what it prints (usage paths start nothing). */
+async function captured(f: () => Promise<number>): Promise<{ code: number; out: string; err: string[] }> {
+  const log = console.log;
+  const error = console.error;
+  let out = '';
+  const err: string[] = [];
+  console.log = (...a: unknown[]) => void (out += a.join(' ') + '\n');
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    return { code: await f(), out, err };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+test('npm run worker: bad usage exits 2 with one line; --help lists the options', async () => {
+  const { main } = await import('../src/experiments/queue/worker.js');
+  for (const args of [[], ['--queue', 'http://x:1'], ['--queue', 'redis://127.0.0.1:1', '--concurrency', '0'], ['--bogus']]) {
+    const r = await captured(() => main(args));
+    assert.equal(r.code, 2, `${args.join(' ')}: ${r.err.join('\n')}`);
+    assert.equal(r.err.length, 1, r.err.join('\n'));
+    assert.match(r.err[0], /^rmsnorm worker: [^\n]+$/);
+  }
+  const h = await captured(() => main(['--help']));
+  assert.equal(h.code, 0);
+  for (const flag of ['--queue', '--concurrency', '--lock-ms']) assert.ok(h.out.includes(flag), flag);
+});
+
+test('reproduce --queue with a URL that is not redis:// exits 2 with one line', async () => {
+  const { run } = await import('../src/experiments/command.js');
+  const r = await captured(() => run(['--queue', 'http://127.0.0.1:6379']));
+  assert.equal(r.code, 2);
+  assert.equal(r.err.length, 1, r.err.join('\n'));
+  assert.match(r.err[0], /--queue: expected redis:\/\/HOST:PORT, got 'http:\/\/127\.0\.0\.1:6379'/);
+});

@@ -83,9 +83,14 @@ function readJsonl<T extends { step: number }>(text: string, maxStep: number): T
   return out;
 }
 
-/** Parse JSONL records with step ≤ maxStep, skipping torn lines. */
+/**
+ * Parse JSONL records with step ≤ maxStep, skipping torn lines, one record per step in step order (a worker that lost
+ * its lock but kept running may have appended records a second time; they are identical, training is deterministic).
+ */
 export function parseLog<T extends { step: number }>(lines: string[] | string, maxStep: number): T[] {
-  return readJsonl<T>(Array.isArray(lines) ? lines.join('\n') : lines, maxStep);
+  const byStep = new Map<number, T>();
+  for (const rec of readJsonl<T>(Array.isArray(lines) ? lines.join('\n') : lines, maxStep)) byStep.set(rec.step, rec);
+  return [...byStep.values()].sort((a, b) => a.step - b.step);
 }
 
 /** Files of one run under `<out>/runs/`. */

@@ -4,11 +4,13 @@
 // --concurrency N starts N processes (tfjs-wasm trains on one core per process).
 import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { Worker, type Job } from 'bullmq';
 import { executeRun } from '../runner.js';
-import { measureStepTimes } from '../timing.js';
+import type { StepTiming } from '../timing.js';
+import type { FromWorker, ToWorker } from '../worker.js';
 import type { RunResult } from '../types.js';
 import { connectionFromUrl, DEFAULT_LOCK_MS, QUEUE_NAME, type QueueJobData, type QueueProgress } from './connection.js';
 import { RedisRunStore } from './redis-store.js';
@@ -100,10 +102,32 @@ async function trainRun(job: Job<QueueJobData>, data: Extract<QueueJobData, { ki
   return result;
 }
 
+/**
+ * The interleaved step timing of one task, in a child process (the local sweep's worker entry): its loop runs for a
+ * minute or more without yielding, and this process must keep renewing its lock meanwhile.
+ */
+function timeInChild(data: Extract<QueueJobData, { kind: 'timing' }>): Promise<StepTiming[]> {
+  const self = fileURLToPath(import.meta.url);
+  const child = fork(join(dirname(self), '..', `worker${extname(self)}`), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolveTiming, reject) => {
+    child.on('message', (msg: FromWorker) => {
+      if (msg.type === 'ready') child.send({ type: 'timing', id: data.id, specs: data.specs, rounds: data.rounds } satisfies ToWorker);
+      else if (msg.type === 'timed') {
+        resolveTiming(msg.timings);
+        child.send({ type: 'exit' } satisfies ToWorker);
+      } else if (msg.type === 'error') {
+        reject(new Error(msg.message));
+        child.kill();
+      }
+    });
+    child.on('exit', (code, signal) => reject(new Error(`timing process exited (${signal ?? code})`)));
+  });
+}
+
 async function processJob(job: Job<QueueJobData>, worker: Worker): Promise<unknown> {
   const data = job.data;
   say(`${job.attemptsMade > 0 || job.stalledCounter > 0 ? 'taking over' : 'starting'} ${data.sweep}/${data.id}`);
-  if (data.kind === 'timing') return { timings: await measureStepTimes(data.specs, data.rounds) };
+  if (data.kind === 'timing') return { timings: await timeInChild(data) };
   const result = await trainRun(job, data, worker);
   say(`finished ${data.sweep}/${data.id}`);
   return result;
