@@ -221,13 +221,11 @@ test('progress: durations and the predicted cost of a configuration follow the r
 
 test('--check-isolated table: ratio per row and how many are within 10 %', () => {
   const base = sample[0];
-  const text = formatIsolated([
-    { ...base, ms_p50: 1, isolated_ms_p50: 1.05 },
-    { ...base, direction: 'backward', ms_p50: 2, isolated_ms_p50: 1 },
-    { ...base, impl: 'ceiling-copy', ms_p50: 1, isolated_ms_p50: null },
-  ]);
-  assert.match(text, /0\.95×/);
-  assert.match(text, /2\.00×\s+off by > 10 %/);
+  const a = { ...base, ms_p50: 1, isolated_ms_p50: 1.05, cpu_ms_p50: 0.9 };
+  const b = { ...base, direction: 'backward' as const, ms_p50: 2, isolated_ms_p50: 1, cpu_ms_p50: 2 };
+  const text = formatIsolated([a, b, { ...base, impl: 'ceiling-copy', ms_p50: 1, isolated_ms_p50: null }], new Map([[a, 0.6]]));
+  assert.match(text, /0\.95×\s+900 µs\s+600 µs\s+1\.50×\n/); // wall ratio, then CPU in run / alone and their ratio
+  assert.match(text, /2\.00×\s+2\.00 ms\s+—\s+—\s+off by > 10 %/);
   assert.match(text, /1 of 2 rows within 10 %/);
 });
 

@@ -51,9 +51,10 @@ export async function run(argv: string[]): Promise<number> {
   const { notes } = result;
   let { records } = result;
   versions = result.versions;
+  const cpuAlone = new Map<BenchRecord, number>();
   if (o.checkIsolated) {
     log(`--check-isolated: re-timing ${records.filter((r) => r.impl.startsWith('rmsnorm-')).length} rows of ours, each alone in a fresh process…`);
-    records = await checkIsolated(records, o.p, SETS, measureOptionsFor(o), log, notes);
+    records = await checkIsolated(records, o.p, SETS, measureOptionsFor(o), log, notes, cpuAlone);
   }
   const m = meta(notes, true);
   if (o.json) {
@@ -64,7 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     console.log(formatHeadline(records));
     if (o.checkIsolated) {
       console.log('');
-      console.log(formatIsolated(records));
+      console.log(formatIsolated(records, cpuAlone));
     }
     for (const note of notes) console.log(`note: ${note}`);
     console.log(`(${m.seconds} s; load average ${m.loadavg_before.join(' ')} → ${m.loadavg_after.join(' ')}; ` +

@@ -95,6 +95,7 @@ export async function checkIsolated(
   mo: MeasureOptions,
   log: (msg: string) => void,
   notes: string[],
+  cpuAlone?: Map<BenchRecord, number>,
 ): Promise<BenchRecord[]> {
   const ours = records.filter(isOurs);
   const started = performance.now();
@@ -106,17 +107,23 @@ export async function checkIsolated(
       continue;
     }
     let isolated: number | null = null;
+    let cpu: number | null = null;
     try {
-      isolated = Number((await timeInChild(specFor(r, p, sets, mo))).p50.toPrecision(5));
+      const alone = await timeInChild(specFor(r, p, sets, mo));
+      isolated = Number(alone.p50.toPrecision(5));
+      cpu = alone.cpu50;
     } catch (err) {
       notes.push(`--check-isolated: ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t at ${r.rows}×${r.cols}: ${(err as Error).message}`);
     }
-    out.push({ ...r, isolated_ms_p50: isolated });
+    const checked = { ...r, isolated_ms_p50: isolated };
+    out.push(checked);
+    if (cpu !== null) cpuAlone?.set(checked, cpu);
     done++;
     const left = ((performance.now() - started) / done) * (ours.length - done);
     const ratio = isolated === null ? 'failed' : `${(r.ms_p50 / isolated).toFixed(2)}×`;
     log(`[check ${done}/${ours.length}] ${r.rows}×${r.cols} ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t: ` +
-      `in run ${r.ms_p50} ms, alone ${isolated ?? '—'} ms (${ratio}); ≈ ${formatDuration(left)} left`);
+      `in run ${r.ms_p50} ms, alone ${isolated ?? '—'} ms (${ratio}); CPU ${r.cpu_ms_p50 ?? '—'} vs ${cpu?.toPrecision(4) ?? '—'} ms; ` +
+      `≈ ${formatDuration(left)} left`);
   }
   return out;
 }

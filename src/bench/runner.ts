@@ -28,6 +28,13 @@ export interface MeasureOptions {
   maxCallMs?: number;
 }
 
+const pauseCell = new Int32Array(new SharedArrayBuffer(4));
+
+/** Block this thread for `ms` (Atomics.wait: no busy-waiting, no event-loop turn). */
+function pause(ms: number): void {
+  Atomics.wait(pauseCell, 0, 0, ms);
+}
+
 /** ms a warmed-up case still needs for its remaining samples. */
 function msLeft(s: State): number {
   return s.error !== undefined ? 0 : Math.max(0, s.target - s.samples.length) * s.batch * s.est;
@@ -119,11 +126,16 @@ export async function measure(
     states.push(s);
     progress?.({ kind: 'warm-up', index, total: cases.length, case: c, msPerCall: s.est, error: s.error });
   }
+  let previous: State | null = null;
   for (let r = 0; r < o.rounds; r++) {
     // Rotate the starting case each round so no configuration always runs right after the same neighbour.
     for (let j = 0; j < states.length; j++) {
       const s = states[(j + r) % states.length];
       if (s.error !== undefined) continue;
+      // Worker threads spin ~0.2 ms after each job before they sleep: switching between multi-threaded cases, let
+      // the previous case's workers go to sleep first, so they do not share the cores with the next case's samples.
+      if (previous !== null && previous !== s && (previous.case.threads > 1 || s.case.threads > 1)) pause(1);
+      previous = s;
       const quota = Math.ceil(s.target / o.rounds);
       for (let q = 0; q < quota && s.samples.length < s.target; q++) {
         try {

@@ -170,20 +170,28 @@ export function formatHeadline(records: readonly BenchRecord[]): string {
   return out.join('\n');
 }
 
-/** `--check-isolated`: each of our rows next to the same configuration timed alone in a fresh process. */
-export function formatIsolated(records: readonly BenchRecord[]): string {
+/**
+ * `--check-isolated`: each of our rows next to the same configuration timed alone in a fresh process, wall-clock
+ * p50 and (when known) process CPU time per call, in the run and alone: on a loaded machine the CPU columns still
+ * compare like with like when the wall-clock ones are dominated by time spent descheduled.
+ */
+export function formatIsolated(records: readonly BenchRecord[], cpuAlone?: ReadonlyMap<BenchRecord, number>): string {
   const checked = records.filter((r) => r.impl.startsWith('rmsnorm-') && r.isolated_ms_p50 !== undefined);
+  const ratioCell = (q: number | null) => (q === null ? '—' : `${q.toFixed(2)}×`);
   const rows = checked.map((r) => {
     const alone = r.isolated_ms_p50;
     const q = alone === null ? null : r.ms_p50 / alone;
+    const cpu = cpuAlone?.get(r);
+    const cq = cpu === undefined || r.cpu_ms_p50 === null ? null : r.cpu_ms_p50 / cpu;
     return [
       `${r.rows}×${r.cols}`, r.op, r.direction, r.backend, String(r.threads), formatMs(r.ms_p50),
-      alone === null ? 'failed' : formatMs(alone), q === null ? '—' : `${q.toFixed(2)}×`,
+      alone === null ? 'failed' : formatMs(alone), ratioCell(q),
+      r.cpu_ms_p50 === null ? '—' : formatMs(r.cpu_ms_p50), cpu === undefined ? '—' : formatMs(cpu), ratioCell(cq),
       q !== null && Math.abs(q - 1) > 0.1 ? 'off by > 10 %' : '',
     ];
   });
   const within = checked.filter((r) => r.isolated_ms_p50 !== null && Math.abs(r.ms_p50 / r.isolated_ms_p50 - 1) <= 0.1).length;
   return '== our rows vs the same configuration alone in a fresh process (--check-isolated) ==\n' +
-    alignTable(['shape', 'op', 'dir', 'backend', 'thr', 'in run', 'alone', 'run/alone', ''], rows) +
-    `\n${within} of ${checked.length} rows within 10 %`;
+    alignTable(['shape', 'op', 'dir', 'backend', 'thr', 'in run', 'alone', 'run/alone', 'CPU in run', 'CPU alone', 'CPU run/alone', ''], rows) +
+    `\n${within} of ${checked.length} rows within 10 % (wall clock, p50)`;
 }
