@@ -84,8 +84,11 @@ async function main(): Promise<void> {
     const g = tf.variable(tf.add(tf.ones([rows, cols]), tf.randomNormal([rows, cols], 0, 0.1, 'float32', 2)));
     const w = tf.randomNormal([rows, cols], 0, 1, 'float32', 5);
     const cases = NORMS.map((n) => makeCase(n, x, g, w, cols));
+    const dispatches: Record<string, number> = {};
     for (const c of cases) {
       for (let i = 0; i < 3; i++) c.step(); // warm-up: kernels, JIT
+      // Kernel dispatches per step (tf.profile): the load-independent part of the engine work each norm adds.
+      dispatches[c.name] = (await tf.profile(() => c.step())).kernels.length;
       const once = timeReps(c);
       c.reps = Math.max(1, Math.min(2000, Math.round(targetMs / Math.max(once, 1e-3))));
     }
@@ -106,6 +109,7 @@ async function main(): Promise<void> {
       `[${rows}, ${cols}]  none ${us(p50.none)} | added: relu ${us(added('relu'))}, rms ${us(added('rms'))}, ln ${us(added('ln'))}` +
         ` | rms/ln added ${(added('rms') / added('ln')).toFixed(2)}, whole ${(p50.rms / p50.ln).toFixed(2)}` +
         ` | rms/relu added ${(added('rms') / added('relu')).toFixed(2)}` +
+        ` | kernels added: relu ${dispatches.relu - dispatches.none}, rms ${dispatches.rms - dispatches.none}, ln ${dispatches.ln - dispatches.none}` +
         (copied > 0 ? ` | copied ${copied} B` : '') + (leaked !== 0 ? ` | LEAKED ${leaked} tensors` : ''),
     );
     for (const c of cases) {
@@ -116,6 +120,7 @@ async function main(): Promise<void> {
         ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80, gbps: null, ceiling_gbps: null, pct_of_ceiling: null,
         node: machine.node, cpu: machine.cpu, date: machine.date, version: machine.version,
         added_ms_p50: q.p50 - summarize(cases[0].samples).p50, samples: c.samples.length, reps: c.reps,
+        [`ms_q${qLevel}`]: quantile(c.samples, qLevel), kernels_per_step: dispatches[c.name],
       });
     }
     tf.dispose([x, w]);
