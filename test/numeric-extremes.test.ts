@@ -29,8 +29,9 @@ const EPS = [0, 1e-80, 1e-6] as const;
 const SMALL_COLS = [1, 8, 67] as const;
 const HUGE_COLS = Number(process.env.EXTREMES_HUGE ?? 1_000_003);
 const HUGE_KINDS: readonly RowKind[] = ['subnormal±', '3e38', '1e±30'];
-// cols = 1,000,003 (accumulation over a long row, odd SIMD tail) on the two op families only: runtime stays modest.
-const HUGE_OPS = new Set(['rmsNorm', 'layerNorm']);
+// cols = 1,000,003 (accumulation over a long row, odd SIMD tail): RMSNorm at every eps, LayerNorm at the tiny one
+// only — runtime stays modest (the float64 reference and comparisons dominate).
+const HUGE_CASES = new Set(['rmsNorm|0', 'rmsNorm|1e-80', 'rmsNorm|0.000001', 'layerNorm|1e-80']);
 
 interface OpSpec {
   name: string;
@@ -51,40 +52,9 @@ const OPS: readonly OpSpec[] = [
  * node:test `todo` until the wasm kernels follow docs/math.md §5 (issue #12 item 1). Remove entries as they pass.
  */
 const TODO = new Set<string>([
-  'wasm|rmsNorm|cols=1|eps=0',
-  'wasm|rmsNorm|cols=1|eps=1e-80',
-  'wasm|rmsNorm outside|cols=1|eps=0',
-  'wasm|rmsNorm outside|cols=1|eps=1e-80',
-  'wasm|pRMSNorm p=0.5|cols=1|eps=0',
-  'wasm|pRMSNorm p=0.5|cols=1|eps=1e-80',
-  'wasm|l2Norm|cols=1|eps=0',
-  'wasm|l2Norm|cols=1|eps=1e-80',
-  'wasm|layerNorm|cols=1|eps=1e-80',
-  'wasm|rmsNorm|cols=8|eps=0',
-  'wasm|rmsNorm|cols=8|eps=1e-80',
-  'wasm|rmsNorm outside|cols=8|eps=0',
-  'wasm|rmsNorm outside|cols=8|eps=1e-80',
-  'wasm|pRMSNorm p=0.5|cols=8|eps=0',
-  'wasm|pRMSNorm p=0.5|cols=8|eps=1e-80',
-  'wasm|l2Norm|cols=8|eps=0',
-  'wasm|l2Norm|cols=8|eps=1e-80',
   'wasm|layerNorm|cols=8|eps=0',
   'wasm|layerNorm|cols=8|eps=1e-80',
   'wasm|layerNorm|cols=8|eps=0.000001',
-  'wasm|rmsNorm|cols=67|eps=0',
-  'wasm|rmsNorm|cols=67|eps=1e-80',
-  'wasm|rmsNorm outside|cols=67|eps=0',
-  'wasm|rmsNorm outside|cols=67|eps=1e-80',
-  'wasm|pRMSNorm p=0.5|cols=67|eps=0',
-  'wasm|pRMSNorm p=0.5|cols=67|eps=1e-80',
-  'wasm|l2Norm|cols=67|eps=0',
-  'wasm|l2Norm|cols=67|eps=1e-80',
-  'wasm|layerNorm|cols=67|eps=0',
-  'wasm|layerNorm|cols=67|eps=1e-80',
-  'wasm|rmsNorm|cols=1000003|eps=0',
-  'wasm|rmsNorm|cols=1000003|eps=1e-80',
-  'wasm|layerNorm|cols=1000003|eps=0',
-  'wasm|layerNorm|cols=1000003|eps=1e-80',
 ]);
 
 /** One row of `cols` values of the given kind (seeded). */
@@ -311,10 +281,11 @@ for (const suite of SUITES) {
     }
     for (const cols of [...SMALL_COLS, HUGE_COLS]) {
       for (const spec of OPS) {
-        if (cols === HUGE_COLS && !HUGE_OPS.has(spec.name)) continue;
         for (const eps of EPS) {
+          if (cols === HUGE_COLS && !HUGE_CASES.has(`${spec.name}|${eps}`)) continue;
           const key = `${suite.backend}|${spec.name}|cols=${cols}|eps=${eps}`;
-          const todo = TODO.has(key) ? 'wasm numerics: H1 (issue #12 item 1)' : undefined;
+          // EXTREMES_STRICT=1 runs the todo cases as ordinary tests (to see which now pass)
+          const todo = TODO.has(key) && process.env.EXTREMES_STRICT !== '1' ? 'wasm kernels do not follow docs/math.md §5 yet (issue #12 item 1)' : undefined;
           it(`${spec.name} cols=${cols} eps=${eps}`, { todo }, () => {
             const d = inputsFor(cols);
             const refKey = `${spec.name}|${cols}|${eps}`;
