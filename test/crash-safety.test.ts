@@ -189,6 +189,8 @@ test('reproduce on a full disk stops with one line, no temporary files, and --re
     assert.equal(reason.length, 1, r.stderr.join('\n'));
     assert.match(reason[0], /cnn\.rms\.s1\.ckpt\.json: ENOSPC \(no space left on device\); free space, then continue with: rmsnorm reproduce --resume --out /);
     assert.ok(!r.stderr.some((l) => /^\s+at /.test(l)), `no stack trace:\n${r.stderr.join('\n')}`);
+    assert.match(r.stdout, /stopped cnn\.rms\.s1: cannot write/);
+    assert.ok(!r.stdout.includes('FAILED'), r.stdout);
     for (const d of [out, join(out, 'runs'), join(out, 'timing')]) assert.deepEqual(tempFiles(d), [], d);
     assert.ok(!existsSync(join(out, 'results.json')));
 

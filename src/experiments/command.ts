@@ -236,6 +236,7 @@ async function runAll(
       alive++;
       let current: Job | null = null;
       const next = () => {
+        if (stopped !== undefined) return; // the workers are being ended
         current = queue.shift() ?? null;
         if (!current) {
           child.send({ type: 'exit' } satisfies ToWorker);
@@ -279,7 +280,12 @@ async function runAll(
         } else if (msg.type === 'notice') {
           view.log(`note   ${msg.message}`);
         } else if (msg.type === 'error') {
-          if (msg.storage) stop(msg.message);
+          if (msg.storage) {
+            view.finish(msg.id, `stopped ${msg.id}: ${msg.message}`);
+            current = null;
+            stop(msg.message);
+            return;
+          }
           errors.set(msg.id, msg.message);
           remainingCost.value -= jobCost(jobOf(msg.id), rounds);
           view.finish(msg.id, `FAILED ${msg.id}: ${msg.message.split('\n')[0]}`);
@@ -288,7 +294,9 @@ async function runAll(
       });
       child.on('exit', (code) => {
         alive--;
-        if (current && !results.has(current.id) && !errors.has(current.id)) {
+        if (current && stopped !== undefined && !results.has(current.id) && !errors.has(current.id)) {
+          view.finish(current.id, `stopped ${current.id} (continues from its last checkpoint on --resume)`);
+        } else if (current && !results.has(current.id) && !errors.has(current.id)) {
           errors.set(current.id, `worker exited with code ${code}: ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
           view.finish(current.id, `FAILED ${current.id}: worker exited (${code})`);
           if (queue.length > 0) launch();
@@ -500,6 +508,8 @@ async function reproduce(argv: string[]): Promise<number> {
       : await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
   if (stopped !== undefined) {
     process.removeListener('SIGINT', onSigint);
+    // The workers were ended mid-run; none is writing any more, so their temporary files can go.
+    cleanTempFiles([outDir, join(outDir, 'runs'), join(outDir, 'timing')]);
     console.error(`rmsnorm reproduce: stopped: ${stopped}; free space, then continue with: rmsnorm reproduce --resume --out ${outDir}`);
     return 1;
   }
