@@ -6,7 +6,7 @@ import * as ort from 'onnxruntime-node';
 import { parseBenchArgs, UsageError } from '../src/bench/args.js';
 import { CeilingLoops } from '../src/bench/ceiling.js';
 import { runBench, toRecords, type RoundResult } from '../src/bench/bench.js';
-import { timeInChild } from '../src/bench/isolated.js';
+import { kernelsId, timeInChild } from '../src/bench/isolated.js';
 import { naiveCases } from '../src/bench/naive.js';
 import { copyShapeData, makeShapeData } from '../src/bench/shape-data.js';
 import { allocFloat32, freeFloat32 } from '../src/index.js';
@@ -236,6 +236,7 @@ test('an isolated child process times one of our configurations with the run\'s 
   });
   assert.ok(r.p20 > 0 && r.p20 <= r.p50 && r.p50 <= r.p80 && Number.isFinite(r.p80), JSON.stringify(r));
   assert.ok(r.cpu50 >= 0, JSON.stringify(r));
+  assert.equal(r.kernels, kernelsId()); // the child ran the kernels this process loaded
   await assert.rejects(timeInChild({
     op: 'rmsNorm', direction: 'forward', backend: 'wasm', threads: 1, rows: 4, cols: 0, p: 1, sets: 1,
     mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 },

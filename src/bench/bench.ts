@@ -192,8 +192,11 @@ async function phase(ctx: Context, name: string, cases: BenchCase[], mo: Measure
 }
 
 /** All phases of one shape → one round's results (failures become notes). */
-async function measureShape(ctx: Context, d: ShapeData): Promise<RoundResult[]> {
+async function measureShape(ctx: Context, d: ShapeData, rep: number, si: number): Promise<RoundResult[]> {
   const { ours, two, peers, dispose } = await buildCases(ctx, d);
+  // For the time estimate: the 2-thread phase has the zero-copy wasm and ceiling cases again, at 2 threads.
+  const twin = two === null ? [] : ours.filter((c) => c.backend === 'wasm' || c.impl.startsWith('ceiling-')).map((c) => ({ ...c, threads: 2 }));
+  ctx.progress.shape(rep, si, [...ours, ...twin, ...peers].map(caseKey), ctx.msPerElement);
   const results: Measured[] = [];
   try {
     results.push(...(await phase(ctx, 'ours, 1 thread', ours, ctx.mo)));
@@ -308,10 +311,9 @@ export async function runBench(
   try {
     for (let rep = 0; rep < o.repeat; rep++) {
       for (const [si, [rows, cols]] of order.entries()) {
-        ctx.progress.shape(rep, si, ctx.msPerElement);
         const d = makeShapeData(rows, cols, o.p, partialK(o.p, cols), SETS);
         const key = `${rows}x${cols}`;
-        rounds.set(key, [...(rounds.get(key) ?? []), await measureShape(ctx, d)]);
+        rounds.set(key, [...(rounds.get(key) ?? []), await measureShape(ctx, d, rep, si)]);
         ctx.progress.shapeDone(rep, si);
         records = order.flatMap(([r, c]) => toRecords(rounds.get(`${r}x${c}`) ?? [], stamp));
         onShape?.(records, [...new Set(ctx.notes)], ctx.versions);

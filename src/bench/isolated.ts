@@ -4,6 +4,9 @@
 // Run as a script, this file is that child: argv[2] is the JSON spec, stdout gets the JSON result.
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createHash } from 'node:crypto';
+import { wasmBase64 as naiveBase64 } from '../backends/wasm/generated/naive.js';
+import { wasmBase64 as normBase64 } from '../backends/wasm/generated/norm-shared.js';
 import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } from '../index.js';
 import { ourCases, type OurVariant } from './ours.js';
 import type { BenchRecord } from './record.js';
@@ -31,6 +34,13 @@ export interface IsolatedResult {
   p50: number;
   p80: number;
   cpu50: number;
+  /** Which wasm kernels the process ran (kernelsId()): a rebuild during a run must not pass for a comparison. */
+  kernels: string;
+}
+
+/** A short hash of the wasm modules this process loaded. */
+export function kernelsId(): string {
+  return createHash('sha256').update(normBase64).update(naiveBase64).digest('hex').slice(0, 12);
 }
 
 /** The spec that re-times record r (one of ours). */
@@ -56,7 +66,7 @@ export async function timeHere(spec: IsolatedSpec): Promise<IsolatedResult> {
     await settle(); // as the full run does before each phase
     const [m] = await measure([c], spec.mo);
     if (m.error !== undefined || m.samples.length === 0) throw new Error(m.error ?? 'no samples');
-    return { ...summarize(m.samples), cpu50: quantile(m.cpuSamples, 0.5) };
+    return { ...summarize(m.samples), cpu50: quantile(m.cpuSamples, 0.5), kernels: kernelsId() };
   } finally {
     if (spec.threads > 1) await terminateThreads();
     wd?.free();
@@ -110,6 +120,7 @@ export async function checkIsolated(
     let cpu: number | null = null;
     try {
       const alone = await timeInChild(specFor(r, p, sets, mo));
+      if (alone.kernels !== kernelsId()) throw new Error('the wasm kernels on disk changed since this run loaded them (rebuilt?): alone time discarded');
       isolated = Number(alone.p50.toPrecision(5));
       cpu = alone.cpu50;
     } catch (err) {

@@ -51,34 +51,36 @@ export class Progress {
     this.log(msg);
   }
 
-  /** Time left after the current shape: measured shapes from the first repeat, others predicted per element. */
-  private restMs(rep: number, si: number, perElement: ReadonlyMap<string, number>): number {
+  /** Predicted ms of the configurations `keys` at n elements: known cost per element, else a budget-bound case. */
+  private predict(keys: readonly string[], n: number, perElement: ReadonlyMap<string, number>): number {
+    let ms = 0;
+    for (const key of keys) {
+      const per = perElement.get(key);
+      ms += per === undefined ? this.mo.budgetMs + 30 : predictCaseMs(per * n, this.mo, this.maxCallMs);
+    }
+    return ms;
+  }
+
+  /** Time left after the current shape: shapes measured in the first repeat take as long again, others predicted. */
+  private restMs(rep: number, si: number, keys: readonly string[], perElement: ReadonlyMap<string, number>): number {
     let ms = 0;
     for (let r = rep; r < this.repeats; r++) {
       for (let s = r === rep ? si + 1 : 0; s < this.shapes.length; s++) {
-        const known = this.shapeMs[s];
-        if (known !== undefined) ms += known;
-        else {
-          const n = this.shapes[s][0] * this.shapes[s][1];
-          for (const per of perElement.values()) ms += predictCaseMs(per * n, this.mo, this.maxCallMs);
-        }
+        ms += this.shapeMs[s] ?? this.predict(keys, this.shapes[s][0] * this.shapes[s][1], perElement);
       }
     }
     return ms;
   }
 
-  shape(rep: number, si: number, perElement: ReadonlyMap<string, number>): void {
+  /** A shape starts: `keys` are its configurations (caseKey), `perElement` their cost per element where known. */
+  shape(rep: number, si: number, keys: readonly string[], perElement: ReadonlyMap<string, number>): void {
     const [rows, cols] = this.shapes[si];
     this.shapeStart = performance.now();
     const r = this.repeats > 1 ? `round ${rep + 1}/${this.repeats}, ` : '';
     this.label = `[${r}shape ${si + 1}/${this.shapes.length} ${rows}×${cols}]`;
-    const n = rows * cols;
-    let here = 0;
-    for (const per of perElement.values()) here += predictCaseMs(per * n, this.mo, this.maxCallMs);
-    const known = this.shapeMs[si];
-    const eta = known ?? (perElement.size > 0 ? here : NaN);
-    this.log(`${this.label} elapsed ${formatDuration(performance.now() - this.started)}; this shape ≈ ${formatDuration(eta)}, ` +
-      `after it ≈ ${formatDuration(this.restMs(rep, si, perElement))}`);
+    const here = this.shapeMs[si] ?? this.predict(keys, rows * cols, perElement);
+    this.log(`${this.label} ${keys.length} configurations; elapsed ${formatDuration(performance.now() - this.started)}, ` +
+      `this shape ≈ ${formatDuration(here)}, after it ≈ ${formatDuration(this.restMs(rep, si, keys, perElement))}`);
   }
 
   shapeDone(rep: number, si: number): void {
