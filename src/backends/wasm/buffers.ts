@@ -11,7 +11,7 @@ interface Block {
   length: number;
 }
 
-const blocks = new WeakMap<Float32Array, Block>();
+const blocks = new WeakMap<ArrayBufferView, Block>();
 /** The heap allocFloat32 last handed buffers out of (null: none yet, so no view can need vetting). */
 let handedOut: WasmHeap | null = null;
 /** Views given to freeFloat32: their block may already hold a newer buffer at the same address, so the address
@@ -31,7 +31,9 @@ function usable(heap: WasmHeap, view: ArrayBufferView): boolean {
 // Every array an op accepts, on every backend: a view of our memory must lie in a live allocFloat32 block.
 registerViewGuard((name, view) => {
   const heap = handedOut;
-  if (heap === null || !heap.owns(view.buffer)) return;
+  // an exact allocFloat32 view still registered is live (freeFloat32 unregisters it): one WeakMap lookup, the
+  // common zero-copy case; subarrays, freed and hand-made views take the range check
+  if (heap === null || blocks.has(view as Float32Array) || !heap.owns(view.buffer)) return;
   if (!usable(heap, view)) {
     throw new RangeError(
       `${name} is a view of the wasm memory outside every live allocFloat32 buffer (freed by freeFloat32, or not ` +
@@ -74,6 +76,42 @@ export function allocFloat32(length: number): Float32Array {
 export function freeFloat32(view: Float32Array): void {
   const block = blocks.get(view);
   if (block === undefined) throw new RangeError('freeFloat32: view must be an array returned by allocFloat32 (and not freed yet)');
+  blocks.delete(view);
+  freed.add(view);
+  const heap = ready().heap as WasmHeap;
+  heap.markFreed(block.ptr);
+  heap.release(block.ptr);
+}
+
+/**
+ * A zero-filled Uint16Array of `length` 16-bit values (float16/bfloat16 bit patterns) inside the wasm memory, 64-byte
+ * aligned: the 16-bit counterpart of allocFloat32 for `dtype: 'float16' | 'bfloat16'` ops (x, residual, out.y,
+ * out.sum, dy, out.dx, …), which the wasm backend then reads and writes in place. Same lifetime rules as allocFloat32.
+ * @example
+ * const x = allocUint16(rows * cols), y = allocUint16(rows * cols);
+ * x.set(bits); rmsNorm(x, cols, { dtype: 'bfloat16', out: { y } }); // no copy
+ * freeUint16(x); freeUint16(y);
+ */
+export function allocUint16(length: number): Uint16Array {
+  if (!Number.isInteger(length) || length < 0) throw new RangeError(`length must be a non-negative integer, got ${length}`);
+  const state = ready();
+  const heap = state.heap as WasmHeap;
+  const ptr = heap.alloc(length * 2);
+  heap.refresh();
+  const view = new Uint16Array(state.memory.buffer, ptr, length);
+  view.fill(0);
+  blocks.set(view, { ptr, length });
+  heap.markLive(ptr, length * 2);
+  handedOut = heap;
+  return view;
+}
+
+/** Return a buffer from allocUint16 to the wasm heap. The view (and views derived from it) must not be used after. */
+export function freeUint16(view: Uint16Array): void {
+  const block = blocks.get(view);
+  if (block === undefined || !(view instanceof Uint16Array)) {
+    throw new RangeError('freeUint16: view must be an array returned by allocUint16 (and not freed yet)');
+  }
   blocks.delete(view);
   freed.add(view);
   const heap = ready().heap as WasmHeap;
