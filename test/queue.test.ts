@@ -10,7 +10,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectionFromUrl } from '../src/experiments/queue/connection.js';
+import { Queue } from 'bullmq';
+import { connectionFromUrl, QUEUE_NAME } from '../src/experiments/queue/connection.js';
+import { RedisRunStore } from '../src/experiments/queue/redis-store.js';
+import { loadCheckpoint } from '../src/experiments/runner.js';
+import { sealCheckpoint } from '../src/experiments/run-store.js';
 import { planRuns } from '../src/experiments/presets.js';
 import { executeRun, runFiles } from '../src/experiments/runner.js';
 import type { ReproductionResults, RunResult } from '../src/experiments/types.js';
@@ -152,6 +156,43 @@ test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis rest
   } finally {
     for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
     await sleep(200);
+    rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('Redis run store: checkpoint rotation, a damaged checkpoint falls back to the previous one, logs per step', { skip: hasRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 60_000 }, async () => {
+  const tmp = mkdtempSync(join(tmpdir(), 'rmsnorm-redis-store-'));
+  const port = await freePort();
+  const redis = start(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', tmp, '--save', '']);
+  const queue = new Queue(QUEUE_NAME, { connection: connectionFromUrl(`redis://127.0.0.1:${port}`) });
+  try {
+    await until('redis', () => redisPing(port), 10_000);
+    const client = await queue.client;
+    const spec = planRuns({ preset: 'tiny', tasks: ['cnn'] })[0];
+    const body = (step: number) => JSON.stringify({ version: 1, id: spec.id, step, vars: [1, 2] });
+    const store = new RedisRunStore(client, 'sweep1', spec.id);
+    await store.saveCheckpoint(sealCheckpoint(body(2)));
+    await store.saveCheckpoint(sealCheckpoint(body(4)));
+    const notes: string[] = [];
+    assert.equal((await loadCheckpoint(store, spec, 2, (m) => notes.push(m)))?.step, 4);
+    // The newest checkpoint is cut in half (as a lost write would leave it): the previous one is used, and said.
+    const key = `rmsnorm:sweep1:${spec.id}:ckpt`;
+    const sealed = (await client.get(key))!;
+    await client.set(key, sealed.slice(0, sealed.length >> 1));
+    assert.equal((await loadCheckpoint(store, spec, 2, (m) => notes.push(m)))?.step, 2);
+    assert.match(notes.join('\n'), /redis rmsnorm:sweep1:\S+:ckpt is unusable: .*\n.*continuing from the previous checkpoint redis \S+:ckpt\.prev \(step 2\)/);
+    // Logs: records after the checkpoint are dropped on resume; duplicates (a zombie worker) count once.
+    await store.resetLog([], []);
+    for (const step of [1, 2, 3, 2]) store.appendStep({ step, wallMs: step, stepMs: 1, loss: 10 - step });
+    const log = await store.readLog(2);
+    assert.deepEqual(log.steps.map((r) => [r.step, r.loss]), [[1, 9], [2, 8]]);
+    assert.deepEqual(store.takeNewSteps()?.steps.map((r) => r.step), [1, 2, 3, 2]);
+    await RedisRunStore.clear(client, 'sweep1', spec.id);
+    assert.equal(await client.get(key), null);
+  } finally {
+    await queue.close();
+    redis.child.kill('SIGTERM');
+    await redis.exited;
     rmSync(tmp, { recursive: true, force: true });
   }
 });
