@@ -1,4 +1,4 @@
-// LayerNorm kernels, forward (pipelined mean, two-pass variance) and backward (exact re-derived mean), on one part
+// LayerNorm kernels, forward (pipelined mean, two-pass variance) and backward (two sweeps per row), on one part
 // (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
 import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
 import { sumExact, sumSquaresCentred } from './_reduce';
@@ -123,247 +123,217 @@ export function lnForward(args: usize, r0: i32, r1: i32): void {
   }
 }
 
-/**
- * LayerNorm pass 1 for one row: Σu and Σu·x̂ (blocked f32 into f64), stored as the row's splats at rowv:
- * rs | hi | lo | a = rs·mean(u) | b = rs·mean(u·x̂), where hi + lo is the f64 row mean (the saved mean is f32-rounded,
- * off by up to ulp/2 — ≈5e-4 on 1e4 + N(0,1) rows — so it is re-derived exactly and the difference kept as lo).
- */
-@inline export function lnRowCoefficients(
-  dyr: usize, xr: usize, gamma: usize, cols: i32, mu: f32, rs: f32, rowv: usize, hasG: bool,
+// ---------------------------------------------------------------- backward
+// Per row, u = gamma·dy, x̂ = (x − μ)·rs with μ the exact f64 mean (the saved mean is f32-rounded, off by up to
+// ulp/2 — ≈5e-4 on 1e4 + N(0,1) rows — so it is re-derived: an exact f64 Σx rides along in sweep A):
+//   dx = (u − a − x̂·b)·rs, a = Σu/cols, b = Σu·x̂/cols; dgamma += dy·x̂, dbeta += dy.
+// Sweep A (no side effects) sums Σu, Σu·(x − saved) in f32x4 blocks of 256 columns flushed into f64, and Σx in f64;
+// sweep B writes dx and the f32 dgamma/dbeta block accumulators. 16 floats per iteration at immediate offsets from
+// one address per stream (V8 spends an instruction per distinct address). Rows whose rstd is outside
+// [RS_MIN_LN, RS_MAX], or whose f32 sums are not finite, take the scalar f64 path of the js backend.
+
+// Σx and Σu·(x − saved) of the last lnSweepA (its return value is Σu); per instance, so per thread.
+let sumX: f64 = 0;
+
+@inline function promoteLo(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v);
+}
+
+@inline function promoteHi(v: v128): v128 {
+  return f64x2.promote_low_f32x4(v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+}
+let sumUXm: f64 = 0;
+
+@inline function lnSweepA(dyr: usize, xr: usize, gamma: usize, cols: i32, mu: f32, hasG: bool): f64 {
+  const vm = f32x4.splat(mu);
+  let tU: f64 = 0;
+  let tUX: f64 = 0;
+  let tX: f64 = 0;
+  const n16 = cols & ~15;
+  let ax0 = f64x2.splat(0);
+  let ax1 = ax0;
+  let i: i32 = 0;
+  while (i < n16) {
+    let au = f32x4.splat(0);
+    let aux = au;
+    const end = i + 256 < n16 ? i + 256 : n16;
+    for (; i < end; i += 16) {
+      const o = <usize>i << 2;
+      let u0 = v128.load(dyr + o);
+      let u1 = v128.load(dyr + o, 16);
+      let u2 = v128.load(dyr + o, 32);
+      let u3 = v128.load(dyr + o, 48);
+      if (hasG) {
+        u0 = f32x4.mul(u0, v128.load(gamma + o));
+        u1 = f32x4.mul(u1, v128.load(gamma + o, 16));
+        u2 = f32x4.mul(u2, v128.load(gamma + o, 32));
+        u3 = f32x4.mul(u3, v128.load(gamma + o, 48));
+      }
+      const x0 = v128.load(xr + o);
+      const x1 = v128.load(xr + o, 16);
+      const x2 = v128.load(xr + o, 32);
+      const x3 = v128.load(xr + o, 48);
+      const m0 = f32x4.sub(x0, vm);
+      const m1 = f32x4.sub(x1, vm);
+      const m2 = f32x4.sub(x2, vm);
+      const m3 = f32x4.sub(x3, vm);
+      au = f32x4.add(au, f32x4.add(f32x4.add(u0, u1), f32x4.add(u2, u3)));
+      // Σx exactly in f64 (every value promoted): it sets the mean shift. f32 sums of x − saved are biased: with
+      // |x| ≫ |saved| every x − saved rounds the same way (1e-8 off on 2^20 columns, 70 ulps of the mean)
+      ax0 = f64x2.add(ax0, f64x2.add(promoteLo(x0), promoteHi(x0)));
+      ax1 = f64x2.add(ax1, f64x2.add(promoteLo(x1), promoteHi(x1)));
+      ax0 = f64x2.add(ax0, f64x2.add(promoteLo(x2), promoteHi(x2)));
+      ax1 = f64x2.add(ax1, f64x2.add(promoteLo(x3), promoteHi(x3)));
+      aux = f32x4.add(aux, f32x4.add(f32x4.add(f32x4.mul(u0, m0), f32x4.mul(u1, m1)), f32x4.add(f32x4.mul(u2, m2), f32x4.mul(u3, m3))));
+    }
+    tU += hsum(au);
+    tUX += hsum(aux);
+  }
+  const sx = f64x2.add(ax0, ax1);
+  tX = f64x2.extract_lane(sx, 0) + f64x2.extract_lane(sx, 1);
+  for (; i < cols; i++) {
+    const o = <usize>i << 2;
+    let u = load<f32>(dyr + o);
+    if (hasG) u *= load<f32>(gamma + o);
+    const xv = <f64>load<f32>(xr + o);
+    tU += <f64>u;
+    tUX += <f64>u * (xv - <f64>mu);
+    tX += xv;
+  }
+  sumX = tX;
+  sumUXm = tUX;
+  return tU;
+}
+
+/** dx and (params) the dgamma/dbeta f32 block accumulators for the vector at o + off. */
+@inline function lnDxAt(
+  dyr: usize, xr: usize, dxr: usize, gamma: usize, accG: usize, accB: usize, o: usize, off: usize,
+  vm: v128, vs: v128, vr: v128, va: v128, vb: v128, hasG: bool, params: bool,
+): void {
+  const d = v128.load(dyr + o + off);
+  const h = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o + off), vm), vs), vr);
+  const u = hasG ? f32x4.mul(d, v128.load(gamma + o + off)) : d;
+  v128.store(dxr + o + off, f32x4.mul(f32x4.sub(f32x4.sub(u, va), f32x4.mul(h, vb)), vr));
+  if (params) {
+    v128.store(accG + o + off, f32x4.add(v128.load(accG + o + off), f32x4.mul(d, h)));
+    v128.store(accB + o + off, f32x4.add(v128.load(accB + o + off), d));
+  }
+}
+
+@inline function lnSweepB(
+  dyr: usize, xr: usize, dxr: usize, gamma: usize, accG: usize, accB: usize, cols: i32,
+  mu: f32, shift: f32, rs: f32, a: f32, b: f32, hasG: bool, params: bool,
 ): void {
   const vm = f32x4.splat(mu);
+  const vs = f32x4.splat(shift);
   const vr = f32x4.splat(rs);
-  let sumU: f64 = 0;
-  let sumUX: f64 = 0;
+  const va = f32x4.splat(a);
+  const vb = f32x4.splat(b);
   let i: i32 = 0;
-  const n8 = cols & ~7;
-  while (i < n8) {
-    let au0 = f32x4.splat(0);
-    let au1 = au0;
-    let ax0 = au0;
-    let ax1 = au0;
-    const end = i + BLOCK < n8 ? i + BLOCK : n8;
-    for (; i < end; i += 8) {
-      let u0 = v128.load(at(dyr, i));
-      let u1 = v128.load(at(dyr, i), 16);
-      if (hasG) {
-        u0 = f32x4.mul(u0, v128.load(at(gamma, i)));
-        u1 = f32x4.mul(u1, v128.load(at(gamma, i), 16));
-      }
-      au0 = f32x4.add(au0, u0);
-      au1 = f32x4.add(au1, u1);
-      ax0 = f32x4.add(ax0, f32x4.mul(u0, f32x4.mul(f32x4.sub(v128.load(at(xr, i)), vm), vr)));
-      ax1 = f32x4.add(ax1, f32x4.mul(u1, f32x4.mul(f32x4.sub(v128.load(at(xr, i), 16), vm), vr)));
-    }
-    sumU += hsum(f32x4.add(au0, au1));
-    sumUX += hsum(f32x4.add(ax0, ax1));
+  for (; i + 16 <= cols; i += 16) {
+    const o = <usize>i << 2;
+    lnDxAt(dyr, xr, dxr, gamma, accG, accB, o, 0, vm, vs, vr, va, vb, hasG, params);
+    lnDxAt(dyr, xr, dxr, gamma, accG, accB, o, 16, vm, vs, vr, va, vb, hasG, params);
+    lnDxAt(dyr, xr, dxr, gamma, accG, accB, o, 32, vm, vs, vr, va, vb, hasG, params);
+    lnDxAt(dyr, xr, dxr, gamma, accG, accB, o, 48, vm, vs, vr, va, vb, hasG, params);
   }
+  for (; i + 4 <= cols; i += 4) lnDxAt(dyr, xr, dxr, gamma, accG, accB, <usize>i << 2, 0, vm, vs, vr, va, vb, hasG, params);
   for (; i < cols; i++) {
-    let u = load<f32>(at(dyr, i));
-    if (hasG) u *= load<f32>(at(gamma, i));
-    sumU += <f64>u;
-    sumUX += <f64>u * (<f64>load<f32>(at(xr, i)) - <f64>mu) * <f64>rs;
-  }
-  const shift = sumExact(xr, cols) / <f64>cols - <f64>mu; // true mean − saved mean
-  sumUX -= shift * <f64>rs * sumU; // Σu·x̂ = Σu·x̂' − shift·rs·Σu, with x̂' centred on the saved mean
-  v128.store(rowv, vr);
-  v128.store(rowv, vm, 16);
-  v128.store(rowv, f32x4.splat(<f32>shift), 32);
-  v128.store(rowv, f32x4.splat(<f32>(<f64>rs * sumU / <f64>cols)), 48);
-  v128.store(rowv, f32x4.splat(<f32>(<f64>rs * sumUX / <f64>cols)), 64);
-}
-
-// LayerNorm pass 2: groups of up to 4 rows streaming along the columns, dgamma/dbeta f32
-// block accumulators loaded/stored once per group; dx = rs·u − a − x̂·b with x̂ = ((x − hi) − lo)·rs.
-
-/** LayerNorm pass 2 over all columns for 4 row(s) at byte offsets o0… (see lnBackwardGroups). */
-@inline export function lnGradRows4(
-  dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, o1: usize, o2: usize, o3: usize, rowv: usize, cols: i32, accG: usize, accB: usize,
-  hasG: bool, params: bool,
-): void {
-  let j: i32 = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const cj = <usize>j << 2;
-    const g = hasG ? v128.load(gamma + cj) : f32x4.splat(1);
-    let ag = params ? v128.load(accG + cj) : g;
-    let ab = params ? v128.load(accB + cj) : g;
-    {
-      const d = v128.load(dy + o0 + cj);
-      const rv = v128.load(rowv, 0);
-      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o0 + cj), v128.load(rowv, 16)), v128.load(rowv, 32)), rv);
-      const u = hasG ? f32x4.mul(d, g) : d;
-      v128.store(dx + o0 + cj, f32x4.sub(f32x4.sub(f32x4.mul(u, rv), v128.load(rowv, 48)), f32x4.mul(xh, v128.load(rowv, 64))));
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
-      }
-    }
-    {
-      const d = v128.load(dy + o1 + cj);
-      const rv = v128.load(rowv, 80);
-      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o1 + cj), v128.load(rowv, 96)), v128.load(rowv, 112)), rv);
-      const u = hasG ? f32x4.mul(d, g) : d;
-      v128.store(dx + o1 + cj, f32x4.sub(f32x4.sub(f32x4.mul(u, rv), v128.load(rowv, 128)), f32x4.mul(xh, v128.load(rowv, 144))));
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
-      }
-    }
-    {
-      const d = v128.load(dy + o2 + cj);
-      const rv = v128.load(rowv, 160);
-      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o2 + cj), v128.load(rowv, 176)), v128.load(rowv, 192)), rv);
-      const u = hasG ? f32x4.mul(d, g) : d;
-      v128.store(dx + o2 + cj, f32x4.sub(f32x4.sub(f32x4.mul(u, rv), v128.load(rowv, 208)), f32x4.mul(xh, v128.load(rowv, 224))));
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
-      }
-    }
-    {
-      const d = v128.load(dy + o3 + cj);
-      const rv = v128.load(rowv, 240);
-      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o3 + cj), v128.load(rowv, 256)), v128.load(rowv, 272)), rv);
-      const u = hasG ? f32x4.mul(d, g) : d;
-      v128.store(dx + o3 + cj, f32x4.sub(f32x4.sub(f32x4.mul(u, rv), v128.load(rowv, 288)), f32x4.mul(xh, v128.load(rowv, 304))));
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
-      }
-    }
+    const o = <usize>i << 2;
+    const d = load<f32>(dyr + o);
+    const h = (load<f32>(xr + o) - mu - shift) * rs;
+    const u = hasG ? d * load<f32>(gamma + o) : d;
+    store<f32>(dxr + o, (u - a - h * b) * rs);
     if (params) {
-      v128.store(accG + cj, ag);
-      v128.store(accB + cj, ab);
-    }
-  }
-  for (; j < cols; j++) {
-    const cj = <usize>j << 2;
-    const g = hasG ? load<f32>(gamma + cj) : 1;
-    {
-      const rs = load<f32>(rowv, 0);
-      const d = load<f32>(dy + o0 + cj);
-      const xh = (load<f32>(x + o0 + cj) - load<f32>(rowv, 16) - load<f32>(rowv, 32)) * rs;
-      const u = hasG ? d * g : d;
-      store<f32>(dx + o0 + cj, u * rs - load<f32>(rowv, 48) - xh * load<f32>(rowv, 64));
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-    {
-      const rs = load<f32>(rowv, 80);
-      const d = load<f32>(dy + o1 + cj);
-      const xh = (load<f32>(x + o1 + cj) - load<f32>(rowv, 96) - load<f32>(rowv, 112)) * rs;
-      const u = hasG ? d * g : d;
-      store<f32>(dx + o1 + cj, u * rs - load<f32>(rowv, 128) - xh * load<f32>(rowv, 144));
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-    {
-      const rs = load<f32>(rowv, 160);
-      const d = load<f32>(dy + o2 + cj);
-      const xh = (load<f32>(x + o2 + cj) - load<f32>(rowv, 176) - load<f32>(rowv, 192)) * rs;
-      const u = hasG ? d * g : d;
-      store<f32>(dx + o2 + cj, u * rs - load<f32>(rowv, 208) - xh * load<f32>(rowv, 224));
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
-    }
-    {
-      const rs = load<f32>(rowv, 240);
-      const d = load<f32>(dy + o3 + cj);
-      const xh = (load<f32>(x + o3 + cj) - load<f32>(rowv, 256) - load<f32>(rowv, 272)) * rs;
-      const u = hasG ? d * g : d;
-      store<f32>(dx + o3 + cj, u * rs - load<f32>(rowv, 288) - xh * load<f32>(rowv, 304));
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
+      store<f32>(accG + o, load<f32>(accG + o) + d * h);
+      store<f32>(accB + o, load<f32>(accB + o) + d);
     }
   }
 }
 
-/** LayerNorm pass 2 over all columns for 1 row(s) at byte offsets o0… (see lnBackwardGroups). */
-@inline export function lnGradRows1(
-  dy: usize, x: usize, dx: usize, gamma: usize, o0: usize, rowv: usize, cols: i32, accG: usize, accB: usize,
-  hasG: bool, params: bool,
+/** One row in f64, as the js backend (rstd outside the SIMD range, or non-finite f32 sums); parameter sums in f64. */
+export function lnRowExact(
+  dyr: usize, xr: usize, dxr: usize, gamma: usize, cols: i32, savedMu: f32, rs32: f32, sumG: usize, sumB: usize,
+  params: bool,
 ): void {
-  let j: i32 = 0;
-  for (; j + 4 <= cols; j += 4) {
-    const cj = <usize>j << 2;
-    const g = hasG ? v128.load(gamma + cj) : f32x4.splat(1);
-    let ag = params ? v128.load(accG + cj) : g;
-    let ab = params ? v128.load(accB + cj) : g;
-    {
-      const d = v128.load(dy + o0 + cj);
-      const rv = v128.load(rowv, 0);
-      const xh = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(x + o0 + cj), v128.load(rowv, 16)), v128.load(rowv, 32)), rv);
-      const u = hasG ? f32x4.mul(d, g) : d;
-      v128.store(dx + o0 + cj, f32x4.sub(f32x4.sub(f32x4.mul(u, rv), v128.load(rowv, 48)), f32x4.mul(xh, v128.load(rowv, 64))));
-      if (params) {
-        ag = f32x4.add(ag, f32x4.mul(d, xh));
-        ab = f32x4.add(ab, d);
-      }
-    }
-    if (params) {
-      v128.store(accG + cj, ag);
-      v128.store(accB + cj, ab);
-    }
+  const rs = <f64>rs32;
+  const sm = <f64>savedMu;
+  let sumX: f64 = 0;
+  let sumU: f64 = 0;
+  let sumUXhat: f64 = 0;
+  for (let j: i32 = 0; j < cols; j++) {
+    const xv = <f64>load<f32>(at(xr, j));
+    const u = <f64>load<f32>(at(dyr, j)) * (gamma != 0 ? <f64>load<f32>(at(gamma, j)) : 1);
+    sumX += xv;
+    sumU += u;
+    sumUXhat += u * (xv - sm) * rs;
   }
-  for (; j < cols; j++) {
-    const cj = <usize>j << 2;
-    const g = hasG ? load<f32>(gamma + cj) : 1;
-    {
-      const rs = load<f32>(rowv, 0);
-      const d = load<f32>(dy + o0 + cj);
-      const xh = (load<f32>(x + o0 + cj) - load<f32>(rowv, 16) - load<f32>(rowv, 32)) * rs;
-      const u = hasG ? d * g : d;
-      store<f32>(dx + o0 + cj, u * rs - load<f32>(rowv, 48) - xh * load<f32>(rowv, 64));
-      if (params) {
-        store<f32>(accG + cj, load<f32>(accG + cj) + d * xh);
-        store<f32>(accB + cj, load<f32>(accB + cj) + d);
-      }
+  const mu = sumX / <f64>cols;
+  const meanU = sumU / <f64>cols;
+  const meanUXhat = (sumUXhat - (mu - sm) * rs * sumU) / <f64>cols;
+  for (let j: i32 = 0; j < cols; j++) {
+    const d = <f64>load<f32>(at(dyr, j));
+    const xhat = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+    const u = d * (gamma != 0 ? <f64>load<f32>(at(gamma, j)) : 1);
+    store<f32>(at(dxr, j), <f32>(rs * (u - meanU - xhat * meanUXhat)));
+    if (params) {
+      store<f64>(sumG + (<usize>j << 3), load<f64>(sumG + (<usize>j << 3)) + d * xhat);
+      store<f64>(sumB + (<usize>j << 3), load<f64>(sumB + (<usize>j << 3)) + d);
     }
   }
 }
 
-@inline export function lnBackwardGroups(
+@inline function lnBackwardRows(
   dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize,
   hasG: bool, params: bool,
 ): void {
   const rowBytes = <usize>cols << 2;
   const c4 = (cols + 3) & ~3;
+  const sumG = ws;
+  const sumB = ws + (<usize>c4 << 3);
   const accG = ws + (<usize>c4 << 4);
   const accB = accG + (<usize>c4 << 2);
-  const rowv = ws + <usize>c4 * WS_BYTES_PER_COL;
-  let r: i32 = 0;
+  const g = hasG ? gamma : 0;
+  const n = <f64>cols;
   let sinceFlush: i32 = 0;
-  while (r < rows) {
-    const o0 = <usize>r * rowBytes;
-    if (r + 4 <= rows) {
-      for (let q: i32 = 0; q < 4; q++) {
-        const o = o0 + <usize>q * rowBytes;
-        lnRowCoefficients(dy + o, x + o, gamma, cols, load<f32>(at(mean, r + q)), load<f32>(at(rstd, r + q)),
-          rowv + <usize>q * 80, hasG);
-      }
-      lnGradRows4(dy, x, dx, gamma, o0, o0 + rowBytes, o0 + 2 * rowBytes, o0 + 3 * rowBytes, rowv, cols, accG, accB, hasG, params);
-      r += 4;
-      sinceFlush += 4;
-    } else {
-      lnRowCoefficients(dy + o0, x + o0, gamma, cols, load<f32>(at(mean, r)), load<f32>(at(rstd, r)), rowv, hasG);
-      lnGradRows1(dy, x, dx, gamma, o0, rowv, cols, accG, accB, hasG, params);
-      r += 1;
-      sinceFlush += 1;
+  for (let r: i32 = 0; r < rows; r++) {
+    const o = <usize>r * rowBytes;
+    const dyr = dy + o;
+    const xr = x + o;
+    const dxr = dx + o;
+    const rs = load<f32>(at(rstd, r));
+    const mu = load<f32>(at(mean, r));
+    let exact = !(<f64>rs >= RS_MIN_LN && <f64>rs <= RS_MAX);
+    if (!exact) {
+      const sumU = lnSweepA(dyr, xr, gamma, cols, mu, hasG);
+      const shift = sumX / n - <f64>mu; // exact mean − saved mean
+      const r64 = <f64>rs;
+      const a = sumU / n;
+      const b = (r64 * (sumUXm - shift * sumU)) / n;
+      exact = !(isFinite(a) && isFinite(b) && isFinite(shift));
+      if (!exact) lnSweepB(dyr, xr, dxr, gamma, accG, accB, cols, mu, <f32>shift, rs, <f32>a, <f32>b, hasG, params);
     }
-    if (params && sinceFlush >= PARAM_BLOCK_ROWS) {
+    if (exact) lnRowExact(dyr, xr, dxr, g, cols, mu, rs, sumG, sumB, params);
+    if (params && ++sinceFlush >= PARAM_BLOCK_ROWS) {
       flushParams(ws, cols);
       sinceFlush = 0;
     }
   }
   if (params) flushParams(ws, cols);
+}
+
+// One wasm function per specialisation (TurboFan allocates registers per function).
+function lnBwdGP(dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  lnBackwardRows(dy, x, mean, rstd, gamma, dx, rows, cols, ws, true, true);
+}
+function lnBwdG(dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  lnBackwardRows(dy, x, mean, rstd, gamma, dx, rows, cols, ws, true, false);
+}
+function lnBwdP(dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  lnBackwardRows(dy, x, mean, rstd, gamma, dx, rows, cols, ws, false, true);
+}
+function lnBwd(dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  lnBackwardRows(dy, x, mean, rstd, gamma, dx, rows, cols, ws, false, false);
 }
 
 export function lnBackward(args: usize, r0: i32, r1: i32, part: i32): void {
@@ -381,10 +351,10 @@ export function lnBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const rows = r1 - r0;
   if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (gamma == 0) {
-    if (params) lnBackwardGroups(dy, x, mean, rstd, gamma, dx, rows, cols, ws, false, true);
-    else lnBackwardGroups(dy, x, mean, rstd, gamma, dx, rows, cols, ws, false, false);
+    if (params) lnBwdP(dy, x, mean, rstd, gamma, dx, rows, cols, ws);
+    else lnBwd(dy, x, mean, rstd, gamma, dx, rows, cols, ws);
   } else {
-    if (params) lnBackwardGroups(dy, x, mean, rstd, gamma, dx, rows, cols, ws, true, true);
-    else lnBackwardGroups(dy, x, mean, rstd, gamma, dx, rows, cols, ws, true, false);
+    if (params) lnBwdGP(dy, x, mean, rstd, gamma, dx, rows, cols, ws);
+    else lnBwdG(dy, x, mean, rstd, gamma, dx, rows, cols, ws);
   }
 }
