@@ -290,6 +290,29 @@ export function runNormKernel(kernelName: string, inputs: Tensor[], hasGamma: bo
   return outs;
 }
 
+/** One fused backward run shared by the input thunks of one tape node (see gradThunks). */
+class SharedBackward {
+  private outs: Tensor[] | null = null;
+
+  constructor(
+    private readonly kernelName: string,
+    private readonly inputs: Tensor[],
+    private readonly attrs: NamedAttrMap,
+    private readonly saved: Tensor[],
+  ) {}
+
+  /** Gradient i: the first call runs the kernel; the others return shares of its outputs. */
+  get(i: number): Tensor {
+    if (this.outs !== null) return share(this.outs[i]);
+    const outs = tf.engine().runKernel(this.kernelName, this.inputs as never, this.attrs as never) as Tensor[];
+    this.outs = outs;
+    for (let j = 0; j < outs.length; j++) {
+      if (j !== i) this.saved.push(tf.keep(outs[j]));
+    }
+    return outs[i];
+  }
+}
+
 /**
  * Gradient thunks for the forward inputs [x, gamma?, beta?] from ONE run of the fused backward kernel, whose outputs
  * [dx, dgamma?, dbeta?] line up with them. The engine calls the thunks of the inputs it needs (pruned ones never),
@@ -298,18 +321,12 @@ export function runNormKernel(kernelName: string, inputs: Tensor[], hasGamma: bo
  * returns a second tensor on the same data (share). So an output whose thunk is pruned is freed with the tape, and
  * a returned gradient is an ordinary tensor the caller owns.
  */
-function gradThunks(run: () => Tensor[], count: number, saved: Tensor[]): Record<string, () => Tensor> {
-  let outs: Tensor[] | null = null;
-  const thunk = (i: number) => (): Tensor => {
-    if (outs !== null) return share(outs[i]);
-    outs = run();
-    for (let j = 0; j < outs.length; j++) {
-      if (j !== i) saved.push(tf.keep(outs[j]));
-    }
-    return outs[i];
-  };
+function gradThunks(kernelName: string, inputs: Tensor[], attrs: NamedAttrMap, count: number, saved: Tensor[]): Record<string, () => Tensor> {
+  const run = new SharedBackward(kernelName, inputs, attrs, saved);
   const thunks: Record<string, () => Tensor> = {};
-  for (let i = 0; i < count; i++) thunks[i] = thunk(i);
+  thunks[0] = () => run.get(0);
+  if (count > 1) thunks[1] = () => run.get(1);
+  if (count > 2) thunks[2] = () => run.get(2);
   return thunks;
 }
 
@@ -341,9 +358,9 @@ function register(): void {
       outputsToSave: [false, !SELF_SAVE],
       gradFunc: (dy, saved, attrs) => {
         const a = attrs as unknown as RmsFamilyAttrs;
-        const inputs = [firstDy(dy), saved[0], saved[saved.length - 1], ...(a.hasGamma ? [saved[1]] : [])];
-        const run = () => tf.engine().runKernel(RMS_FAMILY_GRAD, inputs as never, attrs as never) as Tensor[];
-        return gradThunks(run, 1 + Number(a.hasGamma) + Number(a.hasBeta), saved);
+        const inputs = [firstDy(dy), saved[0], saved[saved.length - 1]];
+        if (a.hasGamma) inputs.push(saved[1]);
+        return gradThunks(RMS_FAMILY_GRAD, inputs, attrs, 1 + Number(a.hasGamma) + Number(a.hasBeta), saved);
       },
     });
   }
@@ -355,9 +372,9 @@ function register(): void {
       gradFunc: (dy, saved, attrs) => {
         const a = attrs as unknown as LayerNormAttrs;
         const n = saved.length;
-        const inputs = [firstDy(dy), saved[0], saved[n - 2], saved[n - 1], ...(a.hasGamma ? [saved[1]] : [])];
-        const run = () => tf.engine().runKernel(LAYER_NORM_GRAD, inputs as never, attrs as never) as Tensor[];
-        return gradThunks(run, 1 + Number(a.hasGamma) + Number(a.hasBeta), saved);
+        const inputs = [firstDy(dy), saved[0], saved[n - 2], saved[n - 1]];
+        if (a.hasGamma) inputs.push(saved[1]);
+        return gradThunks(LAYER_NORM_GRAD, inputs, attrs, 1 + Number(a.hasGamma) + Number(a.hasBeta), saved);
       },
     });
   }

@@ -82,15 +82,18 @@ interface Layout {
   cols: number;
   normShape: number[];
   perm: number[] | null;
-  restore: (y2d: Tensor) => Tensor;
+  /** x's shape with the normalised axes moved last (y2d is reshaped to it), and the permutation back. */
+  permShape: number[];
+  inverse: number[] | null;
 }
 
+// Plain data, no closures: a hot path under tsx pays for every named function it creates (keepNames).
 function layout(x: Tensor, axes: number[]): Layout {
   const rank = x.rank;
   if (axes.length === 1 && axes[0] === rank - 1 && rank === 2) {
-    const cols = x.shape[1];
+    const cols = x.shape[1]!;
     if (cols === 0) throw new RangeError(`x must have non-empty normalised axes, got shape [${x.shape.join(', ')}]`);
-    return { rows: x.shape[0]!, cols: cols!, normShape: [cols!], perm: null, restore: (y2d) => y2d };
+    return { rows: x.shape[0]!, cols, normShape: [cols], perm: null, permShape: x.shape, inverse: null };
   }
   const trailing = axes.every((a, i) => a === rank - axes.length + i);
   const perm = trailing ? null : [...Array(rank).keys()].filter((a) => !axes.includes(a)).concat(axes);
@@ -100,13 +103,13 @@ function layout(x: Tensor, axes: number[]): Layout {
   if (cols === 0) throw new RangeError(`x must have non-empty normalised axes, got shape [${x.shape.join(', ')}]`);
   const rows = x.size / cols;
   const inverse = perm === null ? null : perm.map((_, i) => perm.indexOf(i));
-  return {
-    rows, cols, normShape, perm,
-    restore: (y2d) => {
-      const y = tf.reshape(y2d, permShape);
-      return inverse === null ? y : tf.transpose(y, inverse);
-    },
-  };
+  return { rows, cols, normShape, perm, permShape, inverse };
+}
+
+/** y2d (rows × cols) back to x's layout. */
+function restore(l: Layout, y2d: Tensor): Tensor {
+  const y = tf.reshape(y2d, l.permShape);
+  return l.inverse === null ? y : tf.transpose(y, l.inverse);
 }
 
 function paramTensor(name: string, value: unknown, l: Layout): Tensor | null {
@@ -160,7 +163,7 @@ function runNorm(
     } else {
       y2d = composite(x2d, g1, b1);
     }
-    return l.restore(y2d);
+    return restore(l, y2d);
   });
 }
 
