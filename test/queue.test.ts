@@ -79,7 +79,7 @@ function stepLog(out: string, id: string) {
     });
 }
 
-test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis restarts; results equal a local run', { skip: hasRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 240_000 }, async () => {
+test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis restarts; results equal a local run', { skip: hasRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 420_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'rmsnorm-queue-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
