@@ -143,10 +143,15 @@ test('6.7: judged at init 0.2 on the translation task; LN diverging more or RMS 
   assert.match(holds.evidence, /judged at init 0\.2/);
   assert.match(holds.evidence, /init 0\.1/, 'the dose-response is reported');
   assert.equal(holds.intervals?.length, 2);
+  assert.doesNotMatch(holds.evidence, /validation loss/, 'no per-seed valLoss in these rows: not reported');
   assert.equal(verdict(claimsOf(shifted([NaN, 4, 5], [5, 4.1, 5])), '6.7'), 'holds', 'LN diverged in more seeds');
   assert.equal(verdict(claimsOf(shifted([6, 6.5, 5.8], [3, 4, 2.5])), '6.7'), 'does not hold', 'RMS clearly worse');
   assert.equal(verdict(claimsOf(shifted([6, 6.5, 5.8], [6.1, 6.5, 5.8])), '6.7'), 'does not hold', 'the same: LN not less stable');
   assert.equal(verdict(claimsOf([main]), '6.7'), 'inconclusive');
+  // The validation loss is reported beside BLEU (not judged): LN − RMS per seed 3.6 − 4.4, 3.4 − 4.3, 3.5 − 4.4.
+  const withLoss = (r: SummaryRow, losses: number[]) => ({ ...r, perSeed: r.perSeed!.map((x, i) => ({ ...x, others: { valLoss: losses[i]! } })) });
+  const lossCase = [main, summary('translation/init-0.2', [withLoss(row('layer', [2, 3.5, 1]), [3.6, 3.4, 3.5]), withLoss(row('rms', [0.2, 0, 0.5]), [4.4, 4.3, 4.4])], true)];
+  assert.match(claimsOf(lossCase).find((c) => c.id === '6.7')!.evidence, /validation loss LN − RMS \(\+ = RMS better, reported only\) Δ -0\.867/);
 });
 
 test('6.2 follows the invariance table; 6.8 follows the Table 5 statistics', () => {
@@ -245,7 +250,7 @@ test('summarize: per-seed values (NaN for a diverged run), curve instability, ti
   const sums = summarize(runs, timing);
   assert.deepEqual(sums.map((s) => s.task), ['translation', 'translation/init-0.2']);
   const ln = sums[0]!.rows.find((r) => r.variant === 'layer')!;
-  assert.deepEqual(ln.perSeed, [{ seed: 1, value: 6 }, { seed: 2, value: 4 }]);
+  assert.deepEqual(ln.perSeed, [{ seed: 1, value: 6, others: { valLoss: 5 } }, { seed: 2, value: 4, others: { valLoss: 5 } }]);
   assert.equal(ln.instability, 1, 'mean of drops 2 and 0');
   assert.deepEqual(ln.stepSamples, [10, 11, 9]);
   const rms = sums[0]!.rows.find((r) => r.variant === 'rms')!;

@@ -423,9 +423,13 @@ function shiftedInitClaim(summaries: TaskSummary[]): Judged {
     const dRms = degradation(rms, main && row(main, 'rms'), g.s.higherIsBetter);
     intervals.push(interval(`${task} init ${g.shift}: RMS − LN (+ = RMS better)`, g.s.task, c.ci, c.tol, c.pos, g.s.metricName));
     const inst = (r: SummaryRow) => (r.instability !== undefined ? `, largest dev drop ${f(r.instability, 2)}` : '');
+    // The validation loss (lower is better) is reported beside the paper's metric, not judged: at 10² steps greedy BLEU is coarse.
+    const loss = (r: SummaryRow) => new Map((r.perSeed ?? []).map((x) => [x.seed, x.others?.['valLoss'] ?? NaN]));
+    const dLoss = pairedInterval(loss(ln), loss(rms), LEVEL);
     parts.push(
       `init ${g.shift}: LN ${f(ln.metric.mean)} (${ln.divergedRuns}/${ln.seeds} diverged${inst(ln)}; vs its init-0 run ${ciText(dLn, 2)}), ` +
-        `RMS ${f(rms.metric.mean)} (${rms.divergedRuns}/${rms.seeds} diverged${inst(rms)}; vs init 0 ${ciText(dRms, 2)}); RMS − LN ${ciText(c.ci)}, tol ±${f(c.tol)}: ${c.pos}`,
+        `RMS ${f(rms.metric.mean)} (${rms.divergedRuns}/${rms.seeds} diverged${inst(rms)}; vs init 0 ${ciText(dRms, 2)}); RMS − LN ${ciText(c.ci)}, tol ±${f(c.tol)}: ${c.pos}` +
+        (dLoss.n > 0 ? `; validation loss LN − RMS (+ = RMS better, reported only) ${ciText(dLoss)}` : ''),
     );
     if (g !== primary) continue;
     if (ln.divergedRuns > rms.divergedRuns || c.cmp === 'better') verdict = 'holds';

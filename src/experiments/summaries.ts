@@ -65,7 +65,13 @@ export function summaryRows(runs: RunResult[], metricKey: string, timing?: StepT
       stepsToThreshold: reached.every((s) => s !== null) ? Math.round(mean(reached as number[])) : null,
       divergedRuns: rs.filter((r) => r.diverged).length,
       instability: mean(rs.map((r) => curveDrop(r, metricKey, higherIsBetter))),
-      perSeed: rs.map((r) => ({ seed: r.seed, value: r.diverged ? NaN : (r.final[metricKey] ?? NaN) })).sort((a, b) => a.seed - b.seed),
+      perSeed: rs
+        .map((r) => ({
+          seed: r.seed,
+          value: r.diverged ? NaN : (r.final[metricKey] ?? NaN),
+          others: Object.fromEntries(otherKeys.map((k) => [k, r.diverged ? NaN : (r.final[k] ?? NaN)])),
+        }))
+        .sort((a, b) => a.seed - b.seed),
     };
   });
   rows.sort((a, b) => ORDER.indexOf(a.variant) - ORDER.indexOf(b.variant) || (a.p ?? 0) - (b.p ?? 0));

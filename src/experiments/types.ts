@@ -68,7 +68,7 @@ export interface SummaryRow {
    * The headline metric of each seed (NaN for a diverged run): claims compare variants on paired differences by seed
    * (same initial weights and batches, only the norm differs).
    */
-  perSeed?: Array<{ seed: number; value: number }>;
+  perSeed?: Array<{ seed: number; value: number; /** Secondary metrics of that seed (e.g. valLoss). */ others?: Record<string, number> }>;
   /**
    * Instability of the held-out curve: the largest drop of the metric below its running best across a run's
    * evaluations (metric units, ≥ 0), mean over seeds (paper Fig. 4: LN's dev BLEU "very unstable").
