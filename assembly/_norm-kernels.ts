@@ -6,6 +6,8 @@ import { OP, OP_LN_BWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_FWD, ROWS, slot } from './
 import { rmsForward } from './_rms-norm';
 import { rmsBackward } from './_rms-backward';
 import { lnBackward, lnForward } from './_layer-norm';
+import { addRmsBackward, addRmsForward } from './_add-rms-norm';
+import { OP_ADD_RMS_BWD, OP_ADD_RMS_FWD } from './_job';
 
 export { reduceParams } from './_params';
 
@@ -24,4 +26,6 @@ export function runJob(args: usize, part: i32, parts: i32): void {
   else if (op == OP_RMS_BWD) rmsBackward(args, r0, r1, part);
   else if (op == OP_LN_FWD) lnForward(args, r0, r1);
   else if (op == OP_LN_BWD) lnBackward(args, r0, r1, part);
+  else if (op == OP_ADD_RMS_FWD) addRmsForward(args, r0, r1);
+  else if (op == OP_ADD_RMS_BWD) addRmsBackward(args, r0, r1, part);
 }

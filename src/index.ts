@@ -11,7 +11,9 @@ export { availableBackends, BackendUnavailableError, type Backend } from './back
 export * as reference from './reference/index.js';
 export {
   allocFloat32,
+  allocUint16,
   freeFloat32,
+  freeUint16,
   getThreads,
   initThreads,
   initWasm,

@@ -2,6 +2,9 @@
 // and the module is instantiated (synchronously from the embedded base64 on first use in Node; in browsers await
 // initWasm() first). Public extras: zero-copy buffers (buffers.ts) and the optional worker pool (threads.ts).
 import { registerBackend, type Backend } from '../backend.js';
+import {
+  addRmsNorm, addRmsNorm16, addRmsNormBackward, addRmsNormBackward16, rmsNorm16, rmsNormBackward16,
+} from './add-rms-norm.js';
 import { wasmState } from './instance.js';
 import { layerNorm, layerNormBackward } from './layer-norm.js';
 import { rmsNorm, rmsNormBackward } from './rms-norm.js';
@@ -13,10 +16,19 @@ export const wasmBackend: Backend = {
   rmsNormBackward: (a) => rmsNormBackward(wasmState()!, a),
   layerNorm: (a) => layerNorm(wasmState()!, a),
   layerNormBackward: (a) => layerNormBackward(wasmState()!, a),
+  // fused residual add and 16-bit storage (RMS family; LayerNorm on 16-bit storage runs on js)
+  addRmsNorm: (a) => addRmsNorm(wasmState()!, a),
+  addRmsNormBackward: (a) => addRmsNormBackward(wasmState()!, a),
+  addRmsNorm16: (a) => addRmsNorm16(wasmState()!, a),
+  addRmsNormBackward16: (a) => addRmsNormBackward16(wasmState()!, a),
+  rmsNorm16: (a) => rmsNorm16(wasmState()!, a),
+  rmsNormBackward16: (a) => rmsNormBackward16(wasmState()!, a),
 };
 
 registerBackend(wasmBackend);
 
-export { allocFloat32, freeFloat32, isWasmBuffer, refreshFloat32, wasmMemoryBytes } from './buffers.js';
+export {
+  allocFloat32, allocUint16, freeFloat32, freeUint16, isWasmBuffer, refreshFloat32, wasmMemoryBytes,
+} from './buffers.js';
 export { initWasm, _resetWasm, _setSimdOverride } from './instance.js';
 export { getThreads, initThreads, terminateThreads, type ThreadOptions } from './threads.js';

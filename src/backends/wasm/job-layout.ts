@@ -17,13 +17,23 @@ export const WS = 20; // per-part workspace base (backward)
 export const WS_STRIDE = 21; // bytes between parts' workspaces
 export const DGAMMA = 22; // 0 = not wanted
 export const DBETA = 23; // 0 = not wanted
-export const SLOTS = 24;
+export const DTYPE = 24; // activation storage of the fused/16-bit ops: DT_F32, DT_F16, DT_BF16
+export const SLOTS = 25;
 
 // op codes
 export const OP_RMS_FWD = 1; // P0.. = x, gamma, beta, y, rstd
 export const OP_RMS_BWD = 2; // P0.. = dy, x, rstd, gamma, dx
 export const OP_LN_FWD = 3; // P0.. = x, gamma, beta, y, mean, rstd
 export const OP_LN_BWD = 4; // P0.. = dy, x, mean, rstd, gamma, dx
+// Fused residual add and 16-bit storage (assembly/_add-rms-norm.ts; storage in slot DTYPE). The 16-bit rmsNorm is
+// the fused op with no residual (pointer 0) and no sum output.
+export const OP_ADD_RMS_FWD = 5; // P0.. = x, residual, gamma, beta, sum, y, rstd
+export const OP_ADD_RMS_BWD = 6; // P0.. = dy, dsum, sum, rstd, gamma, dx (dsum 0 = none)
+
+// storage codes (slot DTYPE)
+export const DT_F32 = 0;
+export const DT_F16 = 1;
+export const DT_BF16 = 2;
 
 // Per-part backward workspace: WS_BYTES_PER_COL bytes per column (rounded up to 4 columns: f64 dgamma and dbeta sums,
 // f32 dgamma and dbeta block accumulators), then WS_EXTRA bytes of per-row splats, the whole rounded up to WS_ALIGN.

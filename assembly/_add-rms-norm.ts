@@ -1,0 +1,395 @@
+// Fused residual add + RMS family (RMSNorm, pRMSNorm k < cols, L2-Norm divisor 1), forward and backward, for
+// float32, binary16 and bfloat16 activation storage (job slot DTYPE), on one part (a contiguous row range) of a job.
+// The 16-bit rmsNorm is the forward with no residual. Formulas: src/backends/backend.ts, docs/math.md.
+//   forward:  sum = round(x + residual): the f32 sum rounded to the storage type is the correctly rounded sum (two
+//             16-bit operands: double rounding through a format of p' ≥ 2p + 2 bits is innocuous, 24 ≥ 2·11 + 2),
+//             rs = 1/sqrt(Σ_{i<k} sum_i²/divisor + eps) (or 1/(sqrt(·) + eps)), y = round(sum·rs·(goff + gamma) + beta)
+//   backward: dx = round(dsum + ∂y/∂sum·dy), dgamma += dy·ŝ, dbeta += dy (ŝ = sum·rs; as _rms-backward.ts)
+// Per row: one sweep reads x and residual, writes sum and accumulates Σ sum² of the STORED (rounded) values; a second
+// sweep re-reads sum from L1 and writes y. Sums of squares: f32x4 blocks of 256 values flushed into f64 (16-bit
+// values: no f32 square can overflow or underflow), an exact f64 rerun for rows out of the normal range; rows whose
+// rstd is not a normal f32 take a scalar f64 path, as the f32 kernels do (docs/math.md §5).
+import {
+  BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0,
+  PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
+} from './_job';
+import { load1, load4, store1, store4 } from './_half';
+import { flushParams, zeroBytes } from './_params';
+import { rmsRstd } from './_rms-norm';
+
+@inline function elemShift(dt: i32): usize {
+  return dt == DT_F32 ? 2 : 1;
+}
+
+/** sum = round(x + residual) for four lanes at i, stored; returns the stored values as f32. */
+@inline function addStore4(xr: usize, rr: usize, sr: usize, i: i32, dt: i32): v128 {
+  const s = f32x4.add(load4(xr, i, dt), load4(rr, i, dt));
+  store4(sr, i, s, dt);
+  return dt == DT_F32 ? s : load4(sr, i, dt); // the rounded value (L1): the statistic is of the stored sum
+}
+
+/** Scalar addStore4. */
+@inline function addStore1(xr: usize, rr: usize, sr: usize, i: i32, dt: i32): f32 {
+  store1(sr, i, load1(xr, i, dt) + load1(rr, i, dt), dt);
+  return load1(sr, i, dt);
+}
+
+/** Σ_{i<n} v_i² in f64, exactly promoted (rows out of the f32 normal range, NaN/Inf). */
+function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
+  let total: f64 = 0;
+  if (dt == DT_F32) {
+    for (let i: i32 = 0; i < n; i++) total += <f64>load1(p, i, DT_F32) * <f64>load1(p, i, DT_F32);
+  } else if (dt == DT_F16) {
+    for (let i: i32 = 0; i < n; i++) total += <f64>load1(p, i, DT_F16) * <f64>load1(p, i, DT_F16);
+  } else {
+    for (let i: i32 = 0; i < n; i++) total += <f64>load1(p, i, DT_BF16) * <f64>load1(p, i, DT_BF16);
+  }
+  return total;
+}
+
+/**
+ * With res: sum = round(x + residual) over the row (stored at sr) and Σ_{i<k} sum_i²; without: Σ_{i<k} x_i² only.
+ * Blocked f32x4 sums (16 values per iteration, four accumulators) flushed into f64 every BLOCK values.
+ */
+@inline function addAndSquares(xr: usize, rr: usize, sr: usize, cols: i32, k: i32, dt: i32, hasRes: bool): f64 {
+  let total: f64 = 0;
+  let i: i32 = 0;
+  const k16 = k & ~15;
+  while (i < k16) {
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    const end = i + BLOCK < k16 ? i + BLOCK : k16;
+    for (; i < end; i += 16) {
+      const v0 = hasRes ? addStore4(xr, rr, sr, i, dt) : load4(xr, i, dt);
+      const v1 = hasRes ? addStore4(xr, rr, sr, i + 4, dt) : load4(xr, i + 4, dt);
+      const v2 = hasRes ? addStore4(xr, rr, sr, i + 8, dt) : load4(xr, i + 8, dt);
+      const v3 = hasRes ? addStore4(xr, rr, sr, i + 12, dt) : load4(xr, i + 12, dt);
+      a0 = f32x4.add(a0, f32x4.mul(v0, v0));
+      a1 = f32x4.add(a1, f32x4.mul(v1, v1));
+      a2 = f32x4.add(a2, f32x4.mul(v2, v2));
+      a3 = f32x4.add(a3, f32x4.mul(v3, v3));
+    }
+    total += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+  }
+  if (hasRes) {
+    for (; i + 4 <= cols; i += 4) addStore4(xr, rr, sr, i, dt);
+    for (; i < cols; i++) addStore1(xr, rr, sr, i, dt);
+  }
+  const src = hasRes ? sr : xr;
+  for (let j = k16; j < k; j++) {
+    const v = <f64>load1(src, j, dt);
+    total += v * v;
+  }
+  return total;
+}
+
+/** y = round(s·rs·(goff + gamma) + beta) for four lanes at i (gamma/beta 0 = absent; goff 0 when gamma absent). */
+@inline function scale4(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32): void {
+  let v = f32x4.mul(load4(sr, i, dt), vr);
+  if (gamma != 0) v = f32x4.mul(v, f32x4.add(vo, v128.load(gamma + (<usize>i << 2))));
+  if (beta != 0) v = f32x4.add(v, v128.load(beta + (<usize>i << 2)));
+  store4(yr, i, v, dt);
+}
+
+@inline function scaleRow(sr: usize, yr: usize, cols: i32, rs: f32, gamma: usize, beta: usize, goff: f32, dt: i32): void {
+  const vr = f32x4.splat(rs);
+  const vo = f32x4.splat(goff);
+  let i: i32 = 0;
+  for (; i + 16 <= cols; i += 16) {
+    scale4(sr, yr, i, vr, gamma, beta, vo, dt);
+    scale4(sr, yr, i + 4, vr, gamma, beta, vo, dt);
+    scale4(sr, yr, i + 8, vr, gamma, beta, vo, dt);
+    scale4(sr, yr, i + 12, vr, gamma, beta, vo, dt);
+  }
+  for (; i + 4 <= cols; i += 4) scale4(sr, yr, i, vr, gamma, beta, vo, dt);
+  for (; i < cols; i++) {
+    let v = load1(sr, i, dt) * rs;
+    if (gamma != 0) v *= goff + load<f32>(gamma + (<usize>i << 2));
+    if (beta != 0) v += load<f32>(beta + (<usize>i << 2));
+    store1(yr, i, v, dt);
+  }
+}
+
+/** y in f64 for a row whose rstd is not a normal f32 (subnormal rows, tiny eps, |x| ≈ 3e38), rounded once to f32. */
+function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize, beta: usize, goff: f32, dt: i32): void {
+  for (let j: i32 = 0; j < cols; j++) {
+    let v = <f64>load1(sr, j, dt) * rs;
+    if (gamma != 0) v *= <f64>goff + <f64>load<f32>(gamma + (<usize>j << 2));
+    if (beta != 0) v += <f64>load<f32>(beta + (<usize>j << 2));
+    if (dt == DT_F32) store1(yr, j, <f32>v, DT_F32);
+    else if (dt == DT_F16) store1(yr, j, <f32>v, DT_F16);
+    else store1(yr, j, <f32>v, DT_BF16);
+  }
+}
+
+@inline function fwdRows(
+  x: usize, res: usize, gamma: usize, beta: usize, sum: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32,
+  divisor: f64, eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool,
+): void {
+  const rowBytes = <usize>cols << elemShift(dt);
+  for (let r: i32 = 0; r < rows; r++) {
+    const o = <usize>r * rowBytes;
+    const xr = x + o;
+    const sr = hasRes ? sum + o : xr;
+    const yr = y + o;
+    let ss = addAndSquares(xr, res + o, sr, cols, k, dt, hasRes);
+    if (!(ss >= TINY_SUM && ss < f64.MAX_VALUE)) ss = sumSquaresExact16(sr, k, dt);
+    const rs64 = rmsRstd(ss, divisor, eps, eo);
+    store<f32>(rstd + (<usize>r << 2), <f32>rs64);
+    if (rs64 >= RS_MIN && rs64 <= RS_MAX) scaleRow(sr, yr, cols, <f32>rs64, gamma, beta, goff, dt);
+    else scaleRowExact16(sr, yr, cols, rs64, gamma, beta, goff, dt);
+  }
+}
+
+// One wasm function per (storage, residual) pair: the conversions inline into their loops.
+function fwdF32(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true);
+}
+function fwdF16(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true);
+}
+function fwdBf16(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true);
+}
+function normF16(x: usize, g: usize, b: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
+  fwdRows(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false);
+}
+function normBf16(x: usize, g: usize, b: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
+  fwdRows(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false);
+}
+
+export function addRmsForward(args: usize, r0: i32, r1: i32): void {
+  if (r1 <= r0) return;
+  const dt = <i32>slot(args, DTYPE);
+  const cols = <i32>slot(args, COLS);
+  const k = <i32>slot(args, K);
+  const divisor = slot(args, DIVISOR);
+  const eps = slot(args, EPS);
+  const eo = slot(args, EPS_OUTSIDE) != 0;
+  const gamma = ptr(args, P0 + 2);
+  const goff: f32 = gamma == 0 ? 0 : <f32>slot(args, GAMMA_OFFSET);
+  const rowOff = <usize>r0 * (<usize>cols << elemShift(dt));
+  const x = ptr(args, P0) + rowOff;
+  const res = ptr(args, P0 + 1);
+  const beta = ptr(args, P0 + 3);
+  const y = ptr(args, P0 + 5) + rowOff;
+  const rstd = ptr(args, P0 + 6) + (<usize>r0 << 2);
+  const rows = r1 - r0;
+  if (res == 0) {
+    if (dt == DT_F16) normF16(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, eo, goff);
+    else normBf16(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, eo, goff);
+    return;
+  }
+  const r = res + rowOff;
+  const s = ptr(args, P0 + 4) + rowOff;
+  if (dt == DT_F32) fwdF32(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff);
+  else if (dt == DT_F16) fwdF16(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff);
+  else fwdBf16(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff);
+}
+
+// ---- backward ----
+
+/**
+ * Sweep A of one row: Σ u·ŝ (u = (goff + gamma)·dy, ŝ = s·rs; blocked f32 flushed into f64) and, when wanted, dy·ŝ
+ * into the f32 dgamma accumulator and dy into dbeta's.
+ */
+@inline function sweepA16(
+  dyr: usize, sr: usize, gamma: usize, accG: usize, accB: usize, cols: i32, rs: f32, goff: f32, params: bool,
+  wantB: bool, dt: i32,
+): f64 {
+  const vr = f32x4.splat(rs);
+  const vo = f32x4.splat(goff);
+  let total: f64 = 0;
+  let i: i32 = 0;
+  const n4 = cols & ~3;
+  while (i < n4) {
+    let a0 = f32x4.splat(0);
+    const end = i + BLOCK < n4 ? i + BLOCK : n4;
+    for (; i < end; i += 4) {
+      const d = load4(dyr, i, dt);
+      const p = f32x4.mul(d, f32x4.mul(load4(sr, i, dt), vr));
+      const o = <usize>i << 2;
+      a0 = f32x4.add(a0, gamma != 0 ? f32x4.mul(p, f32x4.add(vo, v128.load(gamma + o))) : p);
+      if (params) v128.store(accG + o, f32x4.add(v128.load(accG + o), p));
+      if (wantB) v128.store(accB + o, f32x4.add(v128.load(accB + o), d));
+    }
+    total += hsum(a0);
+  }
+  for (; i < cols; i++) {
+    const o = <usize>i << 2;
+    const d = load1(dyr, i, dt);
+    const p = d * (load1(sr, i, dt) * rs);
+    total += <f64>(gamma != 0 ? p * (goff + load<f32>(gamma + o)) : p);
+    if (params) store<f32>(accG + o, load<f32>(accG + o) + p);
+    if (wantB) store<f32>(accB + o, load<f32>(accB + o) + d);
+  }
+  return total;
+}
+
+/** dx = round(dsum + (u − [corr]·c·ŝ)·rs) over columns [c0, c1); dy and dsum are read before dx is written. */
+@inline function sweepB16(
+  dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, c0: i32, c1: i32, rs: f32, c: f32, goff: f32,
+  corr: bool, dt: i32, hasDsum: bool,
+): void {
+  const vr = f32x4.splat(rs);
+  const vc = f32x4.splat(c);
+  const vo = f32x4.splat(goff);
+  let i = c0;
+  for (; i + 4 <= c1; i += 4) {
+    let u = load4(dyr, i, dt);
+    if (gamma != 0) u = f32x4.mul(u, f32x4.add(vo, v128.load(gamma + (<usize>i << 2))));
+    if (corr) u = f32x4.sub(u, f32x4.mul(f32x4.mul(load4(sr, i, dt), vr), vc));
+    let v = f32x4.mul(u, vr);
+    if (hasDsum) v = f32x4.add(load4(dsr, i, dt), v);
+    store4(dxr, i, v, dt);
+  }
+  for (; i < c1; i++) {
+    let u = load1(dyr, i, dt);
+    if (gamma != 0) u *= goff + load<f32>(gamma + (<usize>i << 2));
+    if (corr) u -= c * (load1(sr, i, dt) * rs);
+    let v = u * rs;
+    if (hasDsum) v = load1(dsr, i, dt) + v;
+    store1(dxr, i, v, dt);
+  }
+}
+
+/** Σ u_j·s_j in f64 (exact promotion): the rerun for a row whose f32 Σ u·ŝ is not finite. */
+@inline function dotExact16(dyr: usize, sr: usize, gamma: usize, cols: i32, goff: f32, dt: i32): f64 {
+  let total: f64 = 0;
+  for (let j: i32 = 0; j < cols; j++) {
+    let u = <f64>load1(dyr, j, dt);
+    if (gamma != 0) u *= <f64>goff + <f64>load<f32>(gamma + (<usize>j << 2));
+    total += u * <f64>load1(sr, j, dt);
+  }
+  return total;
+}
+
+/** Σ_{i<k} s_i² in f64 for ρ (eps outside): blocked sums via addAndSquares' no-residual path, exact rerun. */
+@inline function sumSq16(sr: usize, k: i32, dt: i32): f64 {
+  let ss = addAndSquares(sr, 0, 0, k, k, dt, false);
+  if (!(ss >= TINY_SUM && ss < f64.MAX_VALUE)) ss = sumSquaresExact16(sr, k, dt);
+  return ss;
+}
+
+/** A row whose saved rstd is not a normal f32, in f64 as _rms-backward.ts rowExact (plus dsum). */
+@inline function rowExact16(
+  dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs32: f32, goff: f32,
+  eo: bool, sumG: usize, sumB: usize, params: bool, dt: i32, hasDsum: bool,
+): void {
+  const rs = <f64>rs32;
+  const d = dotExact16(dyr, sr, gamma, cols, goff, dt);
+  let coef: f64;
+  if (eo) {
+    const rho = Math.sqrt(sumSquaresExact16(sr, k, dt) / divisor);
+    coef = rho == 0 ? 0 : (rs * rs * d) / (divisor * rho);
+  } else {
+    coef = (rs * rs * rs * d) / divisor;
+  }
+  for (let j: i32 = 0; j < cols; j++) {
+    const dy = <f64>load1(dyr, j, dt);
+    const sv = <f64>load1(sr, j, dt);
+    if (params) {
+      store<f64>(sumG + (<usize>j << 3), load<f64>(sumG + (<usize>j << 3)) + dy * sv * rs);
+      store<f64>(sumB + (<usize>j << 3), load<f64>(sumB + (<usize>j << 3)) + dy);
+    }
+    const g = gamma != 0 ? <f64>goff + <f64>load<f32>(gamma + (<usize>j << 2)) : 1;
+    let v = g * dy * rs - (j < k ? sv * coef : 0);
+    if (hasDsum) v += <f64>load1(dsr, j, dt);
+    store1(dxr, j, <f32>v, dt);
+  }
+}
+
+@inline function bwdRows(
+  dy: usize, dsum: usize, sum: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32,
+  divisor: f64, goff: f32, eo: bool, ws: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool,
+): void {
+  const rowBytes = <usize>cols << elemShift(dt);
+  const c4 = (cols + 3) & ~3;
+  const sumG = ws;
+  const sumB = ws + (<usize>c4 << 3);
+  const accG = ws + (<usize>c4 << 4);
+  const accB = accG + (<usize>c4 << 2);
+  let sinceFlush: i32 = 0;
+  for (let r: i32 = 0; r < rows; r++) {
+    const o = <usize>r * rowBytes;
+    const dyr = dy + o;
+    const dsr = dsum + o;
+    const sr = sum + o;
+    const dxr = dx + o;
+    const rs = load<f32>(rstd + (<usize>r << 2));
+    if (<f64>rs >= RS_MIN && <f64>rs <= RS_MAX) {
+      let dot = sweepA16(dyr, sr, gamma, accG, accB, cols, rs, goff, params, wantB, dt);
+      if (!isFinite(dot)) dot = dotExact16(dyr, sr, gamma, cols, goff, dt) * <f64>rs;
+      let c: f32;
+      if (!eo) c = <f32>(dot / divisor);
+      else {
+        const rho = Math.sqrt(sumSq16(sr, k, dt) / divisor);
+        c = rho == 0 ? 0 : <f32>(dot / (<f64>rs * divisor * rho));
+      }
+      sweepB16(dyr, dsr, sr, dxr, gamma, 0, k, rs, c, goff, true, dt, hasDsum);
+      if (k < cols) sweepB16(dyr, dsr, sr, dxr, gamma, k, cols, rs, c, goff, false, dt, hasDsum);
+    } else {
+      rowExact16(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, sumG, sumB, params, dt, hasDsum);
+    }
+    if (params && ++sinceFlush >= PARAM_BLOCK_ROWS) {
+      flushParams(ws, cols, wantB);
+      sinceFlush = 0;
+    }
+  }
+  if (params) flushParams(ws, cols, wantB);
+}
+
+// One wasm function per (storage, dsum) pair; gamma and the parameter gradients are loop-invariant branches.
+function bwdF32(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F32, true);
+}
+function bwdF32n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F32, false);
+}
+function bwdF16(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, true);
+}
+function bwdF16n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, false);
+}
+function bwdBf16(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_BF16, true);
+}
+function bwdBf16n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_BF16, false);
+}
+
+export function addRmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
+  const dt = <i32>slot(args, DTYPE);
+  const cols = <i32>slot(args, COLS);
+  const k = <i32>slot(args, K);
+  const divisor = slot(args, DIVISOR);
+  const eo = slot(args, EPS_OUTSIDE) != 0;
+  const gamma = ptr(args, P0 + 4);
+  const goff: f32 = gamma == 0 ? 0 : <f32>slot(args, GAMMA_OFFSET);
+  const rowOff = <usize>r0 * (<usize>cols << elemShift(dt));
+  const dy = ptr(args, P0) + rowOff;
+  const dsum0 = ptr(args, P0 + 1);
+  const dsum = dsum0 + rowOff;
+  const sum = ptr(args, P0 + 2) + rowOff;
+  const rstd = ptr(args, P0 + 3) + (<usize>r0 << 2);
+  const dx = ptr(args, P0 + 5) + rowOff;
+  const params = ptr(args, DGAMMA) != 0 || ptr(args, DBETA) != 0;
+  const wantB = ptr(args, DBETA) != 0;
+  const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
+  const rows = r1 - r0;
+  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
+  if (r1 <= r0) return;
+  if (dt == DT_F32) {
+    if (dsum0 != 0) bwdF32(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+    else bwdF32n(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+  } else if (dt == DT_F16) {
+    if (dsum0 != 0) bwdF16(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+    else bwdF16n(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+  } else {
+    if (dsum0 != 0) bwdBf16(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+    else bwdBf16n(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+  }
+}

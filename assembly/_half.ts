@@ -1,0 +1,75 @@
+// 16-bit storage for the wasm kernels: binary16 (float16) and bfloat16 bit patterns ↔ f32, four lanes at a time
+// (i32x4 lanes holding the 16-bit patterns) and scalar. Decoding is exact; encoding rounds to nearest-even with
+// subnormals, overflow to ±Inf and NaN kept (quiet) NaN. No data segments: every constant is an immediate.
+// Storage codes (the DTYPE job slot): DT_F32 = 0, DT_F16 = 1, DT_BF16 = 2 (src/backends/wasm/job-layout.ts).
+import { DT_BF16, DT_F16, DT_F32 } from './_job';
+
+/** f32 lanes of four binary16 patterns (exact; after F. Giesen's half_to_float). */
+@inline export function f16x4ToF32(h: v128): v128 {
+  let o = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13); // exponent/mantissa bits in f32 position
+  const e = v128.and(o, i32x4.splat(0x0f800000));
+  o = i32x4.add(o, i32x4.splat(0x38000000)); // rebias 15 → 127
+  // Inf/NaN: rebias once more to exponent 255
+  o = i32x4.add(o, v128.and(i32x4.eq(e, i32x4.splat(0x0f800000)), i32x4.splat(0x38000000)));
+  // zero/subnormal: 2^-14·m/1024 = (2^-14·(1 + m/1024)) − 2^-14, exact in f32
+  const sub = f32x4.sub(i32x4.add(o, i32x4.splat(0x00800000)), i32x4.splat(0x38800000));
+  o = v128.bitselect(sub, o, i32x4.eq(e, i32x4.splat(0)));
+  return v128.or(o, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
+/** binary16 patterns (i32 lanes in [0, 0xffff]) of four f32, rounded to nearest-even (F. Giesen's float_to_half_rtne). */
+@inline export function f32x4ToF16(f: v128): v128 {
+  const sign = v128.and(f, i32x4.splat(0x80000000));
+  const a = v128.xor(f, sign);
+  // |f| ≥ 65536 (and all that rounds there from 65520 up is handled by the normal path): Inf; NaN → quiet NaN
+  const big = v128.bitselect(i32x4.splat(0x7e00), i32x4.splat(0x7c00), i32x4.gt_s(a, i32x4.splat(0x7f800000)));
+  // |f| < 2^-14: a binary16 subnormal; adding 0.5 lets the f32 adder round at the 2^-24 quantum (RNE)
+  const small = i32x4.sub(f32x4.add(a, f32x4.splat(0.5)), i32x4.splat(0x3f000000));
+  // normal: rebias, add 0xfff + the lowest kept bit (ties to even), drop 13 bits
+  const odd = v128.and(i32x4.shr_u(a, 13), i32x4.splat(1));
+  const norm = i32x4.shr_u(i32x4.add(i32x4.add(a, i32x4.splat(-0x38000000 + 0xfff)), odd), 13);
+  let o = v128.bitselect(small, norm, i32x4.lt_s(a, i32x4.splat(0x38800000)));
+  o = v128.bitselect(big, o, i32x4.ge_s(a, i32x4.splat(0x47800000)));
+  return v128.or(o, i32x4.shr_u(sign, 16));
+}
+
+/** bfloat16 patterns of four f32, rounded to nearest-even; NaN stays a quiet NaN (the rounding add could make Inf). */
+@inline export function f32x4ToBf16(f: v128): v128 {
+  const hi = i32x4.shr_u(f, 16);
+  const r = i32x4.shr_u(i32x4.add(i32x4.add(f, i32x4.splat(0x7fff)), v128.and(hi, i32x4.splat(1))), 16);
+  return v128.bitselect(v128.or(hi, i32x4.splat(0x40)), r, f32x4.ne(f, f));
+}
+
+/** Four values of storage `dt` at element index i of p, as f32 lanes (exact). dt is a constant after inlining. */
+@inline export function load4(p: usize, i: i32, dt: i32): v128 {
+  if (dt == DT_F32) return v128.load(p + (<usize>i << 2));
+  const h = v128.load16x4_u(p + (<usize>i << 1));
+  return dt == DT_F16 ? f16x4ToF32(h) : i32x4.shl(h, 16);
+}
+
+/** Store four f32 lanes at element index i of p in storage `dt` (16-bit: rounded to nearest-even). */
+@inline export function store4(p: usize, i: i32, v: v128, dt: i32): void {
+  if (dt == DT_F32) {
+    v128.store(p + (<usize>i << 2), v);
+    return;
+  }
+  const b = dt == DT_F16 ? f32x4ToF16(v) : f32x4ToBf16(v);
+  v128.store64_lane(p + (<usize>i << 1), i16x8.narrow_i32x4_u(b, b), 0);
+}
+
+/** One value of storage `dt` at index i as f32 (exact). */
+@inline export function load1(p: usize, i: i32, dt: i32): f32 {
+  if (dt == DT_F32) return load<f32>(p + (<usize>i << 2));
+  const h = <i32>load<u16>(p + (<usize>i << 1));
+  return dt == DT_F16 ? f32x4.extract_lane(f16x4ToF32(i32x4.splat(h)), 0) : reinterpret<f32>(h << 16);
+}
+
+/** Store one f32 at index i in storage `dt` (16-bit: rounded to nearest-even). */
+@inline export function store1(p: usize, i: i32, v: f32, dt: i32): void {
+  if (dt == DT_F32) {
+    store<f32>(p + (<usize>i << 2), v);
+    return;
+  }
+  const b = dt == DT_F16 ? f32x4ToF16(f32x4.splat(v)) : f32x4ToBf16(f32x4.splat(v));
+  store<u16>(p + (<usize>i << 1), <u16>i32x4.extract_lane(b, 0));
+}
