@@ -7,9 +7,9 @@
 // ceiling, ours/naive speed ratio (naive ms / ours ms: > 1 means ours is faster). Also prints the largest difference
 // between ours and naive outputs (relative to max |naive|) as a sanity check that both compute the same thing.
 // Run: npx tsx bench/kernel-ab.ts [--shapes 32x768,256x1024,16384x1024] [--rounds 15] [--sample-ms 20]
-//      [--ops rms,layer] [--stat median|min] [--clock wall|cpu] [--json out.json]
+//      [--ops rms,layer] [--stat median|min] [--clock wall|cpu] [--alt variant.wasm] [--json out.json]
 //      (on a machine shared with other work: --stat min --clock cpu)
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { wasmBase64 as normBase64 } from '../src/backends/wasm/generated/norm-shared.js';
 import { wasmBase64 as naiveBase64 } from '../src/backends/wasm/generated/naive.js';
@@ -97,12 +97,17 @@ function layout(rows: number, cols: number): Layout {
   return { sets, gamma, beta, dgamma, dbeta, ws, wsStride, args, end: p };
 }
 
-interface Case { name: string; op: 'rms' | 'layer'; dir: 'fwd' | 'bwd'; kind: 'ours' | 'naive' | 'ceiling'; bytes: number; call(i: number): void }
+interface Case { name: string; op: 'rms' | 'layer'; dir: 'fwd' | 'bwd'; kind: 'ours' | 'naive' | 'ceiling' | 'alt'; bytes: number; call(i: number): void }
+
+// --alt file.wasm: a second build of the norm kernels (e.g. a variant compiled with scripts/build-wasm.mjs flags
+// for norm-shared) timed in the same rounds on the same buffers: rows "alt" and the ratio ours/alt.
+const altPath = arg('alt', '');
 
 function run(rows: number, cols: number) {
   const lay = layout(rows, cols);
   const memory = new WebAssembly.Memory({ initial: Math.ceil(lay.end / PAGE) + 1, maximum: 65536, shared: true });
   const ours = instantiate<NormExports>(normBase64, memory);
+  const alt = altPath ? instantiate<NormExports>(readFileSync(altPath).toString('base64'), memory) : null;
   const naive = instantiate<NaiveExports>(naiveBase64, memory);
   const ceil = instantiate<CeilingExports>(ceilingBase64, memory);
   if (ours.heapBase() > BASE) throw new Error('norm module static data overlaps the buffers');
@@ -118,6 +123,7 @@ function run(rows: number, cols: number) {
   fill(view(lay.beta, cols), 8, 0, 0.1);
   const a = lay.args >>> 3;
 
+  let kernels = ours;
   const job = (op: number, ptrs: number[], params: boolean, wantB: boolean) => {
     f64[a + L.OP] = op;
     f64[a + L.ROWS] = rows;
@@ -132,8 +138,8 @@ function run(rows: number, cols: number) {
     f64[a + L.WS_STRIDE] = lay.wsStride;
     f64[a + L.DGAMMA] = params ? lay.dgamma : 0;
     f64[a + L.DBETA] = wantB ? lay.dbeta : 0;
-    ours.runJob(lay.args, 0, 1);
-    if (params) ours.reduceParams(lay.args, 1);
+    kernels.runJob(lay.args, 0, 1);
+    if (params) kernels.reduceParams(lay.args, 1);
   };
   const S = (i: number) => lay.sets[i % lay.sets.length];
   const oursRmsF = (i: number) => { const s = S(i); job(L.OP_RMS_FWD, [s.x, lay.gamma, 0, s.y, s.rstd], false, false); };
@@ -196,6 +202,21 @@ function run(rows: number, cols: number) {
     add('rms', 'bwd', 'ours', oursRmsB);
     add('rms', 'bwd', 'naive', naiveRmsB);
   }
+  if (alt !== null) {
+    const viaAlt = (f: (i: number) => void) => (i: number) => {
+      kernels = alt;
+      f(i);
+      kernels = ours;
+    };
+    if (ops.includes('rms')) {
+      add('rms', 'fwd', 'alt', viaAlt(oursRmsF));
+      add('rms', 'bwd', 'alt', viaAlt(oursRmsB));
+    }
+    if (ops.includes('layer')) {
+      add('layer', 'fwd', 'alt', viaAlt(oursLnF));
+      add('layer', 'bwd', 'alt', viaAlt(oursLnB));
+    }
+  }
   if (ops.includes('layer')) {
     add('layer', 'fwd', 'ours', oursLnF);
     add('layer', 'fwd', 'naive', naiveLnF);
@@ -240,13 +261,15 @@ function run(rows: number, cols: number) {
     shape: `${rows}x${cols}`, case: c.name, ms: ms.get(c.name)!, gbps: gb(c),
     pctOfCeiling: c.kind === 'ceiling' ? 100 : (100 * gb(c)) / ceilFor(c),
     oursOverNaive: c.kind === 'ours' ? ms.get(`${c.op}.${c.dir}.naive`)! / ms.get(c.name)! : null,
+    oursOverAlt: c.kind === 'alt' ? ms.get(c.name)! / ms.get(`${c.op}.${c.dir}.ours`)! : null,
   }));
   console.log(`\n${rows}x${cols}  (${lay.sets.length} buffer set(s), ${rounds} rounds, ${arg('stat', 'median')} sample, ${cpuClock ? 'cpu' : 'wall'} clock, load ${loadavg().map((v) => v.toFixed(2)).join(' ')})`);
   console.log('case                 ms        GB/s   %ceil  ours/naive');
   for (const r of rowsOut) {
     console.log(
       `${r.case.padEnd(18)} ${r.ms.toFixed(4).padStart(9)} ${r.gbps.toFixed(1).padStart(9)} ${r.pctOfCeiling.toFixed(0).padStart(6)}%` +
-        (r.oursOverNaive === null ? '' : `  ${r.oursOverNaive.toFixed(2)}×`),
+        (r.oursOverNaive === null ? '' : `  ${r.oursOverNaive.toFixed(2)}×`) +
+        (r.oursOverAlt === null ? '' : `  (ours/alt ${r.oursOverAlt.toFixed(2)}×)`),
     );
   }
   console.log('ours vs naive max |diff| / max |naive|: ' + Object.entries(check).map(([k, v]) => `${k} ${v.toExponential(1)}`).join(', '));
