@@ -33,7 +33,8 @@ const OP_NAMES: Record<string, OpName> = { rms: 'rmsNorm', prms: 'pRmsNorm', lay
 
 export const BENCH_USAGE = `usage: rmsnorm bench [options]
 
-Times our RMSNorm / pRMSNorm / LayerNorm kernels (js and wasm backends) against TF.js, ONNX Runtime and the
+Times our RMSNorm / pRMSNorm / LayerNorm kernels (js and wasm backends) against a naive two-pass wasm kernel,
+TF.js, ONNX Runtime and the
 memory-copy ceiling in one process (ours and the ceiling interleaved; peers in their own phase). Prints a table
 and headline ratios; progress goes to stderr.
 
@@ -44,7 +45,7 @@ options:
   --peers / --no-peers   TF.js (wasm, cpu) and onnxruntime-node peers   default on
   --threads 1,2          thread counts for wasm kernels and the ceiling  default 1,2
   --reps N               most timing samples per configuration           default 21
-  --rounds N             round-robin rounds over all configurations     default 5
+  --rounds N             round-robin rounds over the configurations of a phase   default 5
   --budget MS            measured time aimed at per configuration        default 1000
   --max-call MS          skip a peer configuration predicted slower than this per call (peers are timed once
                          on a small probe shape first, cost extrapolated by element count)   default 2500
