@@ -1,5 +1,6 @@
-// The timing harness: warm up every configuration, calibrate calls per sample, then measure round-robin over all
-// configurations for several rounds (so drift and other processes' load spread evenly), rotating buffer sets.
+// The timing harness: warm up every configuration (until the JIT has settled), calibrate calls per sample, then
+// measure round-robin over all configurations for several rounds (so drift and other processes' load spread evenly),
+// rotating buffer sets.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
@@ -91,17 +92,21 @@ async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
       s.error = `first call took ${(est / 1000).toFixed(1)} s > --max-call`;
       return s;
     }
-    // Cheap calls: keep calling ~30 ms to let the JIT settle, then estimate the per-call time from a fresh batch.
-    if (est < 100) {
-      let n = 0;
-      const t1 = performance.now();
-      while (performance.now() - t1 < 30 || n < 3) {
-        const r = c.call(s.counter++);
-        if (r instanceof Promise) await r;
-        n++;
-      }
-      est = (performance.now() - t1) / n;
+    // Keep calling — at least 5 calls and 30 ms, at most ≈ 1.5 s — so the JIT settles before any sample: V8 optimises
+    // a JavaScript kernel only after a few calls (our js backward at 16384×1024 costs ≈ 5× more in its first three
+    // calls than from the fourth on), and a configuration timed on its first calls would read slow in a fresh
+    // process and fast in a long run. The estimate is the smaller of the loop's mean and its last call.
+    let n = 0;
+    let last = est;
+    const t1 = performance.now();
+    while ((n < 4 || performance.now() - t1 < 30) && performance.now() - t0 < 1500) {
+      const t = performance.now();
+      const r = c.call(s.counter++);
+      if (r instanceof Promise) await r;
+      last = performance.now() - t;
+      n++;
     }
+    if (n > 0) est = Math.min((performance.now() - t1) / n, last);
     s.est = est;
     s.batch = Math.max(1, Math.round(o.sampleMs / est));
     s.target = Math.max(o.minReps, Math.min(o.reps, Math.floor(o.budgetMs / (s.batch * est))));
