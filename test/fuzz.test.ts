@@ -39,7 +39,7 @@ function freed(): Float32Array | null {
 function badArrays(n: number): unknown[] {
   const list: unknown[] = [
     null, 'junk', 42, 10n, Symbol('s'), {}, [1, 2, 3], new Map(), new Float64Array(n), new Uint8Array(n), new Int32Array(n),
-    new Float32Array(n + 1), Object.create(Float32Array.prototype), detached(n), () => 0,
+    new Float32Array(n + 1), Object.create(Float32Array.prototype), detached(n), () => 0, new Uint16Array(n),
   ];
   if (n > 0) list.push(new Float32Array(n - 1));
   const f = freed();
@@ -55,6 +55,7 @@ const BAD_SCALARS: Record<string, unknown[]> = {
   epsPlacement: ['middle', 0, null, true],
   backend: ['gpu', 5, null, 'JS'],
   gammaOffset: [NaN, Infinity, '1', null, {}],
+  dtype: ['float64', 'half', 'Float16', 16, null],
 };
 
 interface Call {
@@ -97,7 +98,7 @@ function coreCall(rand: Rand, op: string, backend: string) {
       positional = ['dy', 'dsum', 'sum', 'rstd', 'cols']; outKeys = ['dx', 'dgamma', 'dbeta'];
       args.dy = f(N); args.dsum = f(N); args.sum = x; args.rstd = rstd; delete args.x;
   }
-  const optionKeys = ['eps', 'backend', 'gamma', 'beta', ...(op.startsWith('layerNorm') ? [] : ['gammaOffset', 'epsPlacement']),
+  const optionKeys = ['eps', 'backend', 'gamma', 'beta', 'dtype', ...(op.startsWith('layerNorm') ? [] : ['gammaOffset', 'epsPlacement']),
     ...(op.startsWith('rmsNorm') || op.startsWith('addRms') ? ['p', 'kRule'] : [])];
   return { args, positional, options, outKeys, optionKeys };
 }
@@ -129,6 +130,11 @@ function malformedCoreCall(rand: Rand, backends: readonly string[]): Call | null
     names = 'options';
     what = `options = ${describeValue(bad)}`;
     return finish(op, ops, args, positional, bad, names, what);
+  } else if (kind < 0.45) {
+    // a valid 16-bit dtype with float32 arrays: the first activation array checked must be named
+    options.dtype = pick(rand, ['float16', 'bfloat16']);
+    names = op === 'addRmsNormBackward' ? 'sum' : 'x';
+    what = `options.dtype = ${String(options.dtype)} with Float32Array arrays`;
   } else if (kind < 0.75) {
     const key = pick(rand, [...optionKeys, 'foo', 'Eps']);
     if (key === 'gamma' || key === 'beta') options[key] = pick(rand, badArrays(COLS));
