@@ -48,14 +48,10 @@ const OPS: readonly OpSpec[] = [
 ];
 
 /**
- * Cases that fail today, as `${backend}|${op}|cols=${cols}|eps=${eps}` (backend 'wasm' covers both wasm suites):
- * node:test `todo` until the wasm kernels follow docs/math.md §5 (issue #12 item 1). Remove entries as they pass.
+ * Cases a backend does not meet yet, as `${backend}|${op}|cols=${cols}|eps=${eps}` ('wasm' covers both wasm suites),
+ * run as node:test `todo`. Empty since the wasm kernels follow docs/math.md §5 (3a6a998, f7c41a6): keep it so.
  */
-const TODO = new Set<string>([
-  'wasm|layerNorm|cols=8|eps=0',
-  'wasm|layerNorm|cols=8|eps=1e-80',
-  'wasm|layerNorm|cols=8|eps=0.000001',
-]);
+const TODO = new Set<string>([]);
 
 /** One row of `cols` values of the given kind (seeded). */
 function row(kind: RowKind, cols: number, rand: () => number): Float32Array {
