@@ -151,10 +151,11 @@ test('intervalBars: one row per interval with the ±tol band, caps at finite end
   assert.equal((svg.match(/<rect /g) ?? []).length, 2, 'a band for the two rows with tol > 0');
   assert.equal((svg.match(/<circle /g) ?? []).length, 3);
   assert.equal((svg.match(/stroke-dasharray/g) ?? []).length, 1, 'only the unbounded interval is dashed');
-  assert.match(svg, /c &lt;x&gt;: \+0\.080 \[\+0\.050, \+0\.110\]/);
-  assert.match(svg, /b: \+0\.200 \[−∞, ∞\]/);
-  // Row a: span = 0.05 · 1.15, x maps [−span, span] onto [8, 352]; the band spans ±0.05 → 344/1.15 = 299.1 px wide.
-  assert.match(svg, /<rect x="[0-9.]+" y="18" width="299\.1"/);
+  assert.match(svg, />c &lt;x&gt;<\/text>/);
+  assert.match(svg, />\+0\.080 \[\+0\.050, \+0\.110\] · n 12 · above</);
+  assert.match(svg, />\+0\.200 \[−∞, ∞\] · tol ±0\.500 · n 1 · no interval</);
+  // Row a: span = 0.05 · 1.15, x maps [−span, span] onto [8, 392]; the band spans ±0.05 → 384/1.15 = 333.9 px wide.
+  assert.match(svg, /<rect x="[0-9.]+" y="31" width="333\.9"/);
   assert.equal(intervalBars([]), '');
 });
 
