@@ -317,6 +317,7 @@ export async function runBench(
   try {
     for (let rep = 0; rep < o.repeat; rep++) {
       for (const [si, [rows, cols]] of order.entries()) {
+        ctx.progress.begin();
         const d = makeShapeData(rows, cols, o.p, partialK(o.p, cols), SETS);
         const key = `${rows}x${cols}`;
         rounds.set(key, [...(rounds.get(key) ?? []), await measureShape(ctx, d, rep, si)]);

@@ -72,10 +72,14 @@ export class Progress {
     return ms;
   }
 
-  /** A shape starts: `keys` are its configurations (caseKey), `perElement` their cost per element where known. */
+  /** A shape's set-up (its buffers, the peers' tensors and sessions) starts: it counts in the shape's time. */
+  begin(): void {
+    this.shapeStart = performance.now();
+  }
+
+  /** A shape's measurement starts: `keys` are its configurations (caseKey), `perElement` their cost per element where known. */
   shape(rep: number, si: number, keys: readonly string[], perElement: ReadonlyMap<string, number>): void {
     const [rows, cols] = this.shapes[si];
-    this.shapeStart = performance.now();
     const r = this.repeats > 1 ? `round ${rep + 1}/${this.repeats}, ` : '';
     this.label = `[${r}shape ${si + 1}/${this.shapes.length} ${rows}×${cols}]`;
     const here = this.shapeMs[si] ?? this.predict(keys, rows * cols, perElement);

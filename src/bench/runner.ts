@@ -29,6 +29,12 @@ export interface MeasureOptions {
   maxCallMs?: number;
 }
 
+function medianOf(v: readonly number[]): number {
+  const s = [...v].sort((a, b) => a - b);
+  const h = (s.length - 1) / 2;
+  return (s[Math.floor(h)] + s[Math.ceil(h)]) / 2;
+}
+
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
 /** Block this thread for `ms` (Atomics.wait: no busy-waiting, no event-loop turn). */
@@ -95,18 +101,17 @@ async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
     // Keep calling — at least 5 calls and 30 ms, at most ≈ 1.5 s — so the JIT settles before any sample: V8 optimises
     // a JavaScript kernel only after a few calls (our js backward at 16384×1024 costs ≈ 5× more in its first three
     // calls than from the fourth on), and a configuration timed on its first calls would read slow in a fresh
-    // process and fast in a long run. The estimate is the smaller of the loop's mean and its last call.
-    let n = 0;
-    let last = est;
+    // process and fast in a long run. The estimate is the median of the loop's second half (JIT settled; one
+    // descheduled call on a busy machine does not count).
+    const times: number[] = [];
     const t1 = performance.now();
-    while ((n < 4 || performance.now() - t1 < 30) && performance.now() - t0 < 1500) {
+    while ((times.length < 4 || performance.now() - t1 < 30) && performance.now() - t0 < 1500) {
       const t = performance.now();
       const r = c.call(s.counter++);
       if (r instanceof Promise) await r;
-      last = performance.now() - t;
-      n++;
+      times.push(performance.now() - t);
     }
-    if (n > 0) est = Math.min((performance.now() - t1) / n, last);
+    if (times.length > 0) est = Math.max(1e-4, medianOf(times.slice(times.length >> 1)));
     s.est = est;
     s.batch = Math.max(1, Math.round(o.sampleMs / est));
     s.target = Math.max(o.minReps, Math.min(o.reps, Math.floor(o.budgetMs / (s.batch * est))));
