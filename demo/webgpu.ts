@@ -1,0 +1,63 @@
+// The core WebGPU entry in the page: find an adapter, bind the library's kernels to its device, and time them on
+// GPUBuffers (each call awaited with onSubmittedWorkDone).
+import { createWebGpuNorm } from '../src/webgpu/index.js'; // a stub when this build has no src/webgpu (demo/build.ts)
+import { EPS, P, shapeData, type NormName, type Runner } from './bench.js';
+
+// GPUBufferUsage: STORAGE | COPY_DST
+const USAGE = 0x80 | 0x08;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the page has no WebGPU type package; the library types its own side */
+type Device = any;
+type Norm = Awaited<ReturnType<typeof createWebGpuNorm>>;
+
+export interface WebGpu {
+  /** 'ok: <adapter>' or why WebGPU is not used. */
+  status: string;
+  norm: Norm | null;
+  device: Device | null;
+}
+
+/** An adapter's device bound to the library's WebGPU kernels, or the reason there is none. */
+export async function setUpWebGpu(): Promise<WebGpu> {
+  const gpu = (navigator as any).gpu;
+  if (gpu === undefined) return { status: 'not available in this browser (no navigator.gpu)', norm: null, device: null };
+  try {
+    const adapter = await gpu.requestAdapter();
+    if (adapter === null) return { status: 'no adapter (GPU disabled or blocklisted)', norm: null, device: null };
+    const device = await adapter.requestDevice();
+    const norm = await createWebGpuNorm(device);
+    const info = adapter.info ?? {};
+    return { status: `ok: ${[info.vendor, info.architecture, info.description].filter(Boolean).join(' ') || 'adapter'}`, norm, device };
+  } catch (err) {
+    return { status: `not available: ${(err as Error).message}`, norm: null, device: null };
+  }
+}
+
+function buffer(device: Device, data: Float32Array | number): any {
+  const length = typeof data === 'number' ? data : data.length;
+  const b = device.createBuffer({ size: Math.max(16, length * 4), usage: USAGE });
+  if (typeof data !== 'number') device.queue.writeBuffer(b, 0, data);
+  return b;
+}
+
+/** Our WebGPU kernels on one shape × norm; each call waits for the GPU to finish. */
+export function webGpuRunner(g: WebGpu, norm: NormName, rows: number, cols: number): Runner {
+  const device = g.device, ops = g.norm!;
+  const d = shapeData(rows, cols);
+  const [x, dy, gamma, beta] = [d.x, d.dy, d.gamma, d.beta].map((a) => buffer(device, a));
+  const [y, dx] = [0, 0].map(() => buffer(device, rows * cols));
+  const [rstd, mean] = [0, 0].map(() => buffer(device, rows));
+  const [dgamma, dbeta] = [0, 0].map(() => buffer(device, cols));
+  const p = norm === 'pRMSNorm' ? P : 1;
+  const forward = norm === 'LayerNorm'
+    ? () => ops.layerNorm({ x, y, mean, rstd, gamma, beta, rows, cols, eps: EPS })
+    : () => ops.rmsNorm({ x, y, rstd, gamma, rows, cols, eps: EPS, p });
+  const backward = norm === 'LayerNorm'
+    ? () => ops.layerNormBackward({ dy, x, mean, rstd, dx, gamma, beta, dgamma, dbeta, rows, cols, eps: EPS })
+    : () => ops.rmsNormBackward({ dy, x, rstd, dx, gamma, dgamma, rows, cols, eps: EPS, p });
+  return {
+    forward: async () => { forward(); await device.queue.onSubmittedWorkDone(); },
+    both: async () => { forward(); backward(); await device.queue.onSubmittedWorkDone(); },
+    release: () => [x, dy, gamma, beta, y, dx, rstd, mean, dgamma, dbeta].forEach((b) => b.destroy()),
+  };
+}
