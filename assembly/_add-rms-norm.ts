@@ -13,7 +13,7 @@ import {
   BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0,
   PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { load1, load4, store1, store4 } from './_half';
+import { ld8, load1, st8, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
 
@@ -21,14 +21,14 @@ import { rmsRstd } from './_rms-norm';
   return dt == DT_F32 ? 2 : 1;
 }
 
-/** sum = round(x + residual) for four lanes at i, stored; returns the stored values as f32. */
-@inline function addStore4(xr: usize, rr: usize, sr: usize, i: i32, dt: i32): v128 {
-  const s = f32x4.add(load4(xr, i, dt), load4(rr, i, dt));
-  store4(sr, i, s, dt);
-  return dt == DT_F32 ? s : load4(sr, i, dt); // the rounded value (L1): the statistic is of the stored sum
+/** sum = round(x + residual) for values [i, i + 8), stored. */
+@inline function addStore8(xr: usize, rr: usize, sr: usize, i: i32, dt: i32): void {
+  const s0 = f32x4.add(ld8(xr, i, dt, false), ld8(rr, i, dt, false));
+  const s1 = f32x4.add(ld8(xr, i, dt, true), ld8(rr, i, dt, true));
+  st8(sr, i, s0, s1, dt);
 }
 
-/** Scalar addStore4. */
+/** Scalar addStore8: returns the stored value. */
 @inline function addStore1(xr: usize, rr: usize, sr: usize, i: i32, dt: i32): f32 {
   store1(sr, i, load1(xr, i, dt) + load1(rr, i, dt), dt);
   return load1(sr, i, dt);
@@ -47,11 +47,57 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   return total;
 }
 
+/** y = round(s·rs·(goff + gamma) + beta) for values [i, i + 8); gm: 0 no gamma, 1 gamma, 2 goff + gamma (constant). */
+@inline function scale8(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32, gm: i32): void {
+  let v0 = f32x4.mul(ld8(sr, i, dt, false), vr);
+  let v1 = f32x4.mul(ld8(sr, i, dt, true), vr);
+  const o = <usize>i << 2;
+  if (gm == 1) {
+    v0 = f32x4.mul(v0, v128.load(gamma + o));
+    v1 = f32x4.mul(v1, v128.load(gamma + o, 16));
+  } else if (gm == 2) {
+    v0 = f32x4.mul(v0, f32x4.add(vo, v128.load(gamma + o)));
+    v1 = f32x4.mul(v1, f32x4.add(vo, v128.load(gamma + o, 16)));
+  }
+  if (beta != 0) {
+    v0 = f32x4.add(v0, v128.load(beta + o));
+    v1 = f32x4.add(v1, v128.load(beta + o, 16));
+  }
+  st8(yr, i, v0, v1, dt);
+}
+
+/** scale8 over columns [i0, cols), then a scalar tail. */
+@inline function scaleRange(
+  sr: usize, yr: usize, i0: i32, cols: i32, rs: f32, gamma: usize, beta: usize, goff: f32, dt: i32, gm: i32,
+): void {
+  const vr = f32x4.splat(rs);
+  const vo = f32x4.splat(goff);
+  let i = i0;
+  for (; i + 16 <= cols; i += 16) {
+    scale8(sr, yr, i, vr, gamma, beta, vo, dt, gm);
+    scale8(sr, yr, i + 8, vr, gamma, beta, vo, dt, gm);
+  }
+  for (; i + 8 <= cols; i += 8) scale8(sr, yr, i, vr, gamma, beta, vo, dt, gm);
+  for (; i < cols; i++) {
+    let v = load1(sr, i, dt) * rs;
+    if (gm != 0) v *= goff + load<f32>(gamma + (<usize>i << 2));
+    if (beta != 0) v += load<f32>(beta + (<usize>i << 2));
+    store1(yr, i, v, dt);
+  }
+}
+
 /**
  * With res: sum = round(x + residual) over the row (stored at sr) and Σ_{i<k} sum_i²; without: Σ_{i<k} x_i² only.
- * Blocked f32x4 sums (16 values per iteration, four accumulators) flushed into f64 every BLOCK values.
+ * Blocked f32x4 sums (16 values per iteration, four accumulators) flushed into f64 every BLOCK values. With pipe,
+ * the previous row (ps → py, scale rs) is scaled in the same loop, so its y write stream and this row's read streams
+ * are in flight together (as in _rms-norm.ts).
  */
-@inline function addAndSquares(xr: usize, rr: usize, sr: usize, cols: i32, k: i32, dt: i32, hasRes: bool): f64 {
+@inline function addAndSquares(
+  xr: usize, rr: usize, sr: usize, cols: i32, k: i32, dt: i32, hasRes: bool,
+  pipe: bool, ps: usize, py: usize, rs: f32, gamma: usize, beta: usize, goff: f32, gm: i32,
+): f64 {
+  const vr = f32x4.splat(rs);
+  const vo = f32x4.splat(goff);
   let total: f64 = 0;
   let i: i32 = 0;
   const k16 = k & ~15;
@@ -62,54 +108,58 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
     let a3 = a0;
     const end = i + BLOCK < k16 ? i + BLOCK : k16;
     for (; i < end; i += 16) {
-      const v0 = hasRes ? addStore4(xr, rr, sr, i, dt) : load4(xr, i, dt);
-      const v1 = hasRes ? addStore4(xr, rr, sr, i + 4, dt) : load4(xr, i + 4, dt);
-      const v2 = hasRes ? addStore4(xr, rr, sr, i + 8, dt) : load4(xr, i + 8, dt);
-      const v3 = hasRes ? addStore4(xr, rr, sr, i + 12, dt) : load4(xr, i + 12, dt);
+      let v0: v128;
+      let v1: v128;
+      let v2: v128;
+      let v3: v128;
+      if (hasRes) {
+        v0 = f32x4.add(ld8(xr, i, dt, false), ld8(rr, i, dt, false));
+        v1 = f32x4.add(ld8(xr, i, dt, true), ld8(rr, i, dt, true));
+        v2 = f32x4.add(ld8(xr, i + 8, dt, false), ld8(rr, i + 8, dt, false));
+        v3 = f32x4.add(ld8(xr, i + 8, dt, true), ld8(rr, i + 8, dt, true));
+        if (pipe) {
+          // the previous row's sum is read before this row's sum is stored at the same offset: rows 4 KiB apart
+          // would make those loads wait on the stores (4K aliasing)
+          scale8(ps, py, i, vr, gamma, beta, vo, dt, gm);
+          scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
+        }
+        st8(sr, i, v0, v1, dt);
+        st8(sr, i + 8, v2, v3, dt);
+        if (dt != DT_F32) {
+          // the statistic is of the stored (rounded) sum: re-read from L1
+          v0 = ld8(sr, i, dt, false);
+          v1 = ld8(sr, i, dt, true);
+          v2 = ld8(sr, i + 8, dt, false);
+          v3 = ld8(sr, i + 8, dt, true);
+        }
+      } else {
+        v0 = ld8(xr, i, dt, false);
+        v1 = ld8(xr, i, dt, true);
+        v2 = ld8(xr, i + 8, dt, false);
+        v3 = ld8(xr, i + 8, dt, true);
+      }
       a0 = f32x4.add(a0, f32x4.mul(v0, v0));
       a1 = f32x4.add(a1, f32x4.mul(v1, v1));
       a2 = f32x4.add(a2, f32x4.mul(v2, v2));
       a3 = f32x4.add(a3, f32x4.mul(v3, v3));
+      if (pipe && !hasRes) {
+        scale8(ps, py, i, vr, gamma, beta, vo, dt, gm);
+        scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
+      }
     }
     total += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   }
   if (hasRes) {
-    for (; i + 4 <= cols; i += 4) addStore4(xr, rr, sr, i, dt);
+    for (; i + 8 <= cols; i += 8) addStore8(xr, rr, sr, i, dt);
     for (; i < cols; i++) addStore1(xr, rr, sr, i, dt);
   }
+  if (pipe) scaleRange(ps, py, k16, cols, rs, gamma, beta, goff, dt, gm);
   const src = hasRes ? sr : xr;
   for (let j = k16; j < k; j++) {
     const v = <f64>load1(src, j, dt);
     total += v * v;
   }
   return total;
-}
-
-/** y = round(s·rs·(goff + gamma) + beta) for four lanes at i (gamma/beta 0 = absent; goff 0 when gamma absent). */
-@inline function scale4(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32): void {
-  let v = f32x4.mul(load4(sr, i, dt), vr);
-  if (gamma != 0) v = f32x4.mul(v, f32x4.add(vo, v128.load(gamma + (<usize>i << 2))));
-  if (beta != 0) v = f32x4.add(v, v128.load(beta + (<usize>i << 2)));
-  store4(yr, i, v, dt);
-}
-
-@inline function scaleRow(sr: usize, yr: usize, cols: i32, rs: f32, gamma: usize, beta: usize, goff: f32, dt: i32): void {
-  const vr = f32x4.splat(rs);
-  const vo = f32x4.splat(goff);
-  let i: i32 = 0;
-  for (; i + 16 <= cols; i += 16) {
-    scale4(sr, yr, i, vr, gamma, beta, vo, dt);
-    scale4(sr, yr, i + 4, vr, gamma, beta, vo, dt);
-    scale4(sr, yr, i + 8, vr, gamma, beta, vo, dt);
-    scale4(sr, yr, i + 12, vr, gamma, beta, vo, dt);
-  }
-  for (; i + 4 <= cols; i += 4) scale4(sr, yr, i, vr, gamma, beta, vo, dt);
-  for (; i < cols; i++) {
-    let v = load1(sr, i, dt) * rs;
-    if (gamma != 0) v *= goff + load<f32>(gamma + (<usize>i << 2));
-    if (beta != 0) v += load<f32>(beta + (<usize>i << 2));
-    store1(yr, i, v, dt);
-  }
 }
 
 /** y in f64 for a row whose rstd is not a normal f32 (subnormal rows, tiny eps, |x| ≈ 3e38), rounded once to f32. */
@@ -126,38 +176,55 @@ function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize,
 
 @inline function fwdRows(
   x: usize, res: usize, gamma: usize, beta: usize, sum: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32,
-  divisor: f64, eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool,
+  divisor: f64, eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool, gm: i32,
 ): void {
   const rowBytes = <usize>cols << elemShift(dt);
+  let ss = addAndSquares(x, res, hasRes ? sum : x, cols, k, dt, hasRes, false, 0, 0, 0, gamma, beta, goff, gm);
   for (let r: i32 = 0; r < rows; r++) {
     const o = <usize>r * rowBytes;
-    const xr = x + o;
-    const sr = hasRes ? sum + o : xr;
+    const sr = hasRes ? sum + o : x + o;
     const yr = y + o;
-    let ss = addAndSquares(xr, res + o, sr, cols, k, dt, hasRes);
     if (!(ss >= TINY_SUM && ss < f64.MAX_VALUE)) ss = sumSquaresExact16(sr, k, dt);
     const rs64 = rmsRstd(ss, divisor, eps, eo);
-    store<f32>(rstd + (<usize>r << 2), <f32>rs64);
-    if (rs64 >= RS_MIN && rs64 <= RS_MAX) scaleRow(sr, yr, cols, <f32>rs64, gamma, beta, goff, dt);
-    else scaleRowExact16(sr, yr, cols, rs64, gamma, beta, goff, dt);
+    const rs = <f32>rs64;
+    store<f32>(rstd + (<usize>r << 2), rs);
+    const n = o + rowBytes; // the next row
+    const sn = hasRes ? sum + n : x + n;
+    if (!(rs64 >= RS_MIN && rs64 <= RS_MAX)) {
+      scaleRowExact16(sr, yr, cols, rs64, gamma, beta, goff, dt);
+      if (r + 1 < rows) ss = addAndSquares(x + n, res + n, sn, cols, k, dt, hasRes, false, 0, 0, 0, gamma, beta, goff, gm);
+    } else if (r + 1 < rows) {
+      ss = addAndSquares(x + n, res + n, sn, cols, k, dt, hasRes, true, sr, yr, rs, gamma, beta, goff, gm);
+    } else {
+      scaleRange(sr, yr, 0, cols, rs, gamma, beta, goff, dt, gm);
+    }
   }
 }
 
-// One wasm function per (storage, residual) pair: the conversions inline into their loops.
+// One wasm function per (storage, residual, gamma mode): the conversions and the gain inline into their loops.
+// @ts-ignore: decorator
+@inline function fwdG(
+  x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64,
+  eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool,
+): void {
+  if (g == 0) fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, dt, hasRes, 0);
+  else if (goff == 0) fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, dt, hasRes, 1);
+  else fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, dt, hasRes, 2);
+}
 function fwdF32(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true);
+  fwdG(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true);
 }
 function fwdF16(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true);
+  fwdG(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true);
 }
 function fwdBf16(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true);
+  fwdG(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true);
 }
 function normF16(x: usize, g: usize, b: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdRows(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false);
+  fwdG(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false);
 }
 function normBf16(x: usize, g: usize, b: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdRows(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false);
+  fwdG(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false);
 }
 
 export function addRmsForward(args: usize, r0: i32, r1: i32): void {
@@ -203,19 +270,34 @@ export function addRmsForward(args: usize, r0: i32, r1: i32): void {
   const vo = f32x4.splat(goff);
   let total: f64 = 0;
   let i: i32 = 0;
-  const n4 = cols & ~3;
-  while (i < n4) {
+  const n8 = cols & ~7;
+  while (i < n8) {
     let a0 = f32x4.splat(0);
-    const end = i + BLOCK < n4 ? i + BLOCK : n4;
-    for (; i < end; i += 4) {
-      const d = load4(dyr, i, dt);
-      const p = f32x4.mul(d, f32x4.mul(load4(sr, i, dt), vr));
+    let a1 = a0;
+    const end = i + BLOCK < n8 ? i + BLOCK : n8;
+    for (; i < end; i += 8) {
+      const d0 = ld8(dyr, i, dt, false);
+      const d1 = ld8(dyr, i, dt, true);
+      const p0 = f32x4.mul(d0, f32x4.mul(ld8(sr, i, dt, false), vr));
+      const p1 = f32x4.mul(d1, f32x4.mul(ld8(sr, i, dt, true), vr));
       const o = <usize>i << 2;
-      a0 = f32x4.add(a0, gamma != 0 ? f32x4.mul(p, f32x4.add(vo, v128.load(gamma + o))) : p);
-      if (params) v128.store(accG + o, f32x4.add(v128.load(accG + o), p));
-      if (wantB) v128.store(accB + o, f32x4.add(v128.load(accB + o), d));
+      if (gamma != 0) {
+        a0 = f32x4.add(a0, f32x4.mul(p0, f32x4.add(vo, v128.load(gamma + o))));
+        a1 = f32x4.add(a1, f32x4.mul(p1, f32x4.add(vo, v128.load(gamma + o, 16))));
+      } else {
+        a0 = f32x4.add(a0, p0);
+        a1 = f32x4.add(a1, p1);
+      }
+      if (params) {
+        v128.store(accG + o, f32x4.add(v128.load(accG + o), p0));
+        v128.store(accG + o, f32x4.add(v128.load(accG + o, 16), p1), 16);
+      }
+      if (wantB) {
+        v128.store(accB + o, f32x4.add(v128.load(accB + o), d0));
+        v128.store(accB + o, f32x4.add(v128.load(accB + o, 16), d1), 16);
+      }
     }
-    total += hsum(a0);
+    total += hsum(f32x4.add(a0, a1));
   }
   for (; i < cols; i++) {
     const o = <usize>i << 2;
@@ -237,13 +319,25 @@ export function addRmsForward(args: usize, r0: i32, r1: i32): void {
   const vc = f32x4.splat(c);
   const vo = f32x4.splat(goff);
   let i = c0;
-  for (; i + 4 <= c1; i += 4) {
-    let u = load4(dyr, i, dt);
-    if (gamma != 0) u = f32x4.mul(u, f32x4.add(vo, v128.load(gamma + (<usize>i << 2))));
-    if (corr) u = f32x4.sub(u, f32x4.mul(f32x4.mul(load4(sr, i, dt), vr), vc));
-    let v = f32x4.mul(u, vr);
-    if (hasDsum) v = f32x4.add(load4(dsr, i, dt), v);
-    store4(dxr, i, v, dt);
+  for (; i + 8 <= c1; i += 8) {
+    let u0 = ld8(dyr, i, dt, false);
+    let u1 = ld8(dyr, i, dt, true);
+    const o = <usize>i << 2;
+    if (gamma != 0) {
+      u0 = f32x4.mul(u0, f32x4.add(vo, v128.load(gamma + o)));
+      u1 = f32x4.mul(u1, f32x4.add(vo, v128.load(gamma + o, 16)));
+    }
+    if (corr) {
+      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(ld8(sr, i, dt, false), vr), vc));
+      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(ld8(sr, i, dt, true), vr), vc));
+    }
+    let v0 = f32x4.mul(u0, vr);
+    let v1 = f32x4.mul(u1, vr);
+    if (hasDsum) {
+      v0 = f32x4.add(ld8(dsr, i, dt, false), v0);
+      v1 = f32x4.add(ld8(dsr, i, dt, true), v1);
+    }
+    st8(dxr, i, v0, v1, dt); // after every load of [i, i + 8): dx may be dy or dsum
   }
   for (; i < c1; i++) {
     let u = load1(dyr, i, dt);
@@ -268,7 +362,7 @@ export function addRmsForward(args: usize, r0: i32, r1: i32): void {
 
 /** Σ_{i<k} s_i² in f64 for ρ (eps outside): blocked sums via addAndSquares' no-residual path, exact rerun. */
 @inline function sumSq16(sr: usize, k: i32, dt: i32): f64 {
-  let ss = addAndSquares(sr, 0, 0, k, k, dt, false);
+  let ss = addAndSquares(sr, 0, 0, k, k, dt, false, false, 0, 0, 0, 0, 0, 0, 0);
   if (!(ss >= TINY_SUM && ss < f64.MAX_VALUE)) ss = sumSquaresExact16(sr, k, dt);
   return ss;
 }

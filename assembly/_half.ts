@@ -73,3 +73,34 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
   const b = dt == DT_F16 ? f32x4ToF16(f32x4.splat(v)) : f32x4ToBf16(f32x4.splat(v));
   store<u16>(p + (<usize>i << 1), <u16>i32x4.extract_lane(b, 0));
 }
+
+/** f32 lanes of four 16-bit patterns (i32 lanes). */
+@inline export function dec4(v: v128, dt: i32): v128 {
+  return dt == DT_F16 ? f16x4ToF32(v) : i32x4.shl(v, 16);
+}
+
+/** 16-bit patterns (i32 lanes) of four f32, rounded to nearest-even. */
+@inline export function enc4(v: v128, dt: i32): v128 {
+  return dt == DT_F16 ? f32x4ToF16(v) : f32x4ToBf16(v);
+}
+
+/**
+ * Values [i, i + 4) (hi = false) or [i + 4, i + 8) (hi = true) of storage `dt` as f32 lanes. 16-bit: one 16-byte
+ * load of all eight widened in halves (a kernel loads the same 16 bytes for both halves: an L1 hit), so a loop step of
+ * 8 values moves whole vectors; the narrowing store (store8) likewise.
+ */
+@inline export function ld8(p: usize, i: i32, dt: i32, hi: bool): v128 {
+  if (dt == DT_F32) return v128.load(p + (<usize>i << 2) + (hi ? 16 : 0));
+  const h = v128.load(p + (<usize>i << 1));
+  return dec4(hi ? i32x4.extend_high_i16x8_u(h) : i32x4.extend_low_i16x8_u(h), dt);
+}
+
+/** Store values [i, i + 8) (lanes lo then hi) in storage `dt` (16-bit: rounded, packed, one 16-byte store). */
+@inline export function st8(p: usize, i: i32, lo: v128, hi: v128, dt: i32): void {
+  if (dt == DT_F32) {
+    v128.store(p + (<usize>i << 2), lo);
+    v128.store(p + (<usize>i << 2), hi, 16);
+    return;
+  }
+  v128.store(p + (<usize>i << 1), i16x8.narrow_i32x4_u(enc4(lo, dt), enc4(hi, dt)));
+}

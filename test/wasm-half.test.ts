@@ -135,6 +135,50 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     for (const a of [x, residual, y, rstd]) freeFloat32(a);
   });
 
+  it('extremes: |sum| ≈ 3e38 and subnormal rows give the js (f64-statistic) answer, forward and backward', () => {
+    const cols = 256;
+    const rand = mulberry32(hashSeed('extremes 16'));
+    for (const dtype of ['float32', 'float16', 'bfloat16'] as const) {
+      const scales = dtype === 'float16' ? [3e4, 1e-7, 1] : [1e38, 1e-41, 1];
+      const n = cols * scales.length;
+      const xs: number[] = [];
+      const rs: number[] = [];
+      const dys: number[] = [];
+      for (const sc of scales) {
+        for (let j = 0; j < cols; j++) {
+          xs.push(sc * (rand() * 2 - 1));
+          rs.push(sc * (rand() * 2 - 1));
+          dys.push(rand() * 2 - 1);
+        }
+      }
+      const x = encode(xs, dtype);
+      const r = encode(rs, dtype);
+      const dy = encode(dys, dtype);
+      const opts = { dtype, gamma: Float32Array.from({ length: cols }, () => 0.5 + rand()) };
+      const w = addRmsNorm(x, r, cols, { ...opts, backend: 'wasm' });
+      const j = addRmsNorm(x, r, cols, { ...opts, backend: 'js' });
+      const wb = addRmsNormBackward(dy, dy, w.sum, w.rstd, cols, { ...opts, backend: 'wasm' });
+      const jb = addRmsNormBackward(dy, dy, j.sum, j.rstd, cols, { ...opts, backend: 'js' });
+      assert.deepEqual(w.sum, j.sum, `${dtype} sum`);
+      for (let i = 0; i < scales.length; i++) {
+        assert.ok(Math.abs(w.rstd[i] - j.rstd[i]) <= 1e-6 * Math.abs(j.rstd[i]), `${dtype} rstd[${i}] ${w.rstd[i]} vs ${j.rstd[i]}`);
+      }
+      const close = (a: Float32Array | Uint16Array, b: Float32Array | Uint16Array, what: string, rtol: number) => {
+        for (let i = 0; i < n; i++) {
+          if (dtype === 'float32') {
+            const d = Math.abs((a as Float32Array)[i] - (b as Float32Array)[i]);
+            assert.ok(Number.isFinite(a[i]) && d <= rtol * (1 + Math.abs(b[i])), `${dtype} ${what}[${i}] ${a[i]} vs ${b[i]}`);
+          } else {
+            const zeros = ((a[i] | b[i]) & 0x7fff) === 0; // +0 and −0 (a product rounding to zero keeps its sign)
+            assert.ok(zeros || Math.abs(a[i] - b[i]) <= 1, `${dtype} ${what}[${i}] 0x${a[i].toString(16)} vs 0x${b[i].toString(16)}`);
+          }
+        }
+      };
+      close(w.y, j.y, 'y', 1e-5);
+      close(wb.dx, jb.dx, 'dx', 1e-4);
+    }
+  });
+
   it('freeUint16 refuses arrays it did not allocate', () => {
     assert.throws(() => freeUint16(new Uint16Array(4)), RangeError);
   });

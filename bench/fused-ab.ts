@@ -1,0 +1,149 @@
+// Fused residual add + RMSNorm and 16-bit storage on the wasm backend, A/B in one process, interleaved round-robin,
+// one thread, zero-copy buffers (allocFloat32/allocUint16) through the public ops (op layer included: ~1 µs a call):
+//   fused      addRmsNorm(x, residual) → sum, y, rstd                      (reads 2 streams, writes 2)
+//   add+norm   sum = x + 1·residual (the ceiling module's SIMD triad), then rmsNorm(sum) → y, rstd
+//   ceiling    copy x → sum and copy residual → y (the ceiling module: 2 reads + 2 writes, the fused op's streams)
+//   f32 / bf16 / f16 rmsNorm, and the fused op on bf16 / f16 storage
+// Rows: ms per call (median over rounds), GB/s (bytes the op must move), and the ratios the issue asks for.
+// Run: npx tsx bench/fused-ab.ts [--shapes 256x1024,16384x1024] [--rounds 11] [--sample-ms 30] [--clock wall|cpu]
+//      [--stat median|min]   (on a machine shared with other work: --clock cpu --stat min)
+import { loadavg } from 'node:os';
+import { addRmsNorm, allocFloat32, allocUint16, rmsNorm } from '../src/index.js';
+import { wasmState } from '../src/backends/wasm/instance.js';
+import { wasmBase64 as ceilingBase64 } from '../src/backends/wasm/generated/ceiling.js';
+
+interface CeilingExports {
+  copy(src: number, dst: number, n: number): void;
+  triad(a: number, b: number, c: number, s: number, n: number): void;
+}
+
+const argv = process.argv.slice(2);
+const arg = (name: string, fallback: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
+};
+const shapes = arg('shapes', '256x1024,16384x1024').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const rounds = Number(arg('rounds', '11'));
+const sampleMs = Number(arg('sample-ms', '30'));
+const useMin = arg('stat', 'median') === 'min';
+const cpuClock = arg('clock', 'wall') === 'cpu';
+const now = cpuClock
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+  : () => performance.now();
+
+const state = wasmState();
+if (state === null || !state.shared) throw new Error('needs the wasm backend on shared memory (Node)');
+const ceil = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ceilingBase64, 'base64')), {
+  env: { memory: state.memory, abort: () => { throw new Error('abort'); } },
+}).exports as unknown as CeilingExports;
+
+function fill(a: Float32Array, seed: number): void {
+  let s = seed >>> 0;
+  const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
+  for (let i = 0; i < a.length; i++) a[i] = (next() + next() + next() - 1.5) * 2;
+}
+
+function toBf16(a: Float32Array, out: Uint16Array): void {
+  const b = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < a.length; i++) out[i] = (b[i] + 0x7fff + ((b[i] >>> 16) & 1)) >>> 16;
+}
+
+function toF16(a: Float32Array, out: Uint16Array): void {
+  // |values| < 8, normal range: round the f32 mantissa to 10 bits (nearest even) and rebias
+  const b = new Uint32Array(a.buffer, a.byteOffset, a.length);
+  for (let i = 0; i < a.length; i++) {
+    const s = (b[i] >>> 16) & 0x8000;
+    const m = b[i] & 0x7fffffff;
+    out[i] = m < 0x38800000 ? s : s | ((m - 0x38000000 + 0xfff + ((m >>> 13) & 1)) >>> 13);
+  }
+}
+
+interface Case { name: string; bytes: number; call(set: number): void }
+
+function run(rows: number, cols: number) {
+  const n = rows * cols;
+  const nSets = n * 16 > 96 * 2 ** 20 ? 1 : 3; // rotate buffer sets for in-cache shapes, as bench/kernel-ab.ts
+  const gamma = allocFloat32(cols);
+  fill(gamma, 7);
+  const sets = Array.from({ length: nSets }, (_, s) => {
+    const x = allocFloat32(n);
+    const r = allocFloat32(n);
+    fill(x, 100 + s);
+    fill(r, 200 + s);
+    const x16 = allocUint16(n);
+    const r16 = allocUint16(n);
+    const h16 = allocUint16(n);
+    const hr16 = allocUint16(n);
+    toBf16(x, x16);
+    toBf16(r, r16);
+    toF16(x, h16);
+    toF16(r, hr16);
+    return {
+      x, r, sum: allocFloat32(n), y: allocFloat32(n), rstd: allocFloat32(rows),
+      x16, r16, h16, hr16, sum16: allocUint16(n), y16: allocUint16(n),
+    };
+  });
+  const f32Norm = n * 8 + rows * 4; // read x, write y (+ rstd)
+  const f32Fused = n * 16 + rows * 4;
+  const cases: Case[] = [
+    { name: 'fused f32', bytes: f32Fused, call: (i) => { const s = sets[i]; addRmsNorm(s.x, s.r, cols, { gamma, backend: 'wasm', out: { sum: s.sum, y: s.y, rstd: s.rstd } }); } },
+    {
+      name: 'add+norm f32', bytes: f32Fused, call: (i) => {
+        const s = sets[i];
+        ceil.triad(s.sum.byteOffset, s.x.byteOffset, s.r.byteOffset, 1, n);
+        rmsNorm(s.sum, cols, { gamma, backend: 'wasm', out: { y: s.y, rstd: s.rstd } });
+      },
+    },
+    {
+      name: 'ceiling 2R2W', bytes: n * 16, call: (i) => {
+        const s = sets[i];
+        ceil.copy(s.x.byteOffset, s.sum.byteOffset, n);
+        ceil.copy(s.r.byteOffset, s.y.byteOffset, n);
+      },
+    },
+    { name: 'rmsNorm f32', bytes: f32Norm, call: (i) => { const s = sets[i]; rmsNorm(s.x, cols, { gamma, backend: 'wasm', out: { y: s.y, rstd: s.rstd } }); } },
+    { name: 'rmsNorm bf16', bytes: n * 4 + rows * 4, call: (i) => { const s = sets[i]; rmsNorm(s.x16, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { y: s.y16, rstd: s.rstd } }); } },
+    { name: 'rmsNorm f16', bytes: n * 4 + rows * 4, call: (i) => { const s = sets[i]; rmsNorm(s.h16, cols, { gamma, dtype: 'float16', backend: 'wasm', out: { y: s.y16, rstd: s.rstd } }); } },
+    { name: 'fused bf16', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.x16, s.r16, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { sum: s.sum16, y: s.y16, rstd: s.rstd } }); } },
+    { name: 'fused f16', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.h16, s.hr16, cols, { gamma, dtype: 'float16', backend: 'wasm', out: { sum: s.sum16, y: s.y16, rstd: s.rstd } }); } },
+  ];
+  const samples: number[][] = cases.map(() => []);
+  for (const c of cases) for (let i = 0; i < 2; i++) c.call(i % nSets); // warm-up (tier-up, page faults)
+  for (let round = 0; round < rounds; round++) {
+    cases.forEach((c, ci) => {
+      let calls = 0;
+      const t0 = now();
+      let t = t0;
+      do {
+        c.call(calls % nSets);
+        calls++;
+        t = now();
+      } while (t - t0 < sampleMs);
+      samples[ci].push((t - t0) / calls);
+    });
+  }
+  const stat = (v: number[]) => {
+    const s = [...v].sort((a, b) => a - b);
+    return useMin ? s[0] : s[s.length >> 1];
+  };
+  const ms = cases.map((_, i) => stat(samples[i]));
+  const gbs = cases.map((c, i) => c.bytes / (ms[i] * 1e6));
+  console.log(`\n${rows}x${cols}  (${useMin ? 'min' : 'median'} of ${rounds} rounds, ${cpuClock ? 'cpu' : 'wall'} clock)`);
+  console.log('case            ms/call     GB/s');
+  cases.forEach((c, i) => console.log(`${c.name.padEnd(14)} ${ms[i].toFixed(4).padStart(9)} ${gbs[i].toFixed(1).padStart(8)}`));
+  const get = (name: string) => ms[cases.findIndex((c) => c.name === name)];
+  const bw = (name: string) => gbs[cases.findIndex((c) => c.name === name)];
+  console.log(`fused f32 / ceiling 2R2W bandwidth: ${((100 * bw('fused f32')) / bw('ceiling 2R2W')).toFixed(0)} %   (target ≥ 85 %)`);
+  console.log(`add+norm / fused f32 time:          ${(get('add+norm f32') / get('fused f32')).toFixed(2)}x  (target ≥ 1.5x)`);
+  console.log(`rmsNorm f32 / bf16 time:            ${(get('rmsNorm f32') / get('rmsNorm bf16')).toFixed(2)}x  (target ≥ 1.7x)`);
+  console.log(`rmsNorm f32 / f16 time:             ${(get('rmsNorm f32') / get('rmsNorm f16')).toFixed(2)}x`);
+  console.log(`fused f32 / bf16 time:              ${(get('fused f32') / get('fused bf16')).toFixed(2)}x`);
+  console.log(`fused f32 / f16 time:               ${(get('fused f32') / get('fused f16')).toFixed(2)}x`);
+}
+
+console.log(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
+for (const [rows, cols] of shapes) run(rows, cols);
+console.log(`load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}`);
