@@ -2,7 +2,8 @@
 // tf.variableGrads of loss = sum(N(x ⊙ g) ⊙ w) for N ∈ {none (identity), tf.relu, our rmsNorm (gain), our layerNorm
 // (gain, bias)}, all interleaved in one process (round-robin, rotating start). "added" = T(N) − T(none): the cost of
 // the norm's forward + backward inside the graph, engine dispatch included. Prints per shape the added costs,
-// RMS/LN (added and whole-graph) and RMS/relu (added); with --out writes the bench record schema as JSON.
+// RMS/LN (added and whole-graph) and RMS/relu (added), the kernel dispatches each norm adds, and our kernels' own
+// time (called directly, no engine); with --out writes the bench record schema as JSON.
 // Run: npx tsx bench/tfjs-overhead.ts [--backend wasm|cpu] [--shapes 32x64,32x192,64x512,1024x128,4096x512]
 //        [--rounds 15] [--target-ms 4] [--clock wall|cpu] [--quantile 0.5] [--core auto|js|wasm] [--out FILE.json]
 // --core picks the core kernels our tfjs kernels call (setTfjsCoreBackend); default auto.
@@ -15,7 +16,9 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { _copyStats } from '../src/backends/wasm/job.js';
-import { initTfjsWasm, layerNorm, rmsNorm, setTfjsCoreBackend } from '../src/tfjs/index.js';
+import {
+  initTfjsWasm, LAYER_NORM, LAYER_NORM_GRAD, layerNorm, RMS_FAMILY, RMS_FAMILY_GRAD, rmsNorm, setTfjsCoreBackend,
+} from '../src/tfjs/index.js';
 import { machineInfo } from '../src/bench/machine.js';
 import { quantile, summarize } from '../src/bench/stats.js';
 
@@ -63,6 +66,39 @@ function makeCase(name: NormName, x: Tensor, g: Variable, w: Tensor, cols: numbe
     for (const k in grads) grads[k].dispose();
   };
   return { name, step, samples: [], reps: 1 };
+}
+
+/**
+ * Our registered forward + backward kernels called directly (kernelFunc on the backend, no engine, no tape): the
+ * part of the added cost that is ours. Minimum over short interleaved batches (interference only adds time).
+ */
+function kernelsAlone(x: Tensor, cols: number): { rms: number; ln: number } | null {
+  const kf = (name: string) => tf.getKernel(name, tf.getBackend())?.kernelFunc as ((a: object) => tf.TensorInfo[]) | undefined;
+  const [rf, rb, lf, lb] = [kf(RMS_FAMILY), kf(RMS_FAMILY_GRAD), kf(LAYER_NORM), kf(LAYER_NORM_GRAD)];
+  if (!rf || !rb || !lf || !lb) return null;
+  const be = tf.backend() as unknown as { disposeData(id: object): void };
+  const rows = x.shape[0];
+  const gamma = tf.ones([cols]);
+  const beta = tf.zeros([cols]);
+  const stat = tf.ones([rows]);
+  const ra = { l2: false, hasGamma: true, hasBeta: false, eps: 1e-6, epsPlacement: 'inside', p: 1, kRule: 'ceil', gammaOffset: 0 };
+  const la = { hasGamma: true, hasBeta: true, eps: 1e-6 };
+  const run = (k: (a: object) => tf.TensorInfo[], inputs: Tensor[], attrs: object) => {
+    for (const t of k({ inputs, attrs, backend: tf.backend() })) be.disposeData(t.dataId);
+  };
+  const rms = () => { run(rf, [x, gamma], ra); run(rb, [x, x, stat, gamma], ra); };
+  const ln = () => { run(lf, [x, gamma, beta], la); run(lb, [x, x, stat, stat, gamma], la); };
+  const reps = Math.max(1, Math.round(2e5 / (rows * cols)));
+  const best = { rms: Infinity, ln: Infinity };
+  for (let r = 0; r < 40; r++) {
+    for (const [k, f] of [['rms', rms], ['ln', ln]] as const) {
+      const t0 = now();
+      for (let i = 0; i < reps; i++) f();
+      best[k] = Math.min(best[k], (now() - t0) / reps);
+    }
+  }
+  tf.dispose([gamma, beta, stat]);
+  return best;
 }
 
 function timeReps(c: Case): number {
@@ -122,6 +158,15 @@ async function main(): Promise<void> {
         added_ms_p50: q.p50 - summarize(cases[0].samples).p50, samples: c.samples.length, reps: c.reps,
         [`ms_q${qLevel}`]: quantile(c.samples, qLevel), kernels_per_step: dispatches[c.name],
       });
+    }
+    const kernelOnly = kernelsAlone(x, cols);
+    if (kernelOnly !== null) {
+      console.log(`           our kernels alone (no engine; min of short batches): rms fwd+bwd ${us(kernelOnly.rms)}, ` +
+        `ln fwd+bwd ${us(kernelOnly.ln)}, rms/ln ${(kernelOnly.rms / kernelOnly.ln).toFixed(2)}`);
+      records.push({ op: 'kernels-alone', direction: 'full', impl: 'rmsnorm-tfjs', backend: `tfjs-${tf.getBackend()}`, threads: 1,
+        rows, cols, p: 1, ms_p20: null, ms_p50: null, ms_p80: null, gbps: null, ceiling_gbps: null, pct_of_ceiling: null,
+        node: machine.node, cpu: machine.cpu, date: machine.date, version: machine.version,
+        rms_min_ms: kernelOnly.rms, ln_min_ms: kernelOnly.ln });
     }
     tf.dispose([x, w]);
     tf.disposeVariables();
