@@ -213,10 +213,10 @@ test('progress: durations and the predicted cost of a configuration follow the r
   const mo = { reps: 21, minReps: 3, rounds: 5, budgetMs: 1000, sampleMs: 2 };
   // 1 ms calls: warm-up 1 + ≥ 30 ms, batches of 2 calls, min(21, 1000/2) = 21 samples × 2 ms
   assert.equal(predictCaseMs(1, mo, 2500), 31 + 42);
-  // 100 ms calls: warm-up 5 calls, batch 1, min(21, 10) = 10 samples
-  assert.equal(predictCaseMs(100, mo, 2500), 500 + 10 * 100);
-  // 400 ms calls: warm-up cut at 1.5 s, batch 1, max(3, min(21, 2)) = 3 samples
-  assert.equal(predictCaseMs(400, mo, 2500), 1500 + 3 * 400);
+  // 100 ms calls: warm-up 6 calls, batch 1, min(21, 10) = 10 samples
+  assert.equal(predictCaseMs(100, mo, 2500), 600 + 10 * 100);
+  // 400 ms calls: warm-up cut at 2 s, batch 1, max(3, min(21, 2)) = 3 samples
+  assert.equal(predictCaseMs(400, mo, 2500), 2000 + 3 * 400);
   // 2 s calls: the first call alone is past the cut
   assert.equal(predictCaseMs(2000, mo, 2500), 2000 + 3 * 2000);
   // over the cap: skipped, costs nothing

@@ -12,14 +12,14 @@ export function formatDuration(ms: number): string {
 
 /**
  * Predicted ms to warm up and measure one configuration costing `est` ms per call under the runner's rules (warm-up
- * of 5 calls and ≥ 30 ms, cut at ≈ 1.5 s, then samples of ≥ sampleMs aiming at budgetMs, between minReps and reps
+ * of 6 calls and ≥ 30 ms, cut at ≈ 2 s of CPU, then samples of ≥ sampleMs aiming at budgetMs, between minReps and reps
  * samples); 0 for a configuration above `maxCallMs` (skipped).
  * @example predictCaseMs(1, { reps: 21, minReps: 3, rounds: 5, budgetMs: 1000, sampleMs: 2 }, 2500) // 31 + 42 = 73
  */
 export function predictCaseMs(est: number, mo: MeasureOptions, maxCallMs: number): number {
   if (!(est > 0)) return 0;
   if (est > maxCallMs) return 0;
-  const warm = Math.max(est, Math.min(Math.max(5 * est, est + 30), 1500));
+  const warm = Math.max(est, Math.min(Math.max(6 * est, est + 30), 2000));
   const batch = Math.max(1, Math.round(mo.sampleMs / est));
   const target = Math.max(mo.minReps, Math.min(mo.reps, Math.floor(mo.budgetMs / (batch * est))));
   return warm + target * batch * est;

@@ -29,6 +29,12 @@ export interface MeasureOptions {
   maxCallMs?: number;
 }
 
+/** CPU ms (this process, all threads) since the `process.cpuUsage()` reading u0. */
+function cpuMsSince(u0: NodeJS.CpuUsage): number {
+  const u = process.cpuUsage(u0);
+  return (u.user + u.system) / 1000;
+}
+
 function medianOf(v: readonly number[]): number {
   const s = [...v].sort((a, b) => a - b);
   const h = (s.length - 1) / 2;
@@ -88,6 +94,7 @@ async function timeBatch(s: State): Promise<number> {
 async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
   const s: State = { case: c, samples: [], cpuSamples: [], batch: 1, target: 0, counter: 0, est: NaN };
   try {
+    const u0 = process.cpuUsage();
     const t0 = performance.now();
     const first = c.call(s.counter++);
     if (first instanceof Promise) await first;
@@ -98,14 +105,16 @@ async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
       s.error = `first call took ${(est / 1000).toFixed(1)} s > --max-call`;
       return s;
     }
-    // Keep calling — at least 5 calls and 30 ms, at most ≈ 1.5 s — so the JIT settles before any sample: V8 optimises
+    // Keep calling — at least 6 calls and 30 ms, at most ≈ 2 s of CPU — so the JIT settles before any sample: V8 optimises
     // a JavaScript kernel only after a few calls (our js backward at 16384×1024 costs ≈ 5× more in its first three
     // calls than from the fourth on), and a configuration timed on its first calls would read slow in a fresh
     // process and fast in a long run. The estimate is the median of the loop's second half (JIT settled; one
     // descheduled call on a busy machine does not count).
+    // The cap counts this process's CPU time, not wall time: on a busy machine a wall-clock cap cut the warm-up
+    // before V8 had optimised a slow kernel.
     const times: number[] = [];
     const t1 = performance.now();
-    while ((times.length < 4 || performance.now() - t1 < 30) && performance.now() - t0 < 1500) {
+    while ((times.length < 5 || performance.now() - t1 < 30) && cpuMsSince(u0) < 2000) {
       const t = performance.now();
       const r = c.call(s.counter++);
       if (r instanceof Promise) await r;
