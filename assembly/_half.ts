@@ -4,32 +4,30 @@
 // Storage codes (the DTYPE job slot): DT_F32 = 0, DT_F16 = 1, DT_BF16 = 2 (src/backends/wasm/job-layout.ts).
 import { DT_BF16, DT_F16, DT_F32 } from './_job';
 
-/** f32 lanes of four binary16 patterns (exact; after F. Giesen's half_to_float). */
+/**
+ * f32 lanes of four binary16 patterns (exact): exponent and mantissa moved to f32 position are the value × 2^-112
+ * (normal and subnormal alike), so one multiply by 2^112 rebiases; Inf/NaN get the f32 all-ones exponent OR-ed in.
+ */
 @inline export function f16x4ToF32(h: v128): v128 {
-  let o = i32x4.shl(v128.and(h, i32x4.splat(0x7fff)), 13); // exponent/mantissa bits in f32 position
-  const e = v128.and(o, i32x4.splat(0x0f800000));
-  o = i32x4.add(o, i32x4.splat(0x38000000)); // rebias 15 → 127
-  // Inf/NaN: rebias once more to exponent 255
-  o = i32x4.add(o, v128.and(i32x4.eq(e, i32x4.splat(0x0f800000)), i32x4.splat(0x38000000)));
-  // zero/subnormal: 2^-14·m/1024 = (2^-14·(1 + m/1024)) − 2^-14, exact in f32
-  const sub = f32x4.sub(i32x4.add(o, i32x4.splat(0x00800000)), i32x4.splat(0x38800000));
-  o = v128.bitselect(sub, o, i32x4.eq(e, i32x4.splat(0)));
-  return v128.or(o, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+  const m = v128.and(h, i32x4.splat(0x7fff));
+  const f = f32x4.mul(i32x4.shl(m, 13), f32x4.splat(5.192296858534828e33)); // 2^112
+  const special = v128.and(i32x4.gt_s(m, i32x4.splat(0x7bff)), i32x4.splat(0x7f800000));
+  return v128.or(v128.or(f, special), i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
 }
 
 /** binary16 patterns (i32 lanes in [0, 0xffff]) of four f32, rounded to nearest-even (F. Giesen's float_to_half_rtne). */
 @inline export function f32x4ToF16(f: v128): v128 {
   const sign = v128.and(f, i32x4.splat(0x80000000));
   const a = v128.xor(f, sign);
-  // |f| ≥ 65536 (and all that rounds there from 65520 up is handled by the normal path): Inf; NaN → quiet NaN
-  const big = v128.bitselect(i32x4.splat(0x7e00), i32x4.splat(0x7c00), i32x4.gt_s(a, i32x4.splat(0x7f800000)));
   // |f| < 2^-14: a binary16 subnormal; adding 0.5 lets the f32 adder round at the 2^-24 quantum (RNE)
   const small = i32x4.sub(f32x4.add(a, f32x4.splat(0.5)), i32x4.splat(0x3f000000));
-  // normal: rebias, add 0xfff + the lowest kept bit (ties to even), drop 13 bits
-  const odd = v128.and(i32x4.shr_u(a, 13), i32x4.splat(1));
-  const norm = i32x4.shr_u(i32x4.add(i32x4.add(a, i32x4.splat(-0x38000000 + 0xfff)), odd), 13);
+  // normal: rebias, add 0xfff + the lowest kept bit (ties to even), drop 13 bits; |f| ≥ 65536 (Inf, NaN) is clamped
+  // to 65536, which lands on 0x7c00 (Inf), as does everything from 65520 up through the rounding
+  const c = i32x4.min_s(a, i32x4.splat(0x47800000));
+  const odd = v128.and(i32x4.shr_u(c, 13), i32x4.splat(1));
+  const norm = i32x4.shr_u(i32x4.add(i32x4.add(c, i32x4.splat(-0x38000000 + 0xfff)), odd), 13);
   let o = v128.bitselect(small, norm, i32x4.lt_s(a, i32x4.splat(0x38800000)));
-  o = v128.bitselect(big, o, i32x4.ge_s(a, i32x4.splat(0x47800000)));
+  o = v128.or(o, v128.and(i32x4.gt_s(a, i32x4.splat(0x7f800000)), i32x4.splat(0x0200))); // NaN → quiet NaN 0x7e00
   return v128.or(o, i32x4.shr_u(sign, 16));
 }
 
