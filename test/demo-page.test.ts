@@ -16,9 +16,13 @@ import { compareArrays, describeComparison } from '../src/check/compare.js';
 import { tolerance } from './tolerance.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
+// The flags of test/report-browser.test.ts, except --disable-gpu: WebGPU on Chromium's bundled SwiftShader (a
+// software adapter) instead, so the page's WebGPU path runs too where it can; without an adapter the page says so.
 const ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader', '--use-webgpu-adapter=swiftshader',
+  '--use-angle=swiftshader',
 ];
 const OUTPUT = join(import.meta.dirname, '..', 'test-output');
 
@@ -35,11 +39,15 @@ interface PageState {
   done: boolean;
   error: string | null;
   env: { crossOriginIsolated: boolean; wasm: boolean; threads: number; tfjsBackend: string; webgpu: string };
-  sample: { seed: number; rows: number; cols: number; p: number; eps: number; rms: number[]; prms: number[]; ln: number[] };
+  sample: {
+    seed: number; rows: number; cols: number; p: number; eps: number; rms: number[]; prms: number[]; ln: number[];
+    webgpu: { rms: number[]; prms: number[]; ln: number[] } | null;
+  };
   invariance: { rows: Array<{ norm: string; cells: Array<{ transform: string; invariant: boolean }> }> };
-  timings: Array<{ rows: number; cols: number; norm: string; impl: string; pass: string; ms: number; calls: number }>;
+  timings: Array<{ rows: number; cols: number; norm: string; impl: string; pass: string; ms: number; median: number; calls: number }>;
 }
 
+/** The page's outputs (wasm, and WebGPU when it ran) against the float64 reference on the same seeded input. */
 function checkSample(s: PageState['sample']): void {
   const x = randomNormal(mulberry32(s.seed), s.rows * s.cols);
   const gamma = randomNormal(mulberry32(s.seed + 1), s.cols, 1, 0.1);
@@ -49,14 +57,18 @@ function checkSample(s: PageState['sample']): void {
     prms: rmsNormRef(x, s.cols, { gamma, eps: s.eps, k: partialK(s.p, s.cols, 'ceil') }).y,
     ln: layerNormRef(x, s.cols, { gamma, beta, eps: s.eps }).y,
   };
-  for (const key of ['rms', 'prms', 'ln'] as const) {
-    assert.equal(s[key].length, x.length, `${key}: one output per input`);
-    const c = compareArrays(s[key], expected[key], tolerance('wasm', key === 'ln' ? 'layerNorm' : 'rmsNorm', 'forward'), s.cols);
-    assert.ok(c.ok, describeComparison(`page ${key}`, c));
+  for (const [where, out] of [['wasm', s], ['WebGPU', s.webgpu]] as const) {
+    if (out === null) continue;
+    for (const key of ['rms', 'prms', 'ln'] as const) {
+      assert.equal(out[key].length, x.length, `${where} ${key}: one output per input`);
+      // f32 accumulation on both: the wasm rows of the tolerance table (as test/tfjs-webgpu.test.ts)
+      const c = compareArrays(out[key], expected[key], tolerance('wasm', key === 'ln' ? 'layerNorm' : 'rmsNorm', 'forward'), s.cols);
+      assert.ok(c.ok, describeComparison(`page ${where} ${key}`, c));
+    }
   }
 }
 
-test('demo page: isolated + threads, outputs = float64 reference, live Table 1 = paper, timings, screenshot', { timeout: 90_000 }, async (t) => {
+test('demo page: isolated + threads, outputs = float64 reference, live Table 1 = paper, timings, screenshot', { timeout: 150_000 }, async (t) => {
   if (!existsSync(CHROMIUM)) {
     t.skip(`${CHROMIUM} not installed (apt-get install -y chromium)`);
     return;
@@ -73,7 +85,7 @@ test('demo page: isolated + threads, outputs = float64 reference, live Table 1 =
     page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
     const response = await page.goto(`${server.url}?quick`, { waitUntil: 'load' });
     assert.equal(response?.headers()['cross-origin-embedder-policy'], 'require-corp');
-    await page.waitForFunction(() => (globalThis as { __demo?: { done: boolean } }).__demo?.done === true, null, { timeout: 70_000 });
+    await page.waitForFunction(() => (globalThis as { __demo?: { done: boolean } }).__demo?.done === true, null, { timeout: 120_000 });
     const state = (await page.evaluate(() => (globalThis as unknown as { __demo: unknown }).__demo)) as PageState;
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'demo.png'), fullPage: true });
@@ -83,6 +95,9 @@ test('demo page: isolated + threads, outputs = float64 reference, live Table 1 =
     assert.equal(state.env.wasm, true);
     assert.ok(state.env.threads >= 2, `wasm threads in use, got ${state.env.threads}`);
     assert.ok(state.env.webgpu.length > 0, 'WebGPU status is reported');
+    const gpu = state.env.webgpu.startsWith('ok');
+    assert.equal(state.sample.webgpu !== null, gpu, 'the WebGPU sample ran exactly when an adapter was found');
+    if (!gpu) t.diagnostic(`WebGPU not checked: ${state.env.webgpu}`);
 
     checkSample(state.sample);
 
@@ -94,13 +109,16 @@ test('demo page: isolated + threads, outputs = float64 reference, live Table 1 =
     const shown = await page.$$eval('table.invariance td', (tds) => tds.map((td) => td.getAttribute('data-invariant') === 'true'));
     assert.deepEqual(shown, Object.values(PAPER_TABLE_1).flat(), 'the rendered table shows the measured marks');
 
-    // 2 shapes × 3 norms × 2 passes × (ours, TF.js[, WebGPU])
+    // 2 shapes × 3 norms × 2 passes × (ours, TF.js) + WebGPU on the first shape only (quick mode)
     const impls = new Set(state.timings.map((x) => x.impl));
-    assert.ok(impls.size >= 2, `ours and TF.js timed, got ${[...impls].join(', ')}`);
-    assert.equal(state.timings.length, 2 * 3 * 2 * impls.size);
-    for (const x of state.timings) assert.ok(Number.isFinite(x.ms) && x.ms > 0 && x.calls >= 3, `${x.impl} ${x.norm} ${x.pass}: ${x.ms} ms`);
+    assert.equal(impls.size, gpu ? 3 : 2, `ours, TF.js (and WebGPU) timed, got ${[...impls].join(', ')}`);
+    assert.equal(state.timings.length, 2 * 3 * 2 * 2 + (gpu ? 3 * 2 : 0));
+    for (const x of state.timings) {
+      assert.ok(Number.isFinite(x.ms) && x.ms > 0 && x.calls >= 3, `${x.impl} ${x.norm} ${x.pass}: ${x.ms} ms`);
+      assert.ok(Number.isFinite(x.median) && x.median >= x.ms, `${x.impl} ${x.norm} ${x.pass}: median ${x.median} >= fastest ${x.ms}`);
+    }
     const bars = await page.$$eval('svg.chart rect.bar', (r) => r.length);
-    assert.equal(bars, 2 * 2 * 3 * (impls.size - 1), 'one bar per shape × norm × non-baseline impl, per pass');
+    assert.equal(bars, 2 * (2 * 3 + (gpu ? 3 : 0)), 'one bar per timed shape × norm × non-baseline impl, per pass');
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
