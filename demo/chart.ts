@@ -11,7 +11,8 @@ function esc(s: string): string {
  * @example barChart('forward', ['1024×1024 RMSNorm'], ['ours', 'tfjs'], [[3.1, 1]], (v) => `${v.toFixed(1)}×`)
  */
 export function barChart(title: string, groups: string[], series: string[], values: (number | null)[][], label: (v: number) => string): string {
-  const W = 540, H = 300, left = 40, right = 10, top = 48, bottom = 62;
+  const left = 40, right = 10, top = 48, bottom = 62, H = 300;
+  const W = Math.max(540, left + right + 64 * groups.length); // ≥ 64 px per group: its labels never overlap
   const max = Math.max(1, ...values.flat().filter((v): v is number => v !== null && Number.isFinite(v)));
   const plotW = W - left - right, plotH = H - top - bottom;
   const groupW = plotW / Math.max(1, groups.length);

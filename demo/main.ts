@@ -38,8 +38,10 @@ const status = (text: string) => { $('status').textContent = text; };
 
 async function setUpTfjs(): Promise<string> {
   setWasmPaths(new URL('./tfjs-wasm/', location.href).href);
-  const threads = Number(new URLSearchParams(location.search).get('tfjsThreads'));
-  if (threads >= 1) setThreadsCount(threads); // ?tfjsThreads=N: TF.js's own pool size (default: its choice)
+  // ?tfjsThreads=N: TF.js's own pool size (default: its choice); 0 = its single-threaded SIMD build
+  const threads = new URLSearchParams(location.search).get('tfjsThreads');
+  if (threads === '0') tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  else if (Number(threads) >= 1) setThreadsCount(Number(threads));
   try {
     if (await tf.setBackend('wasm')) return 'wasm';
   } catch { /* falls back to cpu below */ }
