@@ -12,6 +12,8 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { encodeArray, rmsNormRef, addRmsNormRef } from '../src/reference/index.js';
 import { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from '../src/webgpu/index.js';
+import { parseBenchArgs } from '../src/bench/args.js';
+import { runWebGpuBench } from '../src/bench/webgpu.js';
 import { assertNear, CASES, describeCase, randn, readBack, runCase, upload, useDevice, worst } from './webgpu-core-cases.js';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
@@ -100,6 +102,41 @@ describe('rmsnorm/webgpu argument validation (no GPU needed)', () => {
     assert.throws(() => norm16.rmsNorm({ x: upload(16), y: upload(64), rstd: upload(8), rows: 2, cols, dtype: 'float16' }), /args\.x must hold rows × cols = 16 f16 values/);
     norm16.rmsNorm({ x: upload(32), y: upload(32), rstd: upload(8), rows: 2, cols, dtype: 'float16' }); // 16 f16 = 32 bytes: accepted
     await assert.rejects(createWebGpuNorm({} as never), /device must be a GPUDevice/);
+  });
+});
+
+describe('rmsnorm bench --webgpu (stub adapters, no GPU needed)', () => {
+  /** Run the bench with navigator.gpu replaced by an adapter named `architecture`. */
+  async function benchWith(architecture: string): Promise<string[]> {
+    const nav = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
+    const adapter = {
+      features: { has: () => false },
+      info: { vendor: 'acme', architecture },
+      requestDevice: async () => ({
+        ...stubDevice(false),
+        queue: { submit() {}, writeBuffer() {}, onSubmittedWorkDone: async () => {} },
+        destroy() {},
+      }),
+    };
+    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => adapter } }, configurable: true, writable: true });
+    try {
+      return await runWebGpuBench([[4, 8]], () => {}, 3);
+    } finally {
+      if (nav === undefined) delete (globalThis as { navigator?: unknown }).navigator;
+      else Object.defineProperty(globalThis, 'navigator', nav);
+    }
+  }
+
+  it('--webgpu is parsed; a software adapter is named and gets no GB/s; a hardware one gets rows', async () => {
+    assert.equal(parseBenchArgs(['--webgpu']).webgpu, true);
+    assert.equal(parseBenchArgs([]).webgpu, false);
+    const soft = await benchWith('swiftshader');
+    assert.equal(soft.length, 1);
+    assert.match(soft[0], /only a software adapter is present \(acme swiftshader\).*no GB\/s/);
+    const hard = await benchWith('ampere');
+    assert.match(hard[0], /^webgpu: acme ampere, no shader-f16/);
+    assert.deepEqual(hard.slice(2).map((l) => l.split(/\s{2,}/)[0]), ['rmsNorm forward', 'rmsNorm backward', 'addRmsNorm forward']);
+    for (const l of hard.slice(2)) assert.match(l, /4x8\s+float32\s+[\d.]+\s+[\d.]+$/);
   });
 });
 

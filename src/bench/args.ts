@@ -23,6 +23,8 @@ export interface BenchOptions {
   p: number;
   json: boolean;
   out: string | null;
+  /** Time rmsnorm/webgpu on the first WebGPU adapter instead (src/bench/webgpu.ts). */
+  webgpu: boolean;
   help: boolean;
 }
 
@@ -54,6 +56,8 @@ options:
   --p P                  pRMSNorm fraction                               default 0.0625
   --json                 print the records as JSON on stdout instead of the table
   --out FILE             also write FILE.json and FILE.csv (a .json/.csv ending is replaced by both)
+  --webgpu               instead: GB/s of rmsnorm/webgpu on the first WebGPU adapter (a software adapter is
+                         named, without figures)   shapes from --shapes, default 1024x4096,16384x1024
   --help                 this text`;
 
 function list(name: string, value: string): string[] {
@@ -100,6 +104,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         p: { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
+        webgpu: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     });
@@ -148,6 +153,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     p,
     json: v.json,
     out: v.out ?? null,
+    webgpu: v.webgpu,
     help: v.help,
   };
 }

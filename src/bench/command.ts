@@ -26,6 +26,11 @@ export async function run(argv: string[]): Promise<number> {
     console.log(BENCH_USAGE);
     return 0;
   }
+  if (o.webgpu) {
+    const { runWebGpuBench } = await import('./webgpu.js');
+    await runWebGpuBench(argv.includes('--shapes') ? o.shapes : [[1024, 4096], [16384, 1024]], (l) => console.log(l));
+    return 0;
+  }
   const started = Date.now();
   const before = machineInfo();
   let versions: Record<string, string> = {};
