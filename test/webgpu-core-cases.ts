@@ -243,3 +243,31 @@ export const CASES: Case[] = [
   { op: 'add', rows: 5, cols: 33, gamma: true, outside: true, inPlace: true, f16: true },
 ];
 
+
+/** Calls beyond the op × option grid: encoding into a caller's encoder, and rows = 0. Each throws on a mismatch. */
+export const API_CASES: Array<[string, () => Promise<void>]> = [
+  ['encodes into a caller\'s command encoder (addRmsNorm then rmsNorm of its sum, one submit)', async () => {
+    const rows = 3, cols = 40;
+    const x = randn(rows * cols, 1), r = randn(rows * cols, 2);
+    const [xb, rb, yb, sb, rs, y2, rs2] = [upload(x), upload(r), upload(x.byteLength), upload(x.byteLength), upload(12), upload(x.byteLength), upload(12)];
+    KEEP.push(xb, rb, yb, sb, rs, y2, rs2);
+    const encoder = device.createCommandEncoder();
+    norm.addRmsNorm({ x: xb, residual: rb, y: yb, sum: sb, rstd: rs, rows, cols, encoder });
+    norm.rmsNorm({ x: sb, y: y2, rstd: rs2, rows, cols, eps: 1e-3, encoder });
+    const before = await readBack(y2, rows * cols, false);
+    check(before.every((v) => v === 0), 'nothing runs before the caller submits');
+    device.queue.submit([encoder.finish()]);
+    const ref = rmsNormRef(addRmsNormRef(x, r, cols).sum, cols, { eps: 1e-3 });
+    assertNear('y of the sum', await readBack(y2, rows * cols, false), ref.y, cols, new Float64Array(rows).fill(4),
+      { atol: 2e-6, rtol: 2e-6, abs: 0 }, worst.f32, 'forward');
+  }],
+  ['rows = 0: dgamma/dbeta are written as zeros', async () => {
+    const cols = 8;
+    const g = upload(new Float32Array(cols).fill(1)), dg = upload(new Float32Array(cols).fill(7)), db = upload(new Float32Array(cols).fill(7));
+    const [dy, x, rstd, dx] = [upload(4), upload(4), upload(4), upload(4)];
+    KEEP.push(g, dg, db, dy, x, rstd, dx);
+    norm.rmsNormBackward({ dy, x, rstd, dx, gamma: g, dgamma: dg, dbeta: db, rows: 0, cols });
+    check((await readBack(dg, cols, false)).every((v) => v === 0), 'dgamma is all 0');
+    check((await readBack(db, cols, false)).every((v) => v === 0), 'dbeta is all 0');
+  }],
+];

@@ -10,11 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { encodeArray, rmsNormRef, addRmsNormRef } from '../src/reference/index.js';
 import { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from '../src/webgpu/index.js';
 import { parseBenchArgs } from '../src/bench/args.js';
 import { runWebGpuBench } from '../src/bench/webgpu.js';
-import { assertNear, CASES, describeCase, randn, readBack, runCase, upload, useDevice, worst } from './webgpu-core-cases.js';
+import { API_CASES, CASES, describeCase, runCase, useDevice, worst } from './webgpu-core-cases.js';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -162,31 +161,12 @@ function inProcessTests(): void {
       });
     }
 
-    it('encodes into a caller\'s command encoder (addRmsNorm then rmsNorm of its sum, one submit)', async (t: TestContext) => {
-      if (skipReason !== null) return t.skip(skipReason);
-      const rows = 3, cols = 40;
-      const x = randn(rows * cols, 1), r = randn(rows * cols, 2);
-      const [xb, rb, yb, sb, rs, y2, rs2] = [upload(x), upload(r), upload(x.byteLength), upload(x.byteLength), upload(12), upload(x.byteLength), upload(12)];
-      const encoder = device.createCommandEncoder();
-      norm.addRmsNorm({ x: xb, residual: rb, y: yb, sum: sb, rstd: rs, rows, cols, encoder });
-      norm.rmsNorm({ x: sb, y: y2, rstd: rs2, rows, cols, eps: 1e-3, encoder });
-      assert.deepEqual(Array.from(await readBack(y2, rows * cols, false)), new Array(rows * cols).fill(0), 'nothing runs before the caller submits');
-      device.queue.submit([encoder.finish()]);
-      const ref = rmsNormRef(addRmsNormRef(x, r, cols).sum, cols, { eps: 1e-3 });
-      const scales = new Float64Array(rows).fill(4);
-      assertNear('y of the sum', await readBack(y2, rows * cols, false), ref.y, cols, scales, { atol: 2e-6, rtol: 2e-6, abs: 0 }, worst.f32, 'forward');
-    });
-
-    it('rows = 0 writes zero dgamma/dbeta', async (t: TestContext) => {
-      if (skipReason !== null) return t.skip(skipReason);
-      const cols = 8;
-      const g = upload(new Float32Array(cols).fill(1)), dg = upload(new Float32Array(cols).fill(7)), db = upload(new Float32Array(cols).fill(7));
-      const empty = upload(4);
-      norm.rmsNormBackward({ dy: empty, x: empty === g ? g : upload(4), rstd: upload(4), dx: upload(4), gamma: g, dgamma: dg, dbeta: db, rows: 0, cols });
-      assert.deepEqual(Array.from(await readBack(dg, cols, false)), new Array(cols).fill(0));
-      assert.deepEqual(Array.from(await readBack(db, cols, false)), new Array(cols).fill(0));
-
-    });
+    for (const [name, run] of API_CASES) {
+      it(name, async (t: TestContext) => {
+        if (skipReason !== null) return t.skip(skipReason);
+        await run();
+      });
+    }
   });
 }
 
@@ -233,6 +213,9 @@ function chromiumTest(): void {
           const name = lib.cases.describeCase(c);
           if (c.f16 && !norm.f16) { results.push({ name, error: null, skipped: true }); continue; }
           try { await lib.cases.runCase(c, n); results.push({ name, error: null, skipped: false }); } catch (e) { results.push({ name, error: String(e), skipped: false }); }
+        }
+        for (const [name, run] of lib.cases.API_CASES) {
+          try { await run(); results.push({ name, error: null, skipped: false }); } catch (e) { results.push({ name, error: String(e), skipped: false }); }
         }
         const info = adapter.info;
         return { results, worst: lib.cases.worst, f16: norm.f16, adapter: [info.vendor, info.architecture, info.description].filter(Boolean).join(' ') };
