@@ -2,10 +2,10 @@
 // Chromium (Debian `chromium`, driven by playwright-core) in quick mode, wait for the run, and check what it shows:
 // cross-origin isolated with wasm threads, the seeded sample's outputs against the float64 reference computed here,
 // the live Table 1 against the paper's marks, positive finite timings, charts drawn, no errors. Saves a screenshot
-// to test-output/demo.png (gitignored). Skips without Chromium.
+// to test-output/demo.png and what the page measured to test-output/demo.json (gitignored). Skips without Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildDemo } from '../demo/build.js';
@@ -89,6 +89,7 @@ test('demo page: isolated + threads, outputs = float64 reference, live Table 1 =
     const state = (await page.evaluate(() => (globalThis as unknown as { __demo: unknown }).__demo)) as PageState;
     mkdirSync(OUTPUT, { recursive: true });
     await page.screenshot({ path: join(OUTPUT, 'demo.png'), fullPage: true });
+    writeFileSync(join(OUTPUT, 'demo.json'), JSON.stringify({ env: state.env, timings: state.timings, invariance: state.invariance }, null, 1));
     assert.equal(state.error, null);
 
     assert.equal(state.env.crossOriginIsolated, true, 'COOP/COEP make the page cross-origin isolated');
