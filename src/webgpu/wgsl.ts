@@ -6,12 +6,9 @@
 /** Storage type of the activation buffers as WGSL sees it. */
 export type WgslStorage = 'f32' | 'f16';
 
-/**
- * Threads per row workgroup (a power of two: the tree halves it). 64 for every row length: 256-thread workgroups
- * with barriers hung Dawn's SwiftShader (the test adapter here); on a real GPU 256 would suit rows ≥ 1024 better.
- */
-export function rowWidth(_cols: number): number {
-  return 64;
+/** Threads per row workgroup: a power of two (the tree halves it); 256 once rows are long enough to keep them busy. */
+export function rowWidth(cols: number): number {
+  return cols >= 1024 ? 256 : 64;
 }
 
 /** Bytes of the uniform block `Params` (8 × 32-bit, std140-compatible). */
@@ -37,10 +34,11 @@ struct Params { rows : u32, cols : u32, k : u32, nx : u32, div : f32, eps : f32,
 ${decls.join('\n')}
 const W = ${width}u;
 var<workgroup> redA : array<vec2<f32>, ${width}>;
+var<workgroup> redB : array<vec2<f32>, ${width}>;
 
 // Tree sum of both lanes over the workgroup; every thread must call it (uniform control flow) and gets the totals.
-// Each program reduces once per row: with two reductions in one program Dawn's SwiftShader (Vulkan, the test
-// adapter here) crashed intermittently (futex errors), so LayerNorm's statistics come from one shifted pass.
+// Results are read back with a plain load + barrier, not workgroupUniformLoad (Dawn-for-Node's SwiftShader aborted
+// on it), so no barrier ever sits in data-dependent control flow.
 fn sum2(v : vec2<f32>, lid : u32) -> vec2<f32> {
   redA[lid] = v;
   workgroupBarrier();
@@ -52,6 +50,21 @@ fn sum2(v : vec2<f32>, lid : u32) -> vec2<f32> {
   workgroupBarrier();
   return t;
 }
+// Tree sum of .x and max of .y (same calling rules as sum2).
+fn sumMax(v : vec2<f32>, lid : u32) -> vec2<f32> {
+  redB[lid] = v;
+  workgroupBarrier();
+  for (var s = W / 2u; s > 0u; s = s >> 1u) {
+    if (lid < s) { redB[lid] = vec2<f32>(redB[lid].x + redB[lid + s].x, max(redB[lid].y, redB[lid + s].y)); }
+    workgroupBarrier();
+  }
+  let t = redB[0];
+  workgroupBarrier();
+  return t;
+}
+
+// IEEE finiteness by the bit pattern (WGSL has no isinf/isnan, and comparisons may be folded under fast math).
+fn isFiniteF(v : f32) -> bool { return (bitcast<u32>(v) & 0x7f800000u) != 0x7f800000u; }
 `;
 }
 
@@ -94,9 +107,9 @@ export function rmsForwardBindings(s: RmsForwardShape): Binding[] {
  *   pass 1: v = x (or sum = S(x + residual), stored), acc += v² for i < k;
  *   rstd = 1/sqrt(Σ/div + eps) or 1/(sqrt(Σ/div) + eps);
  *   pass 2: y = v·rstd·(offset + gamma) + beta.
- * Σv² is accumulated in f32: exact enough for any f16 row (Σ of 4096 values of 6e4² ≈ 1.5e13, far below f32's
- * 3.4e38 — the overflow that breaks f16 accumulation), and for f32 rows whose RMS lies in ≈ [1e-18, 1e18]. Rows
- * outside that range (the core ops' f64 sums handle them) are a documented limit of this entry (docs/webgpu.md).
+ * Σv² is accumulated in f32: ample for any f16 row (Σ of 4096 values of 6e4² ≈ 1.5e13, far below f32's 3.4e38 —
+ * the overflow that breaks f16 accumulation). f32 rows whose Σv² over- or underflows f32 are summed again scaled
+ * by a power of two (below), the f32 analogue of the core ops' f64 sums.
  */
 export function rmsForwardWgsl(s: RmsForwardShape): string {
   const sumName = s.inPlace ? 'residual' : 'sum';
@@ -105,18 +118,30 @@ export function rmsForwardWgsl(s: RmsForwardShape): string {
   const rstdOf = (ms: string, eps: string) => (s.outside ? `1.0 / (sqrt(${ms}) + ${eps})` : `1.0 / sqrt(${ms} + ${eps})`);
   return `${header(s.storage, rmsForwardBindings(s), s.width)}
 ${ROW_ENTRY}
-  var acc = 0.0;
+  var acc = vec2<f32>(0.0, 0.0);
   for (var i = lid; i < cols; i = i + W) {
     ${s.add ? `let v16 = x[base + i] + residual[base + i];   // rounded once to the storage type (§7)
     ${sumName}[base + i] = v16;
     let v = f32(v16);` : 'let v = f32(x[base + i]);'}
-    if (i < k) { acc = acc + v * v; }
+    if (i < k) { acc = vec2<f32>(acc.x + v * v, max(acc.y, abs(v))); }
   }
-  let rs = ${rstdOf('sum2(vec2<f32>(acc, 0.0), lid).x / P.div', 'P.eps')};
-  if (lid == 0u && valid) { rstd[row] = rs; }
+  let t = sumMax(acc, lid);
+  // Rows whose Σv² leaves the f32 range (|x| beyond ~1e18 or below ~1e-18; never for f16 storage) are summed again
+  // on v·sc, sc = 2^−⌊log2 max|v|⌋ (exact): rstd = sc/sqrt(Σ(v·sc)²/div + eps·sc²). For ordinary rows the loop runs
+  // 0 times; the reduction after it always runs (barriers need uniform control flow).
+  let rescue = (!isFiniteF(t.x) || t.x < 1e-30) && t.y > 0.0 && isFiniteF(t.y);
+  let sc = select(1.0, exp2(clamp(-floor(log2(t.y)), -126.0, 126.0)), rescue);
+  var acc2 = 0.0;
+  for (var i = lid; i < select(0u, k, rescue); i = i + W) { let v = f32(${load}) * sc; acc2 = acc2 + v * v; }
+  let ss2 = sum2(vec2<f32>(acc2, 0.0), lid).x;
+  let es = P.eps * ${s.outside ? 'sc' : 'sc * sc'};
+  let useScaled = rescue && isFiniteF(es);
+  let scale = select(1.0, sc, useScaled);   // y = (v·scale)·rs, rstd = rs·scale
+  let rs = select(${rstdOf('t.x / P.div', 'P.eps')}, ${rstdOf('ss2 / P.div', 'es')}, useScaled);
+  if (lid == 0u && valid) { rstd[row] = rs * scale; }
   for (var j = lid; j < cols; j = j + W) {
     let i = j;
-    var o = f32(${load}) * rs * ${gain};
+    var o = (f32(${load}) * scale) * rs * ${gain};
     ${s.beta ? 'o = o + beta[j];' : ''}
     y[base + j] = S(o);
   }
@@ -281,9 +306,8 @@ export function columnBindings(s: ColumnShape): Binding[] {
 
 /**
  * dgamma_j = Σ_rows dy·x̂ and dbeta_j = Σ_rows dy without atomics: one thread per column walks down the rows
- * (adjacent threads read adjacent columns: coalesced), f32 accumulation. No workgroup memory or barriers: a
- * 64×4-lane version with a workgroup sum crashed Dawn's SwiftShader intermittently. A two-stage (row-block
- * partials, then a sum) version would keep a large GPU busier when cols is small; see docs/webgpu.md.
+ * (adjacent threads read adjacent columns: coalesced), f32 accumulation, no workgroup memory or barriers. A
+ * two-stage version (row-block partials, then their sum) would keep a large GPU busier when cols is small.
  */
 export function columnWgsl(s: ColumnShape): string {
   const xhat = s.withMean ? '(f32(x[i]) - mean[r]) * rstd[r]' : 'f32(x[i]) * rstd[r]';
