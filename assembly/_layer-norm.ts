@@ -4,7 +4,7 @@ import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_L
 import { sumExact, sumSquaresCentred } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
 
-/** y = ((x − hi) − lo)·rs·gamma + beta for 8 values at index i (hasG/hasB constant after inlining). */
+/** y = ((x − hi) − lo)·rs·gamma + beta for 8 values at index i (hasG/hasB: loop-invariant, predictable branches). */
 @inline export function lnScale8(
   xr: usize, yr: usize, i: i32, vh: v128, vl: v128, vr: v128, gamma: usize, beta: usize, hasG: bool, hasB: bool,
 ): void {
@@ -116,27 +116,10 @@ export function lnForward(args: usize, r0: i32, r1: i32): void {
   const mean = ptr(args, P0 + 4) + (<usize>r0 << 2);
   const rstd = ptr(args, P0 + 5) + (<usize>r0 << 2);
   const rows = r1 - r0;
-  // one wasm function per specialisation (TurboFan allocates registers per function)
-  if (gamma == 0) {
-    if (beta == 0) lnFwd(x, gamma, beta, y, mean, rstd, rows, cols, eps);
-    else lnFwdB(x, gamma, beta, y, mean, rstd, rows, cols, eps);
-  } else {
-    if (beta == 0) lnFwdG(x, gamma, beta, y, mean, rstd, rows, cols, eps);
-    else lnFwdGB(x, gamma, beta, y, mean, rstd, rows, cols, eps);
-  }
-}
-
-function lnFwd(x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize, rows: i32, cols: i32, eps: f64): void {
-  lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, false, false);
-}
-function lnFwdB(x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize, rows: i32, cols: i32, eps: f64): void {
-  lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, false, true);
-}
-function lnFwdG(x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize, rows: i32, cols: i32, eps: f64): void {
-  lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, true, false);
-}
-function lnFwdGB(x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize, rows: i32, cols: i32, eps: f64): void {
-  lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, true, true);
+  // One function for every gain/bias combination (hasG/hasB are tested in the loop; the branches predict
+  // perfectly), so lnForwardRows has one call site and binaryen inlines sumSquaresCentred into it. Four specialised
+  // functions kept that reduction an out-of-line call per row and ran 8–10 % slower (bench/kernel-ab.ts --alt).
+  lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, gamma != 0, beta != 0);
 }
 
 // ---------------------------------------------------------------- backward
