@@ -8,9 +8,9 @@
 // Run: npx tsx bench/fused-ab.ts [--shapes 256x1024,16384x1024] [--rounds 11] [--sample-ms 30] [--clock wall|cpu]
 //      [--stat median|min]   (on a machine shared with other work: --clock cpu --stat min)
 import { loadavg } from 'node:os';
-import { addRmsNorm, allocFloat32, allocUint16, rmsNorm } from '../src/index.js';
-import { wasmState } from '../src/backends/wasm/instance.js';
-import { wasmBase64 as ceilingBase64 } from '../src/backends/wasm/generated/ceiling.js';
+import { addRmsNorm, allocFloat32, allocUint16, rmsNorm } from 'rmsnorm';
+import { wasmState } from 'rmsnorm/internal';
+import { wasmBase64 as ceilingBase64 } from '../src/bench/generated/ceiling.js';
 
 interface CeilingExports {
   copy(src: number, dst: number, n: number): void;

@@ -11,10 +11,10 @@
 //      (on a machine shared with other work: --stat min --clock cpu)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { wasmBase64 as normBase64 } from '../src/backends/wasm/generated/norm-shared.js';
-import { wasmBase64 as naiveBase64 } from '../src/backends/wasm/generated/naive.js';
-import { wasmBase64 as ceilingBase64 } from '../src/backends/wasm/generated/ceiling.js';
-import * as L from '../src/backends/wasm/job-layout.js';
+import { normBase64 } from 'rmsnorm/internal';
+import { wasmBase64 as naiveBase64 } from '../src/bench/generated/naive.js';
+import { wasmBase64 as ceilingBase64 } from '../src/bench/generated/ceiling.js';
+import { jobLayout as L } from 'rmsnorm/internal';
 import { opBytes } from '../src/bench/stats.js';
 
 interface NormExports {

@@ -5,11 +5,11 @@
 // checks, dispatch); kernel − raw = the wasm job marshalling. At 4096×512 the wasm cases vary ±30% with which case
 // ran before (L3 contents), so read the small shape for overheads and the large one for js ns/element.
 // Run: npx tsx bench/op-overhead.ts [--shapes 32x768,4096x512] [--rounds 5] [--repeat 3]
-import { allocFloat32, freeFloat32, rmsNorm, rmsNormBackward } from '../src/index.js';
-import type { RmsNormBackwardKernelArgs, RmsNormKernelArgs } from '../src/backends/backend.js';
-import { rmsNorm as jsRmsNorm, rmsNormBackward as jsRmsNormBackward } from '../src/backends/js/rms-norm.js';
-import { wasmBackend } from '../src/backends/wasm/index.js';
-import { wasmState } from '../src/backends/wasm/instance.js';
+import { allocFloat32, freeFloat32, rmsNorm, rmsNormBackward } from 'rmsnorm';
+import type { RmsNormBackwardKernelArgs, RmsNormKernelArgs } from 'rmsnorm/internal';
+import { jsRmsNorm, jsRmsNormBackward } from 'rmsnorm/internal';
+import { wasmBackend } from 'rmsnorm/internal';
+import { wasmState } from 'rmsnorm/internal';
 import { CeilingLoops } from '../src/bench/ceiling.js';
 import { measure, type BenchCase } from '../src/bench/runner.js';
 import { fillRandom } from '../src/bench/shape-data.js';

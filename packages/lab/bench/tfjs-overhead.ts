@@ -15,10 +15,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
-import { _copyStats } from '../src/backends/wasm/job.js';
+import { _copyStats } from 'rmsnorm/internal';
 import {
   initTfjsWasm, LAYER_NORM, LAYER_NORM_GRAD, layerNorm, RMS_FAMILY, RMS_FAMILY_GRAD, rmsNorm, setTfjsCoreBackend,
-} from '../src/tfjs/index.js';
+} from 'rmsnorm/tfjs';
 import { machineInfo } from '../src/bench/machine.js';
 import { quantile, summarize } from '../src/bench/stats.js';
 

@@ -9,14 +9,14 @@ import { runBench, toRecords, type RoundResult } from '../src/bench/bench.js';
 import { kernelsId, timeInChild } from '../src/bench/isolated.js';
 import { naiveCases } from '../src/bench/naive.js';
 import { copyShapeData, makeShapeData } from '../src/bench/shape-data.js';
-import { allocFloat32, freeFloat32 } from '../src/index.js';
+import { allocFloat32, freeFloat32 } from 'rmsnorm';
 import { formatDuration, predictCaseMs } from '../src/bench/progress.js';
 import { formatIsolated } from '../src/bench/table.js';
 import { buildNormModel } from '../src/bench/onnx-model.js';
 import { ORT_SESSION_OPTIONS } from '../src/bench/peers-ort.js';
 import { fromCsv, fromJson, outPaths, RECORD_FIELDS, toCsv, toJson, type BenchRecord } from '../src/bench/record.js';
 import { gbps, matchCeiling, opBytes, pctOfCeiling, quantile, speedupOverLn, summarize } from '../src/bench/stats.js';
-import { layerNormRef, rmsNormRef } from '../src/reference/index.js';
+import { layerNormRef, rmsNormRef } from 'rmsnorm/internal';
 
 test('quantiles interpolate linearly between order statistics (numpy default)', () => {
   // sorted 1..5: position (n−1)q = 0.8 → 1.8; 2.0 → 3; 3.2 → 4.2

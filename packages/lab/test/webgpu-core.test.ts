@@ -10,10 +10,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from '../src/webgpu/index.js';
+import { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from 'rmsnorm/internal';
 import { parseBenchArgs } from '../src/bench/args.js';
 import { runWebGpuBench } from '../src/bench/webgpu.js';
-import { API_CASES, CASES, describeCase, runCase, useDevice, worst } from './webgpu-core-cases.js';
+import { API_CASES, CASES, describeCase, runCase, useDevice, worst } from '../../rmsnorm/test/webgpu-core-cases.js';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -180,7 +180,7 @@ function chromiumTest(): void {
     const esbuild = await import('esbuild');
     const here = fileURLToPath(new URL('.', import.meta.url));
     const bundle = await esbuild.build({
-      stdin: { contents: "export * from '../src/webgpu/index.ts';\nexport * as cases from './webgpu-core-cases.ts';", resolveDir: here, loader: 'ts' },
+      stdin: { contents: "export * from '../../rmsnorm/src/webgpu/index.ts';\nexport * as cases from '../../rmsnorm/test/webgpu-core-cases.ts';", resolveDir: here, loader: 'ts' },
       bundle: true, format: 'iife', globalName: 'RmsnormWebGpu', platform: 'browser', write: false, target: 'es2022',
     });
     const dir = mkdtempSync(join(tmpdir(), 'rmsnorm-webgpu-core-'));
@@ -199,7 +199,7 @@ function chromiumTest(): void {
       // tsx compiles this file with keepNames: the function given to page.evaluate calls its __name helper
       await page.addScriptTag({ content: `window.__name = (f) => f;\n${bundle.outputFiles[0].text}` });
       const out = await page.evaluate(async () => {
-        type Lib = typeof import('../src/webgpu/index.js') & { cases: typeof import('./webgpu-core-cases.js') };
+        type Lib = typeof import('../../rmsnorm/src/webgpu/index.js') & { cases: typeof import('../../rmsnorm/test/webgpu-core-cases.js') };
         const lib = (globalThis as unknown as { RmsnormWebGpu: Lib }).RmsnormWebGpu;
         const gpu = (navigator as unknown as { gpu?: GPU }).gpu;
         if (gpu === undefined) return { skip: 'navigator.gpu is undefined (WebGPU disabled in this Chromium)' };

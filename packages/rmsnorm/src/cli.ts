@@ -1,12 +1,10 @@
 #!/usr/bin/env node
-// The `rmsnorm` command: reproduce | bench | check | info. Each subcommand lives in its own module and returns an
+// The `rmsnorm` command: check | info. Each subcommand lives in its own module and returns an
 // exit code; bad usage prints a one-line reason and exits non-zero.
 
 const USAGE = `usage: rmsnorm <command> [options]
 
 commands:
-  reproduce   train small models with no norm / LayerNorm / RMSNorm / pRMSNorm / L2-Norm and write a report
-  bench       time our kernels against TF.js, ONNX Runtime and the memory-copy ceiling
   check       live invariance table (paper Table 1) and a correctness self-test against the float64 reference
   info        version, backends available here, machine
 
@@ -15,8 +13,6 @@ Run 'rmsnorm <command> --help' for the options of one command.`;
 type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  reproduce: async () => (await import('./experiments/command.js')).run,
-  bench: async () => (await import('./bench/command.js')).run,
   check: async () => (await import('./check/command.js')).run,
   info: async () => (await import('./info.js')).run,
 };
@@ -29,6 +25,10 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = COMMANDS[name];
   if (load === undefined) {
+    if (["reproduce","bench"].includes(name)) {
+      console.error(`rmsnorm: '${name}' is part of the reproduction app (packages/lab in the repository): npm run ${name} -- …`);
+      return 2;
+    }
     console.error(`rmsnorm: unknown command '${name}' (expected one of: ${Object.keys(COMMANDS).join(', ')})`);
     return 2;
   }

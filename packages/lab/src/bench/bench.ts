@@ -9,9 +9,9 @@
 // process 2× the CPU time per call it costs alone (forward 14–17 vs 7.2 ms, backward 32–48 vs 20 ms), V8's helper
 // threads working during our calls. So ours and the ceiling run in their own phases, each after a full GC, and the
 // peers after them.
-import { DEFAULT_MIN_ELEMENTS } from '../backends/wasm/threads.js';
-import { allocFloat32, availableBackends, freeFloat32, initThreads, terminateThreads } from '../index.js';
-import { partialK } from '../reference/partial-k.js';
+import { DEFAULT_MIN_ELEMENTS } from 'rmsnorm/internal';
+import { allocFloat32, availableBackends, freeFloat32, initThreads, terminateThreads } from 'rmsnorm';
+import { partialK } from 'rmsnorm';
 import type { BenchOptions } from './args.js';
 import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
 import { machineInfo } from './machine.js';

@@ -2,7 +2,7 @@
 // shared WebAssembly.Memory, on the main thread alone or split with one worker thread (which spins briefly, then
 // sleeps, between calls — the same hand-off a threaded kernel pays).
 import { Worker } from 'node:worker_threads';
-import { wasmBase64 } from '../backends/wasm/generated/ceiling.js';
+import { wasmBase64 } from './generated/ceiling.js';
 import type { BenchCase } from './runner.js';
 
 interface CeilingExports {

@@ -5,9 +5,9 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createHash } from 'node:crypto';
-import { wasmBase64 as naiveBase64 } from '../backends/wasm/generated/naive.js';
-import { wasmBase64 as normBase64 } from '../backends/wasm/generated/norm-shared.js';
-import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } from '../index.js';
+import { wasmBase64 as naiveBase64 } from './generated/naive.js';
+import { normBase64 } from 'rmsnorm/internal';
+import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } from 'rmsnorm';
 import { ourCases, type OurVariant } from './ours.js';
 import type { BenchRecord } from './record.js';
 import { measure, settle, type MeasureOptions } from './runner.js';

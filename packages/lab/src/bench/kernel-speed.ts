@@ -1,7 +1,7 @@
 // Paper claim 6.4 measured live: forward+backward time of LayerNorm, RMSNorm and pRMSNorm (p = 6.25 %, the kernels
 // read only the first k inputs for the statistic: no slicing copies) on the paper's §6 item 4 shapes, timed with the
 // benchmark's interleaved round-robin harness (src/bench/runner.ts) over rotated buffer sets.
-import { allocFloat32, availableBackends, freeFloat32, partialK } from '../index.js';
+import { allocFloat32, availableBackends, freeFloat32, partialK } from 'rmsnorm';
 import { ourCases, type OurVariant } from '../bench/ours.js';
 import { measure, type BenchCase } from '../bench/runner.js';
 import { copyShapeData, makeShapeData } from '../bench/shape-data.js';

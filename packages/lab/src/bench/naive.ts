@@ -2,8 +2,8 @@
 // blocking or pipelining) as benchmark cases, instantiated on the wasm backend's own memory so they run on the SAME
 // zero-copy buffers as our `rmsnorm-wasm` rows. "ours / naive" then measures compute headroom on this machine: where
 // memory is fast, a kernel can be far from the ceiling and still beat a straightforward one (or not).
-import { wasmBase64 } from '../backends/wasm/generated/naive.js';
-import { wasmState } from '../backends/wasm/instance.js';
+import { wasmBase64 } from './generated/naive.js';
+import { wasmState } from 'rmsnorm/internal';
 import type { BenchCase } from './runner.js';
 import type { ShapeData } from './shape-data.js';
 import { opBytes, type OpName } from './stats.js';

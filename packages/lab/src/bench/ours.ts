@@ -1,7 +1,7 @@
 // Our implementations as benchmark cases: the public ops (validation and dispatch included, as users call them) with
 // caller-provided outputs. Buffers are plain Float32Arrays, or — for the wasm backend's zero-copy path — arrays from
 // allocFloat32 that live in the wasm memory (then no byte is copied in or out).
-import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from '../index.js';
+import { layerNorm, layerNormBackward, rmsNorm, rmsNormBackward } from 'rmsnorm';
 import type { BenchCase } from './runner.js';
 import type { ShapeData } from './shape-data.js';
 import { opBytes, type OpName } from './stats.js';

@@ -10,7 +10,7 @@ import type { Tensor } from '@tensorflow/tfjs';
 import {
   cellNormSettings, createCellWeights, gruProjectInputs, gruStepProjected, initTfjsWasm, layerNorm, layerNormComposite,
   registerWasmTrainingKernels, rmsNorm, type CellNorm,
-} from '../tfjs/index.js';
+} from 'rmsnorm/tfjs';
 import { machineInfo } from './machine.js';
 import { speedupOverLn, summarize } from './stats.js';
 

@@ -1,7 +1,7 @@
 // `rmsnorm bench --webgpu`: GB/s of rmsnorm/webgpu's kernels on the first WebGPU adapter (navigator.gpu, or the
 // optional `webgpu` package in Node). A software adapter (SwiftShader, llvmpipe) gets a note instead of figures:
 // they would time a CPU emulator. Bytes are what each op must move at least (reads + writes of its activations).
-import { createWebGpuNorm, type WebGpuNorm } from '../webgpu/index.js';
+import { createWebGpuNorm, type WebGpuNorm } from 'rmsnorm/internal';
 
 const STORAGE = 0x80;
 const SOFTWARE = /swiftshader|llvmpipe|lavapipe|software|microsoft basic render/i;

@@ -318,7 +318,7 @@ function fmtNum(x: number | undefined): string {
 
 async function invarianceTable(): Promise<unknown> {
   try {
-    const mod = (await import('../check/invariance.js')) as { computeInvarianceTable: () => unknown };
+    const mod = (await import('rmsnorm/internal')) as { computeInvarianceTable: () => unknown };
     return mod.computeInvarianceTable();
   } catch (err) {
     return { error: err instanceof Error ? err.message : String(err) };
@@ -348,9 +348,9 @@ async function kernelChecks(outDir: string, resume: boolean, log: NodeJS.Writabl
       return undefined;
     }
   };
-  out.correctness = await part('correctness', async () => (await import('../check/correctness.js')).computeCorrectness());
-  out.gradientClaims = await part('gradient claims', async () => (await import('../check/gradient-claims.js')).computeGradientClaims());
-  out.kernelSpeed = await part('kernel speed', async () => (await import('../check/kernel-speed.js')).measureKernelSpeed());
+  out.correctness = await part('correctness', async () => (await import('rmsnorm/internal')).computeCorrectness());
+  out.gradientClaims = await part('gradient claims', async () => (await import('rmsnorm/internal')).computeGradientClaims());
+  out.kernelSpeed = await part('kernel speed', async () => (await import('../bench/kernel-speed.js')).measureKernelSpeed());
   if (errors.length > 0) out.errors = errors;
   writeAtomic(file, JSON.stringify(out));
   log.write(`kernel checks done in ${((Date.now() - t0) / 1000).toFixed(1)} s${errors.length ? ` (${errors.length} failed: ${errors.join('; ')})` : ''}\n`);

@@ -1,8 +1,8 @@
 // Brings TF.js up for training in this process: the wasm backend (one process per core; wasm threads don't work in
 // Node) plus the gradient kernels stock tfjs-wasm lacks (embeddings, conv filters), all from the project's plug-in.
 import * as tf from '@tensorflow/tfjs';
-import { initTfjsWasm } from '../tfjs/wasm-setup.js';
-import { registerWasmTrainingKernels } from '../tfjs/wasm-training-kernels.js';
+import { initTfjsWasm } from 'rmsnorm/tfjs';
+import { registerWasmTrainingKernels } from 'rmsnorm/tfjs';
 
 let ready: Promise<string> | null = null;
 

@@ -1,8 +1,8 @@
 // The reproduction's data model: what a training run records, what a task summary holds, and results.json.
 // Shared contract between the runner (src/experiments) and the report writer (src/report).
-import type { CorrectnessResult } from '../check/correctness.js';
-import type { GradientClaimsResult } from '../check/gradient-claims.js';
-import type { KernelSpeedResult } from '../check/kernel-speed.js';
+import type { CorrectnessResult } from 'rmsnorm/internal';
+import type { GradientClaimsResult } from 'rmsnorm/internal';
+import type { KernelSpeedResult } from '../bench/kernel-speed.js';
 
 /** Normalisation variants compared in every task. 'layer-stock' = tfjs's own tf.layers.layerNormalization. */
 export type Variant = 'none' | 'layer' | 'layer-stock' | 'rms' | 'prms' | 'l2';

@@ -3,7 +3,7 @@
 // input projection Wₓ x + bₓ, the hidden-to-hidden U h and Uₓ h. Our Norm objects plug in through `normFn`, which
 // adds the experiment-only variants (tfjs's stock LayerNorm) and the Table 5 probe on N(U h).
 import * as tf from '@tensorflow/tfjs';
-import { cellNormSettings, gruProjectInputs, gruStepProjected, type CellNormSettings, type GruWeights } from '../../tfjs/cells.js';
+import { cellNormSettings, gruProjectInputs, gruStepProjected, type CellNormSettings, type GruWeights } from 'rmsnorm/tfjs';
 import { Norm, type NormConfig } from './norm.js';
 import type { ParamStore } from './params.js';
 

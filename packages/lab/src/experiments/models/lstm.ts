@@ -1,7 +1,7 @@
 // Normalised LSTM (paper §1 placement: norms on the input projection x W + b, on h U and on the cell c before tanh)
 // built on the plug-in's step functions (src/tfjs/cells.ts); our Norm objects plug in through `normFn`.
 import * as tf from '@tensorflow/tfjs';
-import { cellNormSettings, lstmProjectInputs, lstmStepProjected, type CellNormSettings, type LstmWeights } from '../../tfjs/cells.js';
+import { cellNormSettings, lstmProjectInputs, lstmStepProjected, type CellNormSettings, type LstmWeights } from 'rmsnorm/tfjs';
 import { Norm, type NormConfig } from './norm.js';
 import type { ParamStore } from './params.js';
 
