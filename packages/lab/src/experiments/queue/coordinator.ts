@@ -127,8 +127,12 @@ export async function runOnQueue(o: QueueSweep): Promise<SweepOutcome> {
           redisDown = false;
         }
         if (state === 'completed') {
+          // `bull` is the job hash as read before getState(): a job that completed in between reads 'completed'
+          // with the older snapshot's null returnvalue. Read it again; still null → try on the next poll.
+          const done = await BullJob.fromId<QueueJobData>(queue, jobId);
+          if (done?.returnvalue === null || done?.returnvalue === undefined) continue;
           pending.delete(jobId);
-          await collect(job, bull.returnvalue as unknown);
+          await collect(job, done.returnvalue as unknown);
           await bull.remove().catch(() => {});
         } else if (state === 'failed') {
           pending.delete(jobId);
