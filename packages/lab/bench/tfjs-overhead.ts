@@ -17,8 +17,9 @@ import * as tf from '@tensorflow/tfjs';
 import type { Tensor, Variable } from '@tensorflow/tfjs';
 import { _copyStats } from 'rmsnorm/internal';
 import {
-  initTfjsWasm, LAYER_NORM, LAYER_NORM_GRAD, layerNorm, RMS_FAMILY, RMS_FAMILY_GRAD, rmsNorm, setTfjsCoreBackend,
+  LAYER_NORM, LAYER_NORM_GRAD, layerNorm, RMS_FAMILY, RMS_FAMILY_GRAD, rmsNorm, setTfjsCoreBackend,
 } from 'rmsnorm/tfjs';
+import { initTfjsWasm } from 'rmsnorm/tfjs/node';
 import { machineInfo } from '../src/bench/machine.js';
 import { quantile, summarize } from '../src/bench/stats.js';
 

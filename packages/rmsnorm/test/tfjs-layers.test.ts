@@ -7,9 +7,10 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs';
 import {
-  FusedLayerNormalization, fusedLayerNormalization, registerFileRouters, RMSNormalization, rmsNormalization,
+  FusedLayerNormalization, fusedLayerNormalization, RMSNormalization, rmsNormalization,
   useFusedLayerNormalizationOnLoad,
 } from '../src/tfjs/index.js';
+import { registerFileRouters } from '../src/tfjs/node.js';
 import { layerNormRef, rmsNormRef } from '../src/reference/index.js';
 import { assertClose, randn, TFJS_BACKENDS, useBackend } from './tfjs-util.js';
 

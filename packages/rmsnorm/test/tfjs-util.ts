@@ -1,7 +1,7 @@
 // Shared helpers of the tfjs test files: backend switching and float64-reference comparisons.
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { initTfjsWasm } from '../src/tfjs/index.js';
+import { initTfjsWasm } from '../src/tfjs/node.js';
 
 /** The tfjs backends every tfjs test runs on. */
 export const TFJS_BACKENDS = ['cpu', 'wasm'] as const;

@@ -8,9 +8,10 @@ import { dirname } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs';
 import {
-  cellNormSettings, createCellWeights, gruProjectInputs, gruStepProjected, initTfjsWasm, layerNorm, layerNormComposite,
+  cellNormSettings, createCellWeights, gruProjectInputs, gruStepProjected, layerNorm, layerNormComposite,
   registerWasmTrainingKernels, rmsNorm, type CellNorm,
 } from 'rmsnorm/tfjs';
+import { initTfjsWasm } from 'rmsnorm/tfjs/node';
 import { machineInfo } from './machine.js';
 import { speedupOverLn, summarize } from './stats.js';
 

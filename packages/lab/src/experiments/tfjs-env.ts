@@ -1,7 +1,7 @@
 // Brings TF.js up for training in this process: the wasm backend (one process per core; wasm threads don't work in
 // Node) plus the gradient kernels stock tfjs-wasm lacks (embeddings, conv filters), all from the project's plug-in.
 import * as tf from '@tensorflow/tfjs';
-import { initTfjsWasm } from 'rmsnorm/tfjs';
+import { initTfjsWasm } from 'rmsnorm/tfjs/node';
 import { registerWasmTrainingKernels } from 'rmsnorm/tfjs';
 
 let ready: Promise<string> | null = null;

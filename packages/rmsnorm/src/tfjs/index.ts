@@ -1,5 +1,6 @@
 // `rmsnorm/tfjs`: the TensorFlow.js plug-in. Importing it registers our kernels (cpu, wasm), their gradients and the
-// serializable layer/cell classes. See docs/tfjs.md.
+// serializable layer/cell classes. See docs/tfjs.md. No Node built-ins here (it bundles
+// for browsers); the Node-only helpers (initTfjsWasm, file:// model IO) are in `rmsnorm/tfjs/node`.
 export { rmsNorm, l2Norm, layerNorm, normalizeAxes, type TfRmsNormOptions, type TfL2NormOptions, type TfLayerNormOptions } from './ops.js';
 export { addRmsNorm, ADD_RMS_NORM, ADD_RMS_NORM_GRAD, type TfAddRmsNormOptions } from './add-rms-norm.js';
 export { setTfjsCoreBackend, RMS_FAMILY, RMS_FAMILY_GRAD, LAYER_NORM, LAYER_NORM_GRAD } from './kernels.js';
@@ -8,8 +9,6 @@ export {
   RMSNormalization, rmsNormalization, FusedLayerNormalization, fusedLayerNormalization, useFusedLayerNormalizationOnLoad,
   type RMSNormalizationArgs, type FusedLayerNormalizationArgs,
 } from './layers.js';
-export { fileSystem, registerFileRouters } from './file-io.js';
-export { initTfjsWasm, tfjsWasmDistPath } from './wasm-setup.js';
 export {
   NormalizedGRUCell, NormalizedLSTMCell, normalizedGruCell, normalizedLstmCell, createCellWeights, BlockOrthogonal,
   type NormalizedCellArgs,
