@@ -4,12 +4,9 @@
 // the worker pool, dgamma/dbeta reduced over parts), but copies are byte copies, and the job carries the DTYPE slot.
 // Kept apart from job.ts so the f32 hot path stays monomorphic on Float32Array.
 import type { WasmState } from './instance.js';
-import { _copyStats } from './job.js';
+import { _copyStats, writeSlots } from './job.js';
 import { partsFor, runParts } from './threads.js';
-import {
-  COLS, DBETA, DGAMMA, DIVISOR, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, ROWS, SLOTS, WS, WS_ALIGN,
-  WS_BYTES_PER_COL, WS_EXTRA, WS_STRIDE,
-} from './job-layout.js';
+import { DTYPE, P0, SLOTS, WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA } from './job-layout.js';
 
 export { DT_BF16, DT_F16, DT_F32, OP_ADD_RMS_BWD, OP_ADD_RMS_FWD } from './job-layout.js';
 
@@ -97,22 +94,8 @@ export function executeMixed(state: WasmState, job: MixedJob): void {
     }
     ptrs[i] = p;
   }
-  const f64 = heap.f64;
-  const s = args >>> 3;
-  f64[s] = job.op;
-  f64[s + ROWS] = job.rows;
-  f64[s + COLS] = job.cols;
-  f64[s + K] = job.k;
-  f64[s + DIVISOR] = job.divisor;
-  f64[s + EPS] = job.eps;
-  f64[s + EPS_OUTSIDE] = job.epsOutside ? 1 : 0;
-  f64[s + GAMMA_OFFSET] = job.gammaOffset;
-  for (let i = 0; i < n; i++) f64[s + P0 + i] = ptrs[i];
-  f64[s + WS] = ws;
-  f64[s + WS_STRIDE] = stride;
-  f64[s + DGAMMA] = backward ? ptrs[n] : 0;
-  f64[s + DBETA] = backward ? ptrs[n + 1] : 0;
-  f64[s + DTYPE] = job.dtype;
+  writeSlots(heap.f64, args, job, ptrs, n, ws, stride, backward);
+  heap.f64[(args >>> 3) + DTYPE] = job.dtype;
   if (parts > 1) runParts(state, args, parts);
   else exports.runJob(args, 0, 1);
   if (backward && (ptrs[n] !== 0 || ptrs[n + 1] !== 0)) exports.reduceParams(args, parts);

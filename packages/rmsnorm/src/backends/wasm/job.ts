@@ -32,6 +32,42 @@ export interface Job {
   dbeta: Float32Array | null;
 }
 
+/** The scalar fields every job (f32 or mixed-storage) shares, as the kernels' slot layout needs them. */
+export interface JobScalars {
+  op: number;
+  rows: number;
+  cols: number;
+  k: number;
+  divisor: number;
+  eps: number;
+  epsOutside: boolean;
+  gammaOffset: number;
+}
+
+/**
+ * Write a job's f64 argument slots at byte address `args`: the scalars, the n array pointers from P0, the backward
+ * workspace, and dgamma/dbeta (ptrs[n], ptrs[n + 1] when backward, else 0 = not wanted).
+ */
+export function writeSlots(
+  f64: Float64Array, args: number, job: JobScalars, ptrs: readonly number[], n: number, ws: number, stride: number,
+  backward: boolean,
+): void {
+  const a = args >>> 3;
+  f64[a] = job.op;
+  f64[a + ROWS] = job.rows;
+  f64[a + COLS] = job.cols;
+  f64[a + K] = job.k;
+  f64[a + DIVISOR] = job.divisor;
+  f64[a + EPS] = job.eps;
+  f64[a + EPS_OUTSIDE] = job.epsOutside ? 1 : 0;
+  f64[a + GAMMA_OFFSET] = job.gammaOffset;
+  for (let i = 0; i < n; i++) f64[a + P0 + i] = ptrs[i];
+  f64[a + WS] = ws;
+  f64[a + WS_STRIDE] = stride;
+  f64[a + DGAMMA] = backward ? ptrs[n] : 0;
+  f64[a + DBETA] = backward ? ptrs[n + 1] : 0;
+}
+
 /** Bytes copied between JS arrays and wasm memory so far (tests use it to prove zero-copy calls copy nothing). */
 export const _copyStats = { bytesIn: 0, bytesOut: 0 };
 
@@ -111,21 +147,7 @@ export function execute(main: WasmState, job: Job): void {
       ptrs[i] = p;
     }
   }
-  const f64 = heap.f64;
-  const a = args >>> 3;
-  f64[a] = job.op;
-  f64[a + ROWS] = job.rows;
-  f64[a + COLS] = job.cols;
-  f64[a + K] = job.k;
-  f64[a + DIVISOR] = job.divisor;
-  f64[a + EPS] = job.eps;
-  f64[a + EPS_OUTSIDE] = job.epsOutside ? 1 : 0;
-  f64[a + GAMMA_OFFSET] = job.gammaOffset;
-  for (let i = 0; i < n; i++) f64[a + P0 + i] = ptrs[i];
-  f64[a + WS] = ws;
-  f64[a + WS_STRIDE] = stride;
-  f64[a + DGAMMA] = backward ? ptrs[n] : 0;
-  f64[a + DBETA] = backward ? ptrs[n + 1] : 0;
+  writeSlots(heap.f64, args, job, ptrs, n, ws, stride, backward);
   if (parts > 1) runParts(state, args, parts);
   else exports.runJob(args, 0, 1);
   if (backward && (ptrs[n] !== 0 || ptrs[n + 1] !== 0)) exports.reduceParams(args, parts);
