@@ -6,7 +6,7 @@ export { rmsNorm, rmsNormBackward } from './ops/rms-norm.js';
 export { layerNorm, layerNormBackward } from './ops/layer-norm.js';
 export { l2Norm, l2NormBackward } from './ops/l2-norm.js';
 export { addRmsNorm, addRmsNormBackward } from './ops/add-rms-norm.js';
-export { partialK } from './reference/partial-k.js';
+export { partialK } from './ops/partial-k.js';
 export { availableBackends, BackendUnavailableError, type Backend } from './backends/backend.js';
 export * as reference from './reference/index.js';
 export {

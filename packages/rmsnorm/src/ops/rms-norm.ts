@@ -1,7 +1,7 @@
 // Public RMSNorm / pRMSNorm ops: validate, apply defaults, allocate, pick the backend, dispatch.
 // L2-Norm (ops/l2-norm.ts) reuses the same kernels with divisor 1; formulas in docs/math.md.
 import { resolveBackend, resolveKernel, type Dtype, type Storage } from '../backends/backend.js';
-import { partialK } from '../reference/partial-k.js';
+import { partialK } from './partial-k.js';
 import type {
   BackwardResult,
   EpsPlacement,

@@ -1,16 +1,20 @@
-// The pRMSNorm k rule: how many leading inputs of a row estimate the RMS. Shared by the op layer and the reference.
+// The reference's own pRMSNorm k rule. Written independently of the ops' rule (src/ops/partial-k.ts), which it
+// checks: p·cols is first snapped to the nearest integer when binary rounding put it just beside one, then rounded
+// by the rule; test/partial-k.test.ts checks that both rules agree.
 import type { KRule } from '../types.js';
 
-/** Slack that absorbs binary rounding of p·cols (100 * 0.07 = 7.000000000000001 must give 7, not 8). */
-const ROUNDING_SLACK = 1e-9;
+/** |p·cols − n| up to this is rounding noise: 100 * 0.07 = 7.000000000000001 is the integer 7. */
+const SNAP = 1e-9;
 
 /**
  * k = ⌈p·cols⌉ ('ceil', the paper) or ⌊p·cols⌋ ('floor', the paper's code), robust to rounding of p·cols,
- * clamped to [1, cols]. p must already be validated to lie in (0, 1].
+ * clamped to [1, cols].
  * @example partialK(0.0625, 512, 'ceil') // 32
  */
 export function partialK(p: number, cols: number, rule: KRule = 'ceil'): number {
-  const t = p * cols;
-  const k = rule === 'ceil' ? Math.ceil(t - ROUNDING_SLACK) : Math.floor(t + ROUNDING_SLACK);
-  return Math.min(cols, Math.max(1, k));
+  const product = p * cols;
+  const nearest = Math.round(product);
+  const t = Math.abs(product - nearest) <= SNAP ? nearest : product;
+  const k = rule === 'floor' ? Math.floor(t) : Math.ceil(t);
+  return k < 1 ? 1 : k > cols ? cols : k;
 }

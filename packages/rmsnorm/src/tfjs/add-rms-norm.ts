@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import { resolveKernel, type AddRmsNormBackwardKernelArgs, type AddRmsNormKernelArgs, type Backend } from '../backends/backend.js';
 import { describe, enumOption, epsOption, finiteNumberOption, pOption, workspaceFor } from '../ops/validate.js';
-import { partialK } from '../reference/partial-k.js';
+import { partialK } from '../ops/partial-k.js';
 import type { EpsPlacement, KRule } from '../types.js';
 import { rmsNormComposite } from './composite.js';
 import { coreFor, f32, KERNEL_BACKENDS, makeOutput, requireFloat32, type KernelBackendName } from './kernel-io.js';

@@ -2,7 +2,7 @@
 // our kernels (webgl, webgpu, tensorflow) and as the "LayerNorm from tf.moments" baseline in benchmarks.
 import * as tf from '@tensorflow/tfjs';
 import type { Tensor } from '@tensorflow/tfjs';
-import { partialK } from '../reference/partial-k.js';
+import { partialK } from '../ops/partial-k.js';
 import type { EpsPlacement, KRule } from '../types.js';
 
 /** Settings of the composed RMS family on a 2-D x (rows × cols). */

@@ -7,7 +7,7 @@ import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
 import type {
   LayerNormBackwardKernelArgs, LayerNormKernelArgs, RmsNormBackwardKernelArgs, RmsNormKernelArgs,
 } from '../backends/backend.js';
-import { partialK } from '../reference/partial-k.js';
+import { partialK } from '../ops/partial-k.js';
 import type { BackendName, EpsPlacement, KRule } from '../types.js';
 import { coreFor, f32, KERNEL_BACKENDS, makeOutput, requireFloat32, type KernelBackendName } from './kernel-io.js';
 

@@ -4,7 +4,7 @@
 // buffers are typed structurally, so a browser GPUDevice and Dawn's Node one both fit. Docs: docs/webgpu.md.
 import { BackendUnavailableError } from '../backends/backend.js';
 import { describe, enumOption, epsOption, finiteNumberOption, pOption } from '../ops/validate.js';
-import { partialK } from '../reference/partial-k.js';
+import { partialK } from '../ops/partial-k.js';
 import {
   COL_TILE, columnBindings, columnWgsl, lnBackwardBindings, lnBackwardWgsl, lnForwardBindings, lnForwardWgsl,
   PARAMS_BYTES, rmsBackwardBindings, rmsBackwardWgsl, rmsForwardBindings, rmsForwardWgsl, rowWidth,

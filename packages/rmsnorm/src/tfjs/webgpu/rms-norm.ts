@@ -2,7 +2,7 @@
 // kernels' names and attrs: forward (y, rstd) and backward (dx, dgamma?, dbeta?). One workgroup per row for the
 // row statistics (f32, tree reduction), element-wise programs for y and dx, one workgroup per column for dgamma/dbeta.
 import type { NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { partialK } from '../../reference/partial-k.js';
+import { partialK } from '../../ops/partial-k.js';
 import type { RmsFamilyAttrs } from '../kernels.js';
 import {
   columnSumProgram, elementwiseProgram, perGroupProgram, reductionWidth, ROW_PREAMBLE, rowsCols,
