@@ -1,4 +1,4 @@
-// Kernel A/B: our wasm kernels (assembly/_norm-kernels.ts, called through the job layout exactly as the backend
+// Kernel A/B: our wasm kernels (packages/rmsnorm/assembly/_norm-kernels.ts, called through the job layout exactly as the backend
 // does, minus the JavaScript op layer) vs the naive two-pass f32x4 kernels (assembly/naive.ts) vs the copy/triad
 // ceiling loops (assembly/ceiling.ts), all three modules instantiated on ONE shared memory and run on the SAME
 // buffers, interleaved round-robin in one process, one thread. The ceiling loops move the same streams as the
@@ -99,7 +99,7 @@ function layout(rows: number, cols: number): Layout {
 
 interface Case { name: string; op: 'rms' | 'layer'; dir: 'fwd' | 'bwd'; kind: 'ours' | 'naive' | 'ceiling' | 'alt'; bytes: number; call(i: number): void }
 
-// --alt file.wasm: a second build of the norm kernels (e.g. a variant compiled with scripts/build-wasm.mjs flags
+// --alt file.wasm: a second build of the norm kernels (e.g. a variant compiled with ../rmsnorm/scripts/build-wasm.mjs flags
 // for norm-shared) timed in the same rounds on the same buffers: rows "alt" and the ratio ours/alt.
 const altPath = arg('alt', '');
 

@@ -77,7 +77,7 @@ function summarise(task: string, title: string, runs: RunResult[]): TaskSummary 
 }
 
 /**
- * Synthetic kernel checks (claims 6.1, 6.3, 6.4) in the shapes of src/check/{correctness,gradient-claims,kernel-speed}.ts:
+ * Synthetic kernel checks (claims 6.1, 6.3, 6.4) in the shapes of packages/rmsnorm/src/check/{correctness,gradient-claims,kernel-speed}.ts:
  * two ops (one f32 row over its tolerance), two gradient laws at two δ, two shapes × one backend of kernel times
  * (LN 10 ms, RMS 8 ms, pRMS 8.4 ms at 4096×1024: speed-ups 20% and 16%, pRMS +5% vs RMS).
  */
@@ -172,7 +172,7 @@ export function syntheticResults(): ReproductionResults {
       { id: '6.5c', claim: 'L2-Norm is no better than the baseline.', verdict: 'does not hold', evidence: '<b>escaped</b>' },
       { id: '6.7', claim: 'LN less stable under shifted init.', verdict: 'inconclusive', evidence: 'not run' },
     ],
-    // The shape of src/check/invariance.ts's InvarianceTable (copied by value, so this fixture has no runtime link).
+    // The shape of packages/rmsnorm/src/check/invariance.ts's InvarianceTable (copied by value, so this fixture has no runtime link).
     invariance: {
       backend: 'js',
       batch: 8,

@@ -1,6 +1,6 @@
 // The typed paper numbers are consistent with themselves: every bracketed speed-up equals (T_LN − T)/T_LN recomputed
-// from the table's own times (as paper.md [CALC] checked), each table has a LayerNorm row, and the claim ids are the
-// items of paper.md §6.
+// from the table's own times (as the paper's printed percentages are), each table has a LayerNorm row, and the claim ids are the
+// items the claim evaluator judges.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

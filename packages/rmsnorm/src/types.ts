@@ -1,4 +1,4 @@
-// Public option and result types of the core API (the contract of ../shared/design.md §2.1).
+// Public option and result types of the core API (the contract the README's Library section documents).
 // Everything here is plain data: no runtime code, so it bundles anywhere.
 import type { Dtype, Storage } from './backends/backend.js';
 

@@ -1,4 +1,4 @@
-// The ONE case matrix every backend runs (design.md §3): shapes with SIMD tails, parameter variants, eps placements,
+// The ONE case matrix every backend runs: shapes with SIMD tails, parameter variants, eps placements,
 // NaN/Inf rows, zero rows, extreme magnitudes, offset data for LayerNorm, large shapes with an NMSE bound.
 // A backend's test file calls describeCaseMatrix('<backend>'); expected values always come from src/reference.
 import assert from 'node:assert/strict';

@@ -16,7 +16,7 @@ import { compareArrays, describeComparison } from '../src/check/compare.js';
 import { tolerance } from './tolerance.js';
 
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
-// The flags of test/report-browser.test.ts, except --disable-gpu: WebGPU on Chromium's bundled SwiftShader (a
+// The flags of packages/lab/test/report-browser.test.ts, except --disable-gpu: WebGPU on Chromium's bundled SwiftShader (a
 // software adapter) instead, so the page's WebGPU path runs too where it can; without an adapter the page says so.
 const ARGS = [
   '--headless', '--no-sandbox', '--disable-quic', '--no-first-run',

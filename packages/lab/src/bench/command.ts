@@ -1,5 +1,5 @@
 // `rmsnorm bench`: our kernels vs TF.js, ONNX Runtime and the memory-copy ceiling, all in one process, measured
-// round-robin per shape (bench.ts). Prints a table and headline ratios; --out writes the records (design.md §2.4)
+// round-robin per shape (bench.ts). Prints a table and headline ratios; --out writes the records (the one schema of record.ts)
 // as JSON + CSV, rewritten after every shape so an interrupted run keeps what it measured.
 import { BENCH_USAGE, parseBenchArgs, UsageError, type BenchOptions } from './args.js';
 import { measureOptionsFor, runBench, SETS } from './bench.js';

@@ -1,4 +1,4 @@
-// The one benchmark record schema (design.md §2.4) and its CSV/JSON writers and readers.
+// The one benchmark record schema (every benchmark of the app writes it) and its CSV/JSON writers and readers.
 // Every benchmark in the project (kernels, peers, ceiling, training steps) writes rows of this shape.
 import { writeFileSync } from 'node:fs';
 

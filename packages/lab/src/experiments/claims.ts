@@ -1,4 +1,4 @@
-// Verdicts on the paper's claims (paper.md §6), computed from the reproduction's numbers with explicit rules.
+// Verdicts on the paper's claims (the CLAIMS list in paper-numbers.ts), computed from the reproduction's numbers with explicit rules.
 // Rules (documented in docs/reproduction.md):
 //   Variants are compared on paired differences across seeds (each seed gives every variant the same initial weights
 //   and batches, so the seed-to-seed noise cancels in the difference), with a 95 % Student-t interval. A parity claim
@@ -238,7 +238,7 @@ export function kernelSpeedClaim(k: KernelChecks | null | undefined): { verdict:
   };
 }
 
-/** Every claim of paper.md §6 with a verdict and the numbers behind it. */
+/** Every claim of CLAIMS (paper-numbers.ts) with a verdict and the numbers behind it. */
 export function evaluateClaims(input: ClaimInputs): ClaimResult[] {
   const main = mainSummaries(input.summaries);
   const text = new Map(PAPER_CLAIMS.map((c) => [c.id, c.claim]));

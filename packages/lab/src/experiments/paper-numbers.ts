@@ -1,5 +1,5 @@
-// The paper's published numbers (paper.md §4, read from the arXiv full text) as typed data, mapped onto our
-// miniature tasks, and the list of claims (paper.md §6) that the claim evaluator gives verdicts for.
+// The paper's published numbers (§4 and Appendix A of arXiv:1910.07467, read from the full text) as typed data, mapped onto our
+// miniature tasks, and the list of claims that the claim evaluator gives verdicts for.
 
 import type { PaperReference, Variant } from './types.js';
 
@@ -147,7 +147,7 @@ export function paperReferenceFor(task: string): PaperReference | null {
 /** The headline range of the abstract: 7%–64% speed-up over LayerNorm (6.9% Transformer RMSNorm … 63.9% OE pRMSNorm). */
 export const HEADLINE_SPEEDUP = { min: 0.069, max: 0.639 } as const;
 
-/** The claims of paper.md §6 the reproduction re-tests; the claim evaluator turns each into a ClaimResult. */
+/** The paper's claims the reproduction re-tests; the claim evaluator turns each into a ClaimResult. */
 export const PAPER_CLAIMS: ReadonlyArray<{ id: string; claim: string }> = [
   { id: '6.1', claim: 'Forward and backward passes of RMSNorm (eps inside/outside), pRMSNorm (both k rules), LayerNorm and L2-Norm match float64 finite differences (max error ≈ 1e-8).' },
   { id: '6.2', claim: 'Invariance table (paper Table 1): RMSNorm and pRMSNorm are invariant to input and weight-matrix re-scaling but not to re-centering; LayerNorm is also re-centering invariant.' },

@@ -126,7 +126,7 @@ export interface ClaimInterval {
 }
 
 export interface ClaimResult {
-  id: string; // paper.md §6 item, e.g. "6.5a"
+  id: string; // claim id of CLAIMS (paper-numbers.ts), e.g. "6.5a"
   claim: string;
   verdict: Verdict;
   evidence: string;

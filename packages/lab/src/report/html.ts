@@ -216,7 +216,7 @@ function isInvarianceTable(x: unknown): x is InvarianceLike {
 }
 
 /**
- * Paper Table 1 as computed by src/check/invariance.ts: measured mark (☑ invariant / ☒ not), the relative change,
+ * Paper Table 1 as computed by the library's packages/rmsnorm/src/check/invariance.ts: measured mark (☑ invariant / ☒ not), the relative change,
  * and the paper's mark; a cell that disagrees with the paper is highlighted. Other shapes fall back to genericTable.
  */
 export function invarianceSection(value: unknown): string {

@@ -1,5 +1,5 @@
 // Corpus BLEU as sacreBLEU computes it (BLEU-4, tokenizer 13a = mteval-v13a, closest-reference brevity penalty,
-// smoothing 'exp' by default). The paper reports sacreBLEU with smooth.exp and tok.13a (paper.md §4.1).
+// smoothing 'exp' by default). The paper reports sacreBLEU with smooth.exp and tok.13a (Appendix A.1).
 
 /**
  * sacreBLEU's '13a' tokenizer (mteval-v13a.pl): unescape a few XML entities, then split punctuation and symbols

@@ -1,5 +1,5 @@
 // Normalised GRU (paper §1 placement, layers.py / Nematus style) built on the plug-in's step functions
-// (src/tfjs/cells.ts): four norms per step with separate gains, on the gate input projection W x + b, the candidate
+// (packages/rmsnorm/src/tfjs/cells.ts): four norms per step with separate gains, on the gate input projection W x + b, the candidate
 // input projection Wₓ x + bₓ, the hidden-to-hidden U h and Uₓ h. Our Norm objects plug in through `normFn`, which
 // adds the experiment-only variants (tfjs's stock LayerNorm) and the Table 5 probe on N(U h).
 import * as tf from '@tensorflow/tfjs';

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs';
 
 /**
  * Embedding lookup table[ids] → [...ids.shape, dim]. Uses tf.gather when the backend has its gradient kernel
- * (UnsortedSegmentSum; stock tfjs wasm lacks it until src/tfjs registers one), else an exact one-hot matmul.
+ * (UnsortedSegmentSum; stock tfjs wasm lacks it until rmsnorm/tfjs registers one), else an exact one-hot matmul.
  * @example const e = embed(table, ids); // table [V, E], ids int32 [B, T] → [B, T, E]
  */
 export function embed(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {

@@ -1,5 +1,5 @@
 // Normalised LSTM (paper §1 placement: norms on the input projection x W + b, on h U and on the cell c before tanh)
-// built on the plug-in's step functions (src/tfjs/cells.ts); our Norm objects plug in through `normFn`.
+// built on the plug-in's step functions (packages/rmsnorm/src/tfjs/cells.ts); our Norm objects plug in through `normFn`.
 import * as tf from '@tensorflow/tfjs';
 import { cellNormSettings, lstmProjectInputs, lstmStepProjected, type CellNormSettings, type LstmWeights } from 'rmsnorm/tfjs';
 import { Norm, type NormConfig } from './norm.js';
