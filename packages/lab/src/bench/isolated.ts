@@ -1,6 +1,12 @@
-// `rmsnorm bench --check-isolated`: time one of our configurations alone in a fresh Node process (no peers loaded, no
-// other configuration, no thread pool unless the row has 2 threads), with the same harness and settings as the full
-// run, so each published row can be checked against what a user timing only that call would see.
+// One of our configurations timed in a fresh Node process: how `rmsnorm bench` times every row of ours, and how
+// `--check-isolated` re-times it. A process that calls only one op, on one shape, is what a user's process is; in a
+// long process that has run other ops, shapes and backends, V8's feedback for our js kernels goes megamorphic (the js
+// rows read 1.5–2.1× slower there than alone, bench/README.md) and GC, page placement and worker state from other
+// configurations leak into the samples.
+// The run's child (`companions: true`) interleaves the row with the ceiling loop of the same footprint (copy for
+// forward, triad for backward, at the row's threads) — so "% of ceiling" is a same-process ratio — and, for the
+// zero-copy wasm row at 1 thread, with the naive kernel of the same op on the same buffers (ours/naive side by side).
+// The check's child (`companions: false`) times the row alone.
 // Run as a script, this file is that child: argv[2] is the JSON spec, stdout gets the JSON result.
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -8,11 +14,13 @@ import { createHash } from 'node:crypto';
 import { wasmBase64 as naiveBase64 } from './generated/naive.js';
 import { normBase64 } from 'rmsnorm/internal';
 import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } from 'rmsnorm';
+import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
+import { naiveCases } from './naive.js';
 import { ourCases, type OurVariant } from './ours.js';
 import type { BenchRecord } from './record.js';
-import { measure, settle, type MeasureOptions } from './runner.js';
+import { measure, settle, type BenchCase, type MeasureOptions } from './runner.js';
 import { copyShapeData, makeShapeData } from './shape-data.js';
-import { quantile, summarize, type OpName } from './stats.js';
+import { opBytes, quantile, summarize, type OpName } from './stats.js';
 import { formatDuration } from './progress.js';
 
 /** Which configuration to time: the identifying fields of one of our records, and the run's sampling settings. */
@@ -27,6 +35,17 @@ export interface IsolatedSpec {
   p: number;
   sets: number;
   mo: MeasureOptions;
+  /** Interleave the matching ceiling loop (and the naive kernel, zero-copy wasm at 1 thread): the run's child. */
+  companions?: boolean;
+}
+
+/** One configuration's timing: its identity (a case without `call`) and the percentiles of its samples. */
+export interface CaseTiming {
+  c: Omit<BenchCase, 'call'>;
+  p20: number;
+  p50: number;
+  p80: number;
+  cpu50: number | null;
 }
 
 export interface IsolatedResult {
@@ -36,6 +55,10 @@ export interface IsolatedResult {
   cpu50: number;
   /** Which wasm kernels the process ran (kernelsId()): a rebuild during a run must not pass for a comparison. */
   kernels: string;
+  /** The configurations timed interleaved with ours in the same process (ceiling loop, naive kernel). */
+  companions: CaseTiming[];
+  /** Why a companion is missing (e.g. the naive kernel needs cols % 4 = 0). */
+  notes: string[];
 }
 
 /** A short hash of the wasm modules this process loaded. */
@@ -43,15 +66,28 @@ export function kernelsId(): string {
   return createHash('sha256').update(normBase64).update(naiveBase64).digest('hex').slice(0, 12);
 }
 
-/** The spec that re-times record r (one of ours). */
+/** The spec that re-times record r (one of ours) alone. */
 export function specFor(r: BenchRecord, p: number, sets: number, mo: MeasureOptions): IsolatedSpec {
   return {
     op: r.op as OpName, direction: r.direction as 'forward' | 'backward', backend: r.backend, threads: r.threads,
-    rows: r.rows, cols: r.cols, p, sets, mo,
+    rows: r.rows, cols: r.cols, p, sets, mo, companions: false,
   };
 }
 
-/** Time the configuration in this process (what the child does). */
+/** The ceiling loop a row is compared with: copy (1 read + 1 write stream) forward, triad (2 + 1) backward. */
+function ceilingCompanion(loops: CeilingLoops, spec: IsolatedSpec): BenchCase[] {
+  const backward = spec.direction === 'backward';
+  const bytes = opBytes(spec.op, spec.direction, spec.rows, spec.cols);
+  return ceilingCases(loops, spec.rows, spec.cols, bytes, [spec.threads], backward, spec.direction)
+    .filter((c) => c.impl === (backward ? 'ceiling-triad' : 'ceiling-copy'));
+}
+
+const timing = (m: { case: BenchCase; samples: number[]; cpuSamples: number[] }): CaseTiming => {
+  const { call: _call, ...c } = m.case;
+  return { c, ...summarize(m.samples), cpu50: m.cpuSamples.length > 0 ? quantile(m.cpuSamples, 0.5) : null };
+};
+
+/** Time the configuration (and its companions) in this process: what the child does. */
 export async function timeHere(spec: IsolatedSpec): Promise<IsolatedResult> {
   const d = makeShapeData(spec.rows, spec.cols, spec.p, partialK(spec.p, spec.cols), spec.sets);
   const zeroCopy = spec.backend === 'wasm';
@@ -60,15 +96,37 @@ export async function timeHere(spec: IsolatedSpec): Promise<IsolatedResult> {
     backend: spec.backend === 'js' ? 'js' : 'wasm', label: spec.backend, threads: spec.threads,
     alloc: wd === null ? (n) => new Float32Array(n) : wd.alloc,
   };
-  if (spec.threads > 1) await initThreads(spec.threads);
+  const notes: string[] = [];
+  const loops = spec.companions === true
+    ? new CeilingLoops(ceilingMemoryBytes([opBytes(spec.op, spec.direction, spec.rows, spec.cols)]))
+    : null;
+  if (spec.threads > 1) {
+    await initThreads(spec.threads);
+    await loops?.startWorker();
+  }
   try {
-    const [c] = ourCases(wd === null ? d : wd.data, variant, [spec.op], [spec.direction]);
-    await settle(); // as the full run does before each phase
-    const [m] = await measure([c], spec.mo);
-    if (m.error !== undefined || m.samples.length === 0) throw new Error(m.error ?? 'no samples');
-    return { ...summarize(m.samples), cpu50: quantile(m.cpuSamples, 0.5), kernels: kernelsId() };
+    const cases = ourCases(wd === null ? d : wd.data, variant, [spec.op], [spec.direction]);
+    if (loops !== null) cases.push(...ceilingCompanion(loops, spec));
+    if (loops !== null && wd !== null && spec.threads === 1 && spec.op !== 'pRmsNorm') {
+      try {
+        cases.push(...naiveCases(wd.data, wd.alloc, [spec.op], [spec.direction]));
+      } catch (err) {
+        notes.push(`naive kernel rows left out at ${spec.rows}×${spec.cols}: ${(err as Error).message}`);
+      }
+    }
+    await settle(); // a full GC after allocating the buffers, as before every phase of the run
+    const [ours, ...rest] = await measure(cases, spec.mo);
+    if (ours.error !== undefined || ours.samples.length === 0) throw new Error(ours.error ?? 'no samples');
+    const companions: CaseTiming[] = [];
+    for (const m of rest) {
+      if (m.error === undefined && m.samples.length > 0) companions.push(timing(m));
+      else notes.push(`${m.case.impl} ${m.case.op} ${m.case.direction} at ${spec.rows}×${spec.cols} failed: ${m.error ?? 'no samples'}`);
+    }
+    const t = timing(ours);
+    return { p20: t.p20, p50: t.p50, p80: t.p80, cpu50: t.cpu50 ?? NaN, kernels: kernelsId(), companions, notes };
   } finally {
     if (spec.threads > 1) await terminateThreads();
+    await loops?.close();
     wd?.free();
   }
 }

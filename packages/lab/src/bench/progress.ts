@@ -1,7 +1,9 @@
 // Progress of `rmsnorm bench` on stderr: which shape, phase and configuration, how many are done, and the time left —
 // exact for the phase being measured (from its warm-up estimates), predicted for later shapes from each
 // configuration's cost per element at the last shape (the same extrapolation that skips slow peers).
+import type { IsolatedResult } from './isolated.js';
 import type { BenchCase, MeasureEvent, MeasureOptions } from './runner.js';
+import { gbps } from './stats.js';
 
 /** 95 s → '1m35s'. @example formatDuration(95_000) // '1m35s' */
 export function formatDuration(ms: number): string {
@@ -30,8 +32,12 @@ export class Progress {
   private shapeStart = 0;
   /** Measured duration of each shape in the first repeat (later repeats take about as long). */
   private readonly shapeMs: number[] = [];
-  private label = '';
+  /** The current shape, as progress lines start. */
+  label = '';
   private phaseName = '';
+  /** Wall ms a child process costs beyond its measured cases (start-up, buffers, settle): a running mean. */
+  private childOverheadMs = 1500;
+  private children = 0;
 
   constructor(
     private readonly log: (msg: string) => void,
@@ -51,14 +57,32 @@ export class Progress {
     this.log(msg);
   }
 
-  /** Predicted ms of the configurations `keys` at n elements: known cost per element, else a budget-bound case. */
-  private predict(keys: readonly string[], n: number, perElement: ReadonlyMap<string, number>): number {
+  /** Predicted ms of the configurations `keys` (caseKey) at n elements: known cost per element, else a budget-bound
+   *  case; each of ours (an `rmsnorm-` key) runs in its own child and adds the child's overhead. */
+  predict(keys: readonly string[], n: number, perElement: ReadonlyMap<string, number>): number {
     let ms = 0;
     for (const key of keys) {
       const per = perElement.get(key);
       ms += per === undefined ? this.mo.budgetMs + 30 : predictCaseMs(per * n, this.mo, this.maxCallMs);
+      if (key.startsWith('rmsnorm-')) ms += this.childOverheadMs;
     }
     return ms;
+  }
+
+  /** One of our configurations came back from its child after `wallMs`; `rest` are the keys still to run at n elements. */
+  child(
+    done: number, total: number, c: Pick<BenchCase, 'impl' | 'backend' | 'op' | 'direction' | 'threads' | 'bytes'>,
+    r: IsolatedResult, ceilingGbps: number | null, wallMs: number,
+    rest: readonly string[], n: number, perElement: ReadonlyMap<string, number>,
+  ): void {
+    const measured = [r.p50, ...r.companions.map((m) => m.p50)].reduce((a, est) => a + predictCaseMs(est, this.mo, Infinity), 0);
+    this.children++;
+    this.childOverheadMs += (Math.max(0, wallMs - measured) - this.childOverheadMs) / this.children;
+    const us = (ms: number) => (ms < 1 ? `${(ms * 1000).toPrecision(3)} µs` : `${ms.toPrecision(3)} ms`);
+    const pct = ceilingGbps === null ? '' : `, ${((100 * gbps(c.bytes, r.p50)) / ceilingGbps).toFixed(0)} % of its ceiling (${ceilingGbps.toFixed(1)} GB/s)`;
+    const naive = r.companions.find((m) => m.c.impl.startsWith('naive'));
+    this.log(`${this.label}   ${done}/${total} ${this.name(c)}: ${us(r.p50)}/call${pct}` +
+      `${naive === undefined ? '' : `, naive ${us(naive.p50)}`}; ${formatDuration(wallMs)}; ≈ ${formatDuration(this.predict(rest, n, perElement))} left in this shape`);
   }
 
   /** Time left after the current shape: shapes measured in the first repeat take as long again, others predicted. */
