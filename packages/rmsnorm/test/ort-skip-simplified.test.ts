@@ -4,11 +4,11 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type * as Ort from 'onnxruntime-node';
-import { buildSkipSimplifiedModel } from '../src/bench/onnx-model.js';
-import { addRmsNorm, reference } from 'rmsnorm';
-import { hashSeed, mulberry32, randomNormal } from '../../rmsnorm/test/compare.js';
-import { backendsFor, checkClose, encode, toleranceBackend, ulpStats, values } from '../../rmsnorm/test/storage-check.js';
-import { storageTolerance } from '../../rmsnorm/test/tolerance.js';
+import { addRmsNorm, reference } from '../src/index.js';
+import { hashSeed, mulberry32, randomNormal } from './compare.js';
+import { buildSkipSimplifiedModel } from './onnx-skip-model.js';
+import { backendsFor, checkClose, encode, toleranceBackend, ulpStats, values } from './storage-check.js';
+import { storageTolerance } from './tolerance.js';
 
 let ort: typeof Ort | null = null;
 let skipReason: string | false = false;

@@ -10,10 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from 'rmsnorm/internal';
-import { parseBenchArgs } from '../src/bench/args.js';
-import { runWebGpuBench } from '../src/bench/webgpu.js';
-import { API_CASES, CASES, describeCase, runCase, useDevice, worst } from '../../rmsnorm/test/webgpu-core-cases.js';
+import { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from '../src/webgpu/index.js';
+import { API_CASES, CASES, describeCase, runCase, useDevice, worst } from './webgpu-core-cases.js';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
 const CHROMIUM = process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium';
@@ -104,41 +102,6 @@ describe('rmsnorm/webgpu argument validation (no GPU needed)', () => {
   });
 });
 
-describe('rmsnorm bench --webgpu (stub adapters, no GPU needed)', () => {
-  /** Run the bench with navigator.gpu replaced by an adapter named `architecture`. */
-  async function benchWith(architecture: string): Promise<string[]> {
-    const nav = Object.getOwnPropertyDescriptor(globalThis, 'navigator');
-    const adapter = {
-      features: { has: () => false },
-      info: { vendor: 'acme', architecture },
-      requestDevice: async () => ({
-        ...stubDevice(false),
-        queue: { submit() {}, writeBuffer() {}, onSubmittedWorkDone: async () => {} },
-        destroy() {},
-      }),
-    };
-    Object.defineProperty(globalThis, 'navigator', { value: { gpu: { requestAdapter: async () => adapter } }, configurable: true, writable: true });
-    try {
-      return await runWebGpuBench([[4, 8]], () => {}, 3);
-    } finally {
-      if (nav === undefined) delete (globalThis as { navigator?: unknown }).navigator;
-      else Object.defineProperty(globalThis, 'navigator', nav);
-    }
-  }
-
-  it('--webgpu is parsed; a software adapter is named and gets no GB/s; a hardware one gets rows', async () => {
-    assert.equal(parseBenchArgs(['--webgpu']).webgpu, true);
-    assert.equal(parseBenchArgs([]).webgpu, false);
-    const soft = await benchWith('swiftshader');
-    assert.equal(soft.length, 1);
-    assert.match(soft[0], /only a software adapter is present \(acme swiftshader\).*no GB\/s/);
-    const hard = await benchWith('ampere');
-    assert.match(hard[0], /^webgpu: acme ampere, no shader-f16/);
-    assert.deepEqual(hard.slice(2).map((l) => l.split(/\s{2,}/)[0]), ['rmsNorm forward', 'rmsNorm backward', 'addRmsNorm forward']);
-    for (const l of hard.slice(2)) assert.match(l, /4x8\s+float32\s+[\d.]+\s+[\d.]+$/);
-  });
-});
-
 function inProcessTests(): void {
   describe('rmsnorm/webgpu on a WebGPU device (Node, Dawn)', () => {
     let skipReason: string | null = 'not set up';
@@ -180,7 +143,7 @@ function chromiumTest(): void {
     const esbuild = await import('esbuild');
     const here = fileURLToPath(new URL('.', import.meta.url));
     const bundle = await esbuild.build({
-      stdin: { contents: "export * from '../../rmsnorm/src/webgpu/index.ts';\nexport * as cases from '../../rmsnorm/test/webgpu-core-cases.ts';", resolveDir: here, loader: 'ts' },
+      stdin: { contents: "export * from '../src/webgpu/index.ts';\nexport * as cases from './webgpu-core-cases.ts';", resolveDir: here, loader: 'ts' },
       bundle: true, format: 'iife', globalName: 'RmsnormWebGpu', platform: 'browser', write: false, target: 'es2022',
     });
     const dir = mkdtempSync(join(tmpdir(), 'rmsnorm-webgpu-core-'));
@@ -199,7 +162,7 @@ function chromiumTest(): void {
       // tsx compiles this file with keepNames: the function given to page.evaluate calls its __name helper
       await page.addScriptTag({ content: `window.__name = (f) => f;\n${bundle.outputFiles[0].text}` });
       const out = await page.evaluate(async () => {
-        type Lib = typeof import('../../rmsnorm/src/webgpu/index.js') & { cases: typeof import('../../rmsnorm/test/webgpu-core-cases.js') };
+        type Lib = typeof import('../src/webgpu/index.js') & { cases: typeof import('./webgpu-core-cases.js') };
         const lib = (globalThis as unknown as { RmsnormWebGpu: Lib }).RmsnormWebGpu;
         const gpu = (navigator as unknown as { gpu?: GPU }).gpu;
         if (gpu === undefined) return { skip: 'navigator.gpu is undefined (WebGPU disabled in this Chromium)' };

@@ -83,7 +83,7 @@ export async function runWebGpuBench(shapes: [number, number][], print: (line: s
   const info = adapter.info ?? {};
   const name = [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' ') || 'unnamed adapter';
   if (info.isFallbackAdapter === true || SOFTWARE.test(name)) {
-    say(`webgpu: only a software adapter is present (${name}): it emulates a GPU on the CPU, so no GB/s are reported (correctness: test/webgpu-core.test.ts)`);
+    say(`webgpu: only a software adapter is present (${name}): it emulates a GPU on the CPU, so no GB/s are reported (correctness: packages/rmsnorm/test/webgpu-core.test.ts)`);
     return out;
   }
   const device = await adapter.requestDevice({ requiredFeatures: adapter.features.has('shader-f16') ? ['shader-f16'] : [] });
