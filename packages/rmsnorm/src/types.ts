@@ -20,7 +20,10 @@ export interface ForwardOut {
   rstd?: Float32Array;
 }
 
-/** Caller-provided backward outputs. Sizes: dx = x.length, dgamma = dbeta = cols. */
+/**
+ * Caller-provided backward outputs. Sizes: dx = x.length, dgamma = dbeta = cols. A backward call ignores the
+ * forward's outputs (y, rstd, mean, sum) if they are present, so the forward's options object can be passed as is.
+ */
 export interface BackwardOut {
   /** Float32Array, or Uint16Array with a 16-bit options.dtype. */
   dx?: Float32Array | Uint16Array;
@@ -61,7 +64,7 @@ export interface RmsNormOptions extends CommonNormOptions {
 
 /** Backward options: the forward options (gamma/beta presence decides whether dgamma/dbeta are computed). */
 export interface RmsNormBackwardOptions extends Omit<RmsNormOptions, 'out'> {
-  out?: BackwardOut;
+  out?: BackwardOut & ForwardOut;
 }
 
 export interface LayerNormOptions extends CommonNormOptions {
@@ -69,8 +72,9 @@ export interface LayerNormOptions extends CommonNormOptions {
   out?: ForwardOut & { mean?: Float32Array };
 }
 
+/** Backward options: the forward options (a forward `out` is accepted and ignored). */
 export interface LayerNormBackwardOptions extends Omit<LayerNormOptions, 'out'> {
-  out?: BackwardOut;
+  out?: BackwardOut & ForwardOut & { mean?: Float32Array };
 }
 
 /** L2-Norm (the paper's ablation): y = x / sqrt(Σx² + eps) · gamma + beta (eps inside by default). */
@@ -80,8 +84,9 @@ export interface L2NormOptions extends CommonNormOptions {
   out?: ForwardOut;
 }
 
+/** Backward options: the forward options (a forward `out` is accepted and ignored). */
 export interface L2NormBackwardOptions extends Omit<L2NormOptions, 'out'> {
-  out?: BackwardOut;
+  out?: BackwardOut & ForwardOut;
 }
 
 export interface RmsNormResult<A extends Storage = Float32Array> {
@@ -103,6 +108,21 @@ export interface BackwardResult<A extends Storage = Float32Array> {
   dbeta: Float32Array | null;
 }
 
+/** Options that carry a gain: the backward's result has `dgamma` typed non-null (overloads of the backward ops). */
+export interface WithGamma {
+  gamma: Float32Array;
+}
+
+/** Options that carry a bias: the backward's result has `dbeta` typed non-null. */
+export interface WithBeta {
+  beta: Float32Array;
+}
+
+/** A BackwardResult whose `dgamma` / `dbeta` (K) the options guarantee: typed Float32Array, not null. */
+export type BackwardResultWith<A extends Storage, K extends 'dgamma' | 'dbeta'> = BackwardResult<A> & {
+  [P in K]: Float32Array;
+};
+
 /** Options of addRmsNorm: every RMSNorm option; `out` takes y, sum (may be `residual` itself) and rstd. */
 export interface AddRmsNormOptions extends Omit<RmsNormOptions, 'out'> {
   out?: { y?: Float32Array | Uint16Array; sum?: Float32Array | Uint16Array; rstd?: Float32Array };
@@ -110,7 +130,7 @@ export interface AddRmsNormOptions extends Omit<RmsNormOptions, 'out'> {
 
 /** Options of addRmsNormBackward: the forward options; `out` takes dx (may be dy or dsum), dgamma, dbeta. */
 export interface AddRmsNormBackwardOptions extends Omit<RmsNormOptions, 'out'> {
-  out?: BackwardOut;
+  out?: BackwardOut & NonNullable<AddRmsNormOptions['out']>;
 }
 
 export interface AddRmsNormResult<A extends Storage = Float32Array> {

@@ -104,7 +104,30 @@ describe('validation: wrong types are TypeErrors naming the argument', () => {
     expectThrow(['layerNorm options.gammaOffset', () => ops.layerNorm(x, { gamma, gammaOffset: 1 }), TypeError, /options\.gammaOffset/]);
     expectThrow(['l2Norm options.kRule', () => ops.l2Norm(x, { kRule: 'ceil' }), TypeError, /options\.kRule/]);
     expectThrow(['rmsNorm out.dx on forward', () => ops.rmsNorm(x, { out: { dx: new Float32Array(8) } }), TypeError, /options\.out\.dx/]);
-    expectThrow(['rmsNormBackward out.y', () => ops.rmsNormBackward(dy, x, rstd, { out: { y: new Float32Array(8) } }), TypeError, /options\.out\.y/]);
+    expectThrow(['rmsNormBackward out.nope', () => ops.rmsNormBackward(dy, x, rstd, { out: { nope: new Float32Array(8) } }), TypeError, /options\.out\.nope.*dx, dgamma, dbeta/]);
+    expectThrow(['layerNormBackward out.yy', () => ops.layerNormBackward(dy, x, ln.mean, ln.rstd, { out: { yy: new Float32Array(8) } }), TypeError, /options\.out\.yy/]);
+  });
+
+  it("a backward call takes the forward's options object as is: the forward outputs in out are ignored", () => {
+    const y = new Float32Array(8);
+    const r = new Float32Array(rows);
+    const o = { gamma, eps: 1e-5, out: { y, rstd: r } };
+    rmsNorm(x, cols, o);
+    const yBefore = Float32Array.from(y);
+    const g = rmsNormBackward(dy, x, r, cols, o);
+    assert.deepEqual(y, yBefore, 'the backward leaves out.y alone');
+    const want = reference.rmsNormBackwardRef(dy, x, cols, { gamma, eps: 1e-5 });
+    for (let i = 0; i < 8; i++) assert.ok(Math.abs(g.dx[i] - want.dx[i]) < 1e-5, `dx[${i}]`);
+    for (let j = 0; j < cols; j++) assert.ok(Math.abs(g.dgamma[j] - want.dgamma![j]) < 1e-5, `dgamma[${j}]`);
+    const mean = new Float32Array(rows);
+    const lo = { gamma, beta, out: { y, mean, rstd: r } };
+    layerNorm(x, cols, lo);
+    const lg = layerNormBackward(dy, x, mean, r, cols, lo);
+    const lwant = reference.layerNormBackwardRef(dy, x, cols, { gamma, beta });
+    for (let j = 0; j < cols; j++) {
+      assert.ok(Math.abs(lg.dgamma[j] - lwant.dgamma![j]) < 1e-5 && Math.abs(lg.dbeta[j] - lwant.dbeta![j]) < 1e-5, `ln param grads [${j}]`);
+    }
+    assert.equal(l2NormBackward(dy, x, l2Norm(x, cols).rstd, cols, { out: { y } }).dgamma, null);
   });
 });
 

@@ -1,7 +1,15 @@
 // Public fused residual add + RMSNorm ops (the pre-norm transformer's `h = x + residual; y = norm(h)`): validate,
 // allocate, pick the kernel (resolveKernel: 'auto' uses js where wasm lacks it), dispatch. Formulas: docs/math.md §7.
 import { resolveKernel, type Storage } from '../backends/backend.js';
-import type { AddRmsNormBackwardOptions, AddRmsNormOptions, AddRmsNormResult, BackwardResult } from '../types.js';
+import type {
+  AddRmsNormBackwardOptions,
+  AddRmsNormOptions,
+  AddRmsNormResult,
+  BackwardResult,
+  BackwardResultWith,
+  WithBeta,
+  WithGamma,
+} from '../types.js';
 import { rmsFamilySettings } from './rms-norm.js';
 import {
   aliasAdd, aliasBegin, aliasCheck, outputBuffer, outputStorage, requireFloat32Array, requireLength, requireStorage,
@@ -108,6 +116,18 @@ function backwardOutputs(
  * const f = addRmsNorm(x, residual, cols, { gamma });
  * const { dx, dgamma } = addRmsNormBackward(dy, dsum, f.sum, f.rstd, cols, { gamma });
  */
+export function addRmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, dsum: A | null, sum: A, rstd: Float32Array, cols: number, options: AddRmsNormBackwardOptions & WithGamma & WithBeta,
+): BackwardResultWith<A, 'dgamma' | 'dbeta'>;
+export function addRmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, dsum: A | null, sum: A, rstd: Float32Array, cols: number, options: AddRmsNormBackwardOptions & WithGamma,
+): BackwardResultWith<A, 'dgamma'>;
+export function addRmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, dsum: A | null, sum: A, rstd: Float32Array, cols: number, options: AddRmsNormBackwardOptions & WithBeta,
+): BackwardResultWith<A, 'dbeta'>;
+export function addRmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, dsum: A | null, sum: A, rstd: Float32Array, cols: number, options?: AddRmsNormBackwardOptions,
+): BackwardResult<A>;
 export function addRmsNormBackward<A extends Storage = Float32Array>(
   dy: A,
   dsum: A | null,

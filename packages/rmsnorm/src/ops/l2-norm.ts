@@ -1,6 +1,14 @@
 // Public L2-Norm ops (the paper's ablation): the RMS-family kernels with k = cols and divisor 1.
 import type { Storage } from '../backends/backend.js';
-import type { BackwardResult, L2NormBackwardOptions, L2NormOptions, RmsNormResult } from '../types.js';
+import type {
+  BackwardResult,
+  BackwardResultWith,
+  L2NormBackwardOptions,
+  L2NormOptions,
+  RmsNormResult,
+  WithBeta,
+  WithGamma,
+} from '../types.js';
 import { rmsFamilyBackward, rmsFamilyForward, rmsFamilySettings } from './rms-norm.js';
 
 /**
@@ -24,6 +32,18 @@ export function l2Norm<A extends Storage = Float32Array>(x: A, cols: number, opt
  * const { rstd } = l2Norm(x, cols);
  * const { dx } = l2NormBackward(dy, x, rstd, cols);
  */
+export function l2NormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options: L2NormBackwardOptions & WithGamma & WithBeta,
+): BackwardResultWith<A, 'dgamma' | 'dbeta'>;
+export function l2NormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options: L2NormBackwardOptions & WithGamma,
+): BackwardResultWith<A, 'dgamma'>;
+export function l2NormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options: L2NormBackwardOptions & WithBeta,
+): BackwardResultWith<A, 'dbeta'>;
+export function l2NormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options?: L2NormBackwardOptions,
+): BackwardResult<A>;
 export function l2NormBackward<A extends Storage = Float32Array>(
   dy: A,
   x: A,

@@ -1,6 +1,14 @@
 // Public LayerNorm ops (the paper's baseline): validate, allocate, pick the backend, dispatch.
 import { resolveBackend, resolveKernel, type Storage } from '../backends/backend.js';
-import type { BackwardResult, LayerNormBackwardOptions, LayerNormOptions, LayerNormResult } from '../types.js';
+import type {
+  BackwardResult,
+  BackwardResultWith,
+  LayerNormBackwardOptions,
+  LayerNormOptions,
+  LayerNormResult,
+  WithBeta,
+  WithGamma,
+} from '../types.js';
 import { backwardOutputs } from './backward-outputs.js';
 import {
   aliasAdd,
@@ -107,6 +115,18 @@ export function layerNorm<A extends Storage = Float32Array>(
  * const { y, mean, rstd } = layerNorm(x, cols, { gamma, beta });
  * const { dx, dgamma, dbeta } = layerNormBackward(dy, x, mean, rstd, cols, { gamma, beta });
  */
+export function layerNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, mean: Float32Array, rstd: Float32Array, cols: number, options: LayerNormBackwardOptions & WithGamma & WithBeta,
+): BackwardResultWith<A, 'dgamma' | 'dbeta'>;
+export function layerNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, mean: Float32Array, rstd: Float32Array, cols: number, options: LayerNormBackwardOptions & WithGamma,
+): BackwardResultWith<A, 'dgamma'>;
+export function layerNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, mean: Float32Array, rstd: Float32Array, cols: number, options: LayerNormBackwardOptions & WithBeta,
+): BackwardResultWith<A, 'dbeta'>;
+export function layerNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, mean: Float32Array, rstd: Float32Array, cols: number, options?: LayerNormBackwardOptions,
+): BackwardResult<A>;
 export function layerNormBackward<A extends Storage = Float32Array>(
   dy: A,
   x: A,

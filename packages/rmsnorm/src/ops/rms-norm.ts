@@ -4,11 +4,14 @@ import { resolveBackend, resolveKernel, type Dtype, type Storage } from '../back
 import { partialK } from './partial-k.js';
 import type {
   BackwardResult,
+  BackwardResultWith,
   EpsPlacement,
   KRule,
   RmsNormBackwardOptions,
   RmsNormOptions,
   RmsNormResult,
+  WithBeta,
+  WithGamma,
 } from '../types.js';
 import { backwardOutputs } from './backward-outputs.js';
 import {
@@ -207,6 +210,18 @@ export function rmsNorm<A extends Storage = Float32Array>(x: A, cols: number, op
  * const { y, rstd } = rmsNorm(x, cols, { gamma });
  * const { dx, dgamma } = rmsNormBackward(dy, x, rstd, cols, { gamma });
  */
+export function rmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options: RmsNormBackwardOptions & WithGamma & WithBeta,
+): BackwardResultWith<A, 'dgamma' | 'dbeta'>;
+export function rmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options: RmsNormBackwardOptions & WithGamma,
+): BackwardResultWith<A, 'dgamma'>;
+export function rmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options: RmsNormBackwardOptions & WithBeta,
+): BackwardResultWith<A, 'dbeta'>;
+export function rmsNormBackward<A extends Storage = Float32Array>(
+  dy: A, x: A, rstd: Float32Array, cols: number, options?: RmsNormBackwardOptions,
+): BackwardResult<A>;
 export function rmsNormBackward<A extends Storage = Float32Array>(
   dy: A,
   x: A,

@@ -210,22 +210,28 @@ export function outputBuffer(name: string, given: unknown, length: number, what:
   return arr;
 }
 
+/** The forward ops' outputs: a backward call accepts them in options.out and ignores them (see outObject). */
+const FORWARD_OUTPUTS: readonly string[] = ['y', 'mean', 'rstd', 'sum'];
+const NO_KEYS: readonly string[] = [];
+
 /**
  * options.out checked for unknown keys and read once into a snapshot of fixed shape (getters run here, before any
- * array is checked, and never again).
+ * array is checked, and never again). A backward call (its outputs include dx) ignores the forward's outputs, so the
+ * forward's options object, `out` included, can be passed to the backward unchanged.
  */
 export function outObject(value: unknown, known: readonly string[]): Record<string, unknown> {
   if (value === undefined) return {};
   if (!isRecord(value)) {
     throw new TypeError(`options.out must be a plain object, got ${describe(value)}`);
   }
+  const ignored = known.includes('dx') ? FORWARD_OUTPUTS : NO_KEYS;
   for (const key in value) {
-    if (!known.includes(key) && Object.prototype.hasOwnProperty.call(value, key)) {
+    if (!known.includes(key) && !ignored.includes(key) && Object.prototype.hasOwnProperty.call(value, key)) {
       throw new TypeError(`options.out.${key} is not a known output (expected one of: ${known.join(', ')})`);
     }
   }
   // Named reads into one object shape (keyed stores in a loop cost ~5x more); keys outside `known` were refused
-  // above when present, so reading them yields undefined.
+  // above when present, so reading them yields undefined (a backward call's ignored forward outputs are never used).
   const v = value as Record<string, unknown>;
   return { y: v.y, rstd: v.rstd, mean: v.mean, sum: v.sum, dx: v.dx, dgamma: v.dgamma, dbeta: v.dbeta };
 }
