@@ -165,5 +165,56 @@ for (const backend of TFJS_BACKENDS) {
       assert.throws(() => rmsNormalization({ axis: 3 }).apply(tf.ones([2, 4])), { name: 'RangeError', message: /axis 3 is out of range/ });
       assert.throws(() => rmsNormalization({ scaleInitializer: 'nope' }), { name: 'TypeError', message: /nope/ });
     });
+
+    it('rejects unknown config keys, naming the key, the likely one and the valid keys', async () => {
+      assert.throws(() => rmsNormalization({ eps: 1e-5 } as never), {
+        name: 'TypeError',
+        message: /^RMSNormalization: unknown config key 'eps' \(did you mean 'epsilon'\?\); valid keys: axis, epsilon, partial, .*, name, trainable/,
+      });
+      assert.throws(() => rmsNormalization({ scale_initializer: 'ones' } as never), {
+        name: 'TypeError', message: /unknown config key 'scale_initializer' \(did you mean 'scaleInitializer'\?\)/,
+      });
+      assert.throws(() => fusedLayerNormalization({ gamma_initializer: 'ones' } as never), {
+        name: 'TypeError', message: /unknown config key 'gamma_initializer' \(did you mean 'gammaInitializer'\?\)/,
+      });
+      assert.throws(() => rmsNormalization({ frobnicate: 1 } as never), { name: 'TypeError', message: /unknown config key 'frobnicate'; valid keys/ });
+      // Keras 2/3 LayerNormalization configs carry null constraints and rms_scaling false: accepted only at those values
+      assert.ok(fusedLayerNormalization({ betaConstraint: null, gammaConstraint: null, rmsScaling: false } as never));
+      assert.throws(() => fusedLayerNormalization({ rmsScaling: true } as never), { name: 'TypeError', message: /rmsScaling.*only supported at its default/ });
+      // the deserialization path (model files) goes through the same check
+      const bad = structuredClone(KERAS3_MODEL);
+      (bad.config.layers[1].config as Record<string, unknown>).eps = 1e-5;
+      await assert.rejects(tf.models.modelFromJSON(bad as never), { name: 'TypeError', message: /unknown config key 'eps'/ });
+    });
+
+    it('axis is a list after build (Keras 3 signs for RMSNormalization, stock tfjs for FusedLayerNormalization); getConfig round-trips', () => {
+      const x = tf.tensor3d(randn(2 * 3 * 4, 40), [2, 3, 4]);
+      const rms = rmsNormalization({ axis: -1, epsilon: 1e-5, partial: 0.5 });
+      assert.equal(rms.axis, -1);
+      const y = rms.apply(x) as tf.Tensor;
+      assert.deepEqual(rms.axis, [-1]);
+      const cfg = rms.getConfig();
+      assert.deepEqual(cfg.axis, [-1]);
+      const rms2 = new RMSNormalization(structuredClone(cfg) as never);
+      const y2 = rms2.apply(x) as tf.Tensor;
+      assert.deepEqual(rms2.getConfig(), cfg);
+      assertClose('rebuilt from its config', y2.dataSync(), y.dataSync(), 0, 0);
+
+      const fused = fusedLayerNormalization({ axis: -1 });
+      const stock = tf.layers.layerNormalization({ axis: -1 });
+      fused.apply(x);
+      stock.apply(x);
+      assert.deepEqual(fused.axis, [2]);
+      const { name: _f, ...fusedCfg } = fused.getConfig();
+      const { name: _s, ...stockCfg } = stock.getConfig();
+      assert.deepEqual(fusedCfg, stockCfg, 'the same config as tf.layers.layerNormalization');
+      const fused2 = new FusedLayerNormalization(structuredClone(fused.getConfig()) as never);
+      fused2.apply(x);
+      assert.deepEqual(fused2.getConfig(), fused.getConfig());
+      const multi = rmsNormalization({ axis: [-2, -1] });
+      multi.apply(x);
+      assert.deepEqual(multi.axis, [-2, -1]);
+      assert.deepEqual(multi.getWeights()[0].shape, [3, 4]);
+    });
   });
 }

@@ -15,7 +15,7 @@ type LayerVariable = ReturnType<tf.layers.Layer['addWeight']>;
 
 /** Config of RMSNormalization: Keras 3's keys (axis, epsilon, dtype) plus ours. */
 export interface RMSNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
-  /** Normalised axes of the input (batch axis included), int or list. Default -1. */
+  /** Normalised axes of the input (batch axis included), int or list. Default -1. A list after build (Keras 3). */
   axis?: number | number[];
   /** Default 1e-6 (Keras 3). */
   epsilon?: number;
@@ -37,6 +37,37 @@ export interface RMSNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
   betaInitializer?: unknown;
   scaleRegularizer?: unknown;
   betaRegularizer?: unknown;
+}
+
+/** Config keys every tfjs layer takes (tfjs's LayerArgs). */
+const LAYER_KEYS = ['name', 'trainable', 'dtype', 'inputShape', 'batchInputShape', 'batchSize', 'weights', 'inputDType'];
+
+/**
+ * Keys of other Keras versions' configs that we accept only at their default (null / false): Keras 2 and 3 write
+ * `beta_constraint: null` / `gamma_constraint: null` (and Keras 3 `rms_scaling: false`) into LayerNormalization
+ * configs; any other value would change the layer, so it is refused rather than ignored.
+ */
+const DEFAULT_ONLY_KEYS: Record<string, null | false> = { betaConstraint: null, gammaConstraint: null, rmsScaling: false };
+
+/**
+ * Refuses config keys the layer does not know (a misspelt `eps` would otherwise silently leave the default epsilon).
+ * TypeError naming the key, a likely intended key, and the valid keys.
+ */
+function checkConfigKeys(layer: string, args: object, own: readonly string[], defaultOnly: readonly string[] = []): void {
+  const valid = [...own, ...LAYER_KEYS];
+  for (const [key, value] of Object.entries(args)) {
+    // customObjects: added to every nested config by tfjs's deserializer (tf.models.modelFromJSON, loadLayersModel)
+    if (valid.includes(key) || key === 'customObjects' || value === undefined) continue;
+    if (defaultOnly.includes(key)) {
+      if (value === DEFAULT_ONLY_KEYS[key]) continue;
+      throw new TypeError(`${layer}: config key '${key}' is only supported at its default (${DEFAULT_ONLY_KEYS[key]}), got ${JSON.stringify(value)}`);
+    }
+    const flat = (k: string) => k.toLowerCase().replace(/_/g, '');
+    const hint = valid.find((k) => flat(k) === flat(key)) ?? valid.find((k) => key.length >= 3 && flat(k).startsWith(flat(key)));
+    throw new TypeError(
+      `${layer}: unknown config key '${key}'${hint === undefined ? '' : ` (did you mean '${hint}'?)`}; valid keys: ${valid.join(', ')}`,
+    );
+  }
 }
 
 function getExactlyOne(inputs: Tensor | Tensor[]): Tensor {
@@ -77,11 +108,12 @@ interface ParamSpec {
 }
 
 /**
- * What our norm layers share: the normalised `axis` (int or list, batch axis included), a gain and a bias over
- * those axes' shape (either may be off), and shape-preserving output.
+ * What our norm layers share: the normalised `axis` (int or list, batch axis included; a list once built, as in
+ * Keras 3 and tfjs), a gain and a bias over those axes' shape (either may be off), and shape-preserving output.
  */
 abstract class NormLayerBase extends tf.layers.Layer {
-  readonly axis: number | number[];
+  /** The normalised axes as configured; after build always a list (see axisAfterBuild). */
+  axis: number | number[];
   readonly epsilon: number;
   protected axes: number[] = [];
   protected gainWeight: LayerVariable | null = null;
@@ -95,12 +127,16 @@ abstract class NormLayerBase extends tf.layers.Layer {
     this.supportsMasking = true;
   }
 
+  /** `axis` once built, from the configured value and the resolved (non-negative, sorted) axes. */
+  protected abstract axisAfterBuild(configured: number | number[], resolved: number[]): number[];
+
   /** The gain and bias this layer learns (null = off). */
   protected abstract paramSpecs(): { gain: ParamSpec | null; bias: ParamSpec | null };
 
   override build(inputShape: Shape | Shape[]): void {
     const shape = singleShape(inputShape);
     this.axes = normalizeAxes(this.axis, shape.length, 'axis');
+    this.axis = this.axisAfterBuild(this.axis, this.axes);
     const pshape = paramShape(this.name, shape, this.axes);
     const { gain, bias } = this.paramSpecs();
     const add = (p: ParamSpec) => this.addWeight(p.name, pshape, 'float32', p.initializer, p.regularizer ?? undefined, true);
@@ -127,6 +163,11 @@ abstract class NormLayerBase extends tf.layers.Layer {
  *   rmsNormalization({ epsilon: 1e-6, partial: 0.0625 }),
  * ] });
  */
+const RMS_NORMALIZATION_KEYS = [
+  'axis', 'epsilon', 'partial', 'kRule', 'epsPlacement', 'gammaOffset', 'scale', 'center', 'scaleInitializer',
+  'betaInitializer', 'scaleRegularizer', 'betaRegularizer',
+];
+
 export class RMSNormalization extends NormLayerBase {
   static className = 'RMSNormalization';
   readonly partial: number;
@@ -142,6 +183,7 @@ export class RMSNormalization extends NormLayerBase {
 
   constructor(args: RMSNormalizationArgs = {}) {
     const a = kerasCompatArgs(args);
+    checkConfigKeys(new.target.className, a, RMS_NORMALIZATION_KEYS);
     super(a as LayerArgs, 1e-6);
     this.partial = partialOption(a.partial);
     this.kRule = a.kRule ?? 'ceil';
@@ -154,6 +196,11 @@ export class RMSNormalization extends NormLayerBase {
     this.betaInitializer = getInitializer(a.betaInitializer, 'zeros');
     this.scaleRegularizer = getRegularizer(a.scaleRegularizer);
     this.betaRegularizer = getRegularizer(a.betaRegularizer);
+  }
+
+  /** Keras 3: an int becomes a one-element list; negative axes stay negative (the config stays rank-agnostic). */
+  protected override axisAfterBuild(configured: number | number[]): number[] {
+    return Array.isArray(configured) ? [...configured] : [configured];
   }
 
   protected override paramSpecs() {
@@ -181,7 +228,7 @@ export class RMSNormalization extends NormLayerBase {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
-      axis: this.axis,
+      axis: Array.isArray(this.axis) ? [...this.axis] : this.axis,
       epsilon: this.epsilon,
       partial: this.partial,
       kRule: this.kRule,
@@ -207,6 +254,7 @@ export function rmsNormalization(args?: RMSNormalizationArgs): RMSNormalization 
 
 /** Config of FusedLayerNormalization: tf.layers.layerNormalization's keys. */
 export interface FusedLayerNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
+  /** Int or list, default -1; after build a list of non-negative axes, as tf.layers.layerNormalization. */
   axis?: number | number[];
   /** Default 1e-3 (tf.layers.layerNormalization's default). */
   epsilon?: number;
@@ -226,6 +274,10 @@ export interface FusedLayerNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
  * @example
  * const ln = fusedLayerNormalization({ epsilon: 1e-3 }); // drop-in for tf.layers.layerNormalization
  */
+const FUSED_LAYER_NORMALIZATION_KEYS = [
+  'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer',
+];
+
 export class FusedLayerNormalization extends NormLayerBase {
   static className = 'FusedLayerNormalization';
   readonly center: boolean;
@@ -237,6 +289,7 @@ export class FusedLayerNormalization extends NormLayerBase {
 
   constructor(args: FusedLayerNormalizationArgs = {}) {
     const a = kerasCompatArgs(args);
+    checkConfigKeys(new.target.className, a, FUSED_LAYER_NORMALIZATION_KEYS, Object.keys(DEFAULT_ONLY_KEYS));
     super(a as LayerArgs, 1e-3);
     this.center = a.center ?? true;
     this.scale = a.scale ?? true;
@@ -244,6 +297,11 @@ export class FusedLayerNormalization extends NormLayerBase {
     this.gammaInitializer = getInitializer(a.gammaInitializer, 'ones');
     this.betaRegularizer = getRegularizer(a.betaRegularizer);
     this.gammaRegularizer = getRegularizer(a.gammaRegularizer);
+  }
+
+  /** As tf.layers.layerNormalization: a list of non-negative axes (so getConfig matches the stock layer's). */
+  protected override axisAfterBuild(_configured: number | number[], resolved: number[]): number[] {
+    return [...resolved];
   }
 
   protected override paramSpecs() {
@@ -265,7 +323,7 @@ export class FusedLayerNormalization extends NormLayerBase {
   override getConfig(): tf.serialization.ConfigDict {
     return {
       ...super.getConfig(),
-      axis: this.axis,
+      axis: Array.isArray(this.axis) ? [...this.axis] : this.axis,
       epsilon: this.epsilon,
       center: this.center,
       scale: this.scale,
