@@ -18,7 +18,7 @@ export interface BenchOptions {
   maxCallMs: number;
   /** Full rounds over every shape; records report the median of the per-round results. */
   repeat: number;
-  /** Re-time each of our configurations alone in a fresh child process and print both side by side. */
+  /** Re-time each of our configurations alone in another fresh child process and print both side by side. */
   checkIsolated: boolean;
   p: number;
   json: boolean;
@@ -36,9 +36,10 @@ const OP_NAMES: Record<string, OpName> = { rms: 'rmsNorm', prms: 'pRmsNorm', lay
 export const BENCH_USAGE = `usage: rmsnorm bench [options]
 
 Times our RMSNorm / pRMSNorm / LayerNorm kernels (js and wasm backends) against a naive two-pass wasm kernel,
-TF.js, ONNX Runtime and the
-memory-copy ceiling in one process (ours and the ceiling interleaved; peers in their own phase). Prints a table
-and headline ratios; progress goes to stderr.
+TF.js, ONNX Runtime and the memory-copy ceiling. Each configuration of ours (shape, op, direction, backend,
+threads) is timed in its own fresh process — what a program calling only that op gets — interleaved there with
+the ceiling loop it is compared with (and the naive kernel); the shape's ceiling loops and the peers are timed
+afterwards in this process. Prints a table and headline ratios; progress goes to stderr.
 
 options:
   --shapes RxC,…         shapes (rows x cols)       default 32x768,256x1024,4096x512,1024x4096,16384x1024
@@ -51,8 +52,10 @@ options:
   --budget MS            measured time aimed at per configuration        default 1000
   --max-call MS          skip a peer configuration predicted slower than this per call (peers are timed once
                          on a small probe shape first, cost extrapolated by element count)   default 2500
-  --repeat N             N full rounds over all shapes; report the median of the N (and the spread)   default 1
-  --check-isolated       afterwards, re-time each of our rows alone in a fresh process; print both and the ratio
+  --repeat N             N full rounds over all shapes; report the median of the N (and the spread); each row
+                         of ours is then the median of N fresh processes                   default 1
+  --check-isolated       afterwards, re-time each of our rows alone (no ceiling loop, no naive kernel) in
+                         another fresh process (N with --repeat N, median); print both and the ratio
   --p P                  pRMSNorm fraction                               default 0.0625
   --json                 print the records as JSON on stdout instead of the table
   --out FILE             also write FILE.json and FILE.csv (a .json/.csv ending is replaced by both)

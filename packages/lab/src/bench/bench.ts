@@ -33,6 +33,16 @@ export function measureOptionsFor(o: BenchOptions): MeasureOptions {
   return { reps: o.reps, minReps: 3, rounds: o.rounds, budgetMs: o.budgetMs, sampleMs: 2 };
 }
 
+/**
+ * The settings of the fresh child that times one configuration of ours (and of the `--check-isolated` child, so both
+ * sample alike): as the run's, with samples of ≥ 10 ms instead of 2. A child costs ≈ 1–1.5 s to start (Node + tsx +
+ * the wasm modules) and a fast kernel's 21 samples of 2 ms measured only 42 ms of it — a window one stray
+ * interruption could move; 10 ms samples (≈ 0.2 s per configuration) make the p50 of two fresh processes agree.
+ */
+export function childMeasureOptionsFor(o: BenchOptions): MeasureOptions {
+  return { ...measureOptionsFor(o), sampleMs: 10 };
+}
+
 /** Peers are timed once at this shape before any larger one, so a slow peer is skipped even on the first shape. */
 export const PROBE_SHAPE: [number, number] = [128, 1024];
 
@@ -163,7 +173,7 @@ function ourSpecs(ctx: Context, d: ShapeData, two: boolean): IsolatedSpec[] {
   for (const [backend, threads] of variants) {
     for (const op of o.ops) {
       for (const direction of o.directions) {
-        specs.push({ op, direction, backend, threads, rows: d.rows, cols: d.cols, p: o.p, sets: SETS, mo: ctx.mo, companions: true });
+        specs.push({ op, direction, backend, threads, rows: d.rows, cols: d.cols, p: o.p, sets: SETS, mo: childMeasureOptionsFor(o), companions: true });
       }
     }
   }

@@ -1,8 +1,9 @@
-// `rmsnorm bench`: our kernels vs TF.js, ONNX Runtime and the memory-copy ceiling, all in one process, measured
-// round-robin per shape (bench.ts). Prints a table and headline ratios; --out writes the records (the one schema of record.ts)
-// as JSON + CSV, rewritten after every shape so an interrupted run keeps what it measured.
+// `rmsnorm bench`: our kernels vs TF.js, ONNX Runtime and the memory-copy ceiling (bench.ts: each configuration of
+// ours in its own fresh child process with its ceiling loop; the peers round-robin in this process). Prints a table
+// and headline ratios; --out writes the records (the one schema of record.ts) as JSON + CSV, rewritten after every
+// shape so an interrupted run keeps what it measured.
 import { BENCH_USAGE, parseBenchArgs, UsageError, type BenchOptions } from './args.js';
-import { measureOptionsFor, runBench, SETS } from './bench.js';
+import { childMeasureOptionsFor, runBench, SETS } from './bench.js';
 import { checkIsolated } from './isolated.js';
 import { machineInfo } from './machine.js';
 import { toJson, writeResults, type BenchRecord } from './record.js';
@@ -58,8 +59,9 @@ export async function run(argv: string[]): Promise<number> {
   versions = result.versions;
   const cpuAlone = new Map<BenchRecord, number>();
   if (o.checkIsolated) {
-    log(`--check-isolated: re-timing ${records.filter((r) => r.impl.startsWith('rmsnorm-')).length} rows of ours, each alone in a fresh process…`);
-    records = await checkIsolated(records, o.p, SETS, measureOptionsFor(o), log, notes, cpuAlone);
+    log(`--check-isolated: re-timing ${records.filter((r) => r.impl.startsWith('rmsnorm-')).length} rows of ours, each alone in ` +
+      `${o.repeat > 1 ? `${o.repeat} more fresh processes (median)` : 'a second fresh process'}…`);
+    records = await checkIsolated(records, o.p, SETS, childMeasureOptionsFor(o), log, notes, cpuAlone, o.repeat);
   }
   const m = meta(notes, true);
   if (o.json) {

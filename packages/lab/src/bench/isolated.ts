@@ -153,8 +153,9 @@ export function timeInChild(spec: IsolatedSpec): Promise<IsolatedResult> {
 export const isOurs = (r: BenchRecord) => r.impl.startsWith('rmsnorm-');
 
 /**
- * Re-time each of our records alone in a fresh process, one after another; returns the records with
- * `isolated_ms_p50` filled in (null where the child failed, with a note).
+ * Re-time each of our records alone in `repeat` fresh processes (the run's `--repeat`: the run's row is the median of
+ * as many children), one after another; returns the records with `isolated_ms_p50` (the median of the children's
+ * p50) filled in (null where a child failed, with a note).
  */
 export async function checkIsolated(
   records: readonly BenchRecord[],
@@ -164,6 +165,7 @@ export async function checkIsolated(
   log: (msg: string) => void,
   notes: string[],
   cpuAlone?: Map<BenchRecord, number>,
+  repeat = 1,
 ): Promise<BenchRecord[]> {
   const ours = records.filter(isOurs);
   const started = performance.now();
@@ -177,10 +179,11 @@ export async function checkIsolated(
     let isolated: number | null = null;
     let cpu: number | null = null;
     try {
-      const alone = await timeInChild(specFor(r, p, sets, mo));
-      if (alone.kernels !== kernelsId()) throw new Error('the wasm kernels on disk changed since this run loaded them (rebuilt?): alone time discarded');
-      isolated = Number(alone.p50.toPrecision(5));
-      cpu = alone.cpu50;
+      const alone: IsolatedResult[] = [];
+      for (let i = 0; i < repeat; i++) alone.push(await timeInChild(specFor(r, p, sets, mo)));
+      if (alone.some((a) => a.kernels !== kernelsId())) throw new Error('the wasm kernels on disk changed since this run loaded them (rebuilt?): alone time discarded');
+      isolated = Number(quantile(alone.map((a) => a.p50), 0.5).toPrecision(5));
+      cpu = quantile(alone.map((a) => a.cpu50), 0.5);
     } catch (err) {
       notes.push(`--check-isolated: ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t at ${r.rows}×${r.cols}: ${(err as Error).message}`);
     }
