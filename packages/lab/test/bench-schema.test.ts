@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { parseBenchArgs, UsageError } from '../src/bench/args.js';
 import { CeilingLoops } from '../src/bench/ceiling.js';
-import { runBench, toRecords, type RoundResult } from '../src/bench/bench.js';
+import { caseKey, runBench, specKeys, toRecords, type RoundResult } from '../src/bench/bench.js';
 import { kernelsId, timeInChild } from '../src/bench/isolated.js';
 import { naiveCases } from '../src/bench/naive.js';
 import { copyShapeData, makeShapeData } from '../src/bench/shape-data.js';
@@ -262,6 +262,10 @@ test('an isolated child process times one of our configurations with the run\'s 
   assert.deepEqual(withLoop.companions.map((m) => `${m.c.impl} ${m.c.op} ${m.c.direction} ${m.c.threads}`),
     ['ceiling-triad triad backward 1', 'naive-f32x4 rmsNorm backward 1']);
   for (const m of withLoop.companions) assert.ok(m.p50 > 0 && m.c.bytes > 0, JSON.stringify(m));
+  // the keys the run predicts progress with and stores costs under are those of what the child timed
+  const spec = { op: 'rmsNorm' as const, direction: 'backward' as const, backend: 'wasm', threads: 1, rows: 4, cols: 8, p: 1, sets: 3,
+    mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 }, companions: true };
+  assert.deepEqual(specKeys(spec), ['rmsnorm-wasm|wasm|rmsNorm|backward|1', ...withLoop.companions.map((m) => caseKey(m.c))]);
   await assert.rejects(timeInChild({
     op: 'rmsNorm', direction: 'forward', backend: 'wasm', threads: 1, rows: 4, cols: 0, p: 1, sets: 1,
     mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 },

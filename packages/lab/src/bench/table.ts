@@ -84,7 +84,7 @@ export function formatHeadline(records: readonly BenchRecord[]): string {
   for (const [rows, cols, where] of [[256, 1024, 'in cache'], [16384, 1024, 'DRAM']] as const) {
     const at = ours.filter((r) => r.rows === rows && r.cols === cols && r.backend !== 'wasm+copy' && (r.op === 'rmsNorm' || r.op === 'layerNorm'));
     if (at.length === 0) continue;
-    out.push(`% of the same-run ceiling at ${rows}×${cols} (${where}; same threads and bytes; copy loop for forward, triad for backward):`);
+    out.push(`% of the ceiling at ${rows}×${cols} (${where}; the loop timed in the row's own process, same threads and bytes; copy loop for forward, triad for backward):`);
     for (const r of at) out.push(`  ${r.op.padEnd(9)} ${r.direction.padEnd(8)} ${label(r).padEnd(28)} ${num(r.pct_of_ceiling, 0).padStart(3)}% (${num(r.gbps)} of ${num(r.ceiling_gbps)} GB/s)`);
   }
   const ceil = shapes.map(([rows, cols]) => {
@@ -110,7 +110,7 @@ export function formatHeadline(records: readonly BenchRecord[]): string {
     }
   }
   if (naive.length > 0) {
-    out.push('Ours / naive two-pass f32x4 kernel (T_naive / T_ours, same zero-copy buffers, 1 thread; > 1: ours faster):', ...naive);
+    out.push('Ours / naive two-pass f32x4 kernel (T_naive / T_ours, same process and zero-copy buffers, 1 thread; > 1: ours faster):', ...naive);
   }
   const small = ours.filter((r) => r.rows === 32 && r.cols === 768 && r.op === 'rmsNorm' && r.direction === 'forward');
   if (small.length > 0) {
@@ -191,7 +191,7 @@ export function formatIsolated(records: readonly BenchRecord[], cpuAlone?: Reado
     ];
   });
   const within = checked.filter((r) => r.isolated_ms_p50 !== null && Math.abs(r.ms_p50 / r.isolated_ms_p50 - 1) <= 0.1).length;
-  return '== our rows vs the same configuration alone in a fresh process (--check-isolated) ==\n' +
+  return '== our rows (each timed in its own fresh process, with its ceiling loop) vs the same configuration alone in another fresh process (--check-isolated) ==\n' +
     alignTable(['shape', 'op', 'dir', 'backend', 'thr', 'in run', 'alone', 'run/alone', 'CPU in run', 'CPU alone', 'CPU run/alone', ''], rows) +
     `\n${within} of ${checked.length} rows within 10 % (wall clock, p50)`;
 }
