@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildCharVocab, evalCharBatches, loadCharCorpus, mobyDickText, sampleCharBatch } from '../src/experiments/data/char-lm.js';
-import { createRng } from '../src/experiments/data/prng.js';
+import { createRng } from 'rmsnorm/internal';
 
 const corpus = loadCharCorpus();
 const text = mobyDickText();

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { imageBatches, loadFashionMnist } from '../src/experiments/data/fashion-mnist.js';
 import { generateClozeQuestions, loadCloze, makeClozeBatch, PLACEHOLDER } from '../src/experiments/data/cloze.js';
-import { createRng } from '../src/experiments/data/prng.js';
+import { createRng } from 'rmsnorm/internal';
 
 test('fashion-mnist: 6,000/1,000 images of 28×28×1, 600/100 per class, standardised', () => {
   const d = loadFashionMnist();

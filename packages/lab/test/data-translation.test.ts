@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { dataDir } from '../src/experiments/data/files.js';
 import { detokenize, loadTranslation, loadVersePairs, makeTranslationBatch, splitOf, tokenize, translationBatches } from '../src/experiments/data/translation.js';
 import { BOS, EOS, PAD, UNK } from '../src/experiments/data/vocab.js';
-import { createRng } from '../src/experiments/data/prng.js';
+import { createRng } from 'rmsnorm/internal';
 
 test('shipped file: ≤ 2 MB, 21,857 verse pairs in canonical order, unique references, no markup left', () => {
   assert.ok(statSync(join(dataDir(), 'translation/kjv-rv1909.tsv.gz')).size < 2_000_000);

@@ -14,3 +14,4 @@ export { computeInvarianceTable } from './check/invariance.js';
 export { layerNormRef, rmsNormRef } from './reference/index.js';
 export { createWebGpuNorm, WebGpuFeatureError, type WebGpuNorm } from './webgpu/index.js';
 export * as jobLayout from './backends/wasm/job-layout.js';
+export { createRng, fillUniform, permutation, Rng, type RandomSource } from './check/random.js';

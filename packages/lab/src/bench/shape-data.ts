@@ -1,5 +1,6 @@
 // Inputs and outputs of one benchmark shape: `sets` rotated buffer sets (so V8 cannot specialise a kernel on constant
 // arrays and every call streams fresh memory), shared by all ops and implementations timed at that shape.
+import { fillUniform } from 'rmsnorm/internal';
 
 export interface ShapeData {
   rows: number;
@@ -18,15 +19,9 @@ export interface ShapeData {
   dbeta: Float32Array;
 }
 
-/** Deterministic pseudo-random fill in [-2, 2) (xorshift32; Math.random would make runs differ for no reason). */
+/** Deterministic pseudo-random fill in [-2, 2) (the library's mulberry32; Math.random would make runs differ for no reason). */
 export function fillRandom(a: Float32Array, seed: number): void {
-  let s = seed | 0 || 1;
-  for (let i = 0; i < a.length; i++) {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    a[i] = (s >>> 0) * (4 / 4294967296) - 2;
-  }
+  fillUniform(a, seed, -2, 2);
 }
 
 /**

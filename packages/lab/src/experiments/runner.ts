@@ -1,7 +1,7 @@
 // Trains one run (task × variant × seed) in this process: custom Adam loop with global-norm clipping, step records
 // appended to JSONL as they happen, periodic evaluations, divergence stop, atomic checkpoints and exact resume.
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from './rng.js';
+import { Rng } from 'rmsnorm/internal';
 import { ensureTfjs } from './tfjs-env.js';
 import { getTask } from './tasks/index.js';
 import { FileRunStore, openCheckpoint, sealCheckpoint, type RunStore } from './run-store.js';

@@ -2,7 +2,7 @@
 // alternating order (round r times A, B, C, … then rotates), so machine-load drift hits all variants alike. This is
 // the step time the summaries and the speed claims use; the training runs' own medians (taken while another process
 // shares the CPU) are kept beside it.
-import { Rng } from './rng.js';
+import { Rng } from 'rmsnorm/internal';
 import { makeOptimizer, trainStep } from './runner.js';
 import { ensureTfjs } from './tfjs-env.js';
 import { getTask } from './tasks/index.js';

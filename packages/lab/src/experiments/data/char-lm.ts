@@ -2,7 +2,7 @@
 // character vocabulary with one UNK for rare characters, a contiguous train/validation split and seeded batches.
 
 import { createRequire } from 'node:module';
-import { type RandomSource } from './prng.js';
+import { type RandomSource } from 'rmsnorm/internal';
 
 const require = createRequire(import.meta.url);
 

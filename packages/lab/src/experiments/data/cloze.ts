@@ -5,7 +5,7 @@
 import { mobyDickChapters } from './char-lm.js';
 import { loadVersePairs } from './translation.js';
 import { buildWordVocab, type WordVocab } from './vocab.js';
-import { createRng, permutation, type RandomSource } from './prng.js';
+import { createRng, permutation, type RandomSource } from 'rmsnorm/internal';
 
 export const PLACEHOLDER = '@placeholder';
 export const entityToken = (k: number): string => `@entity${k}`;

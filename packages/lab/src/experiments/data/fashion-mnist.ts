@@ -2,7 +2,7 @@
 // images as normalised Float32Array [N, 28, 28, 1] (NHWC, what tf.conv2d expects) and integer labels.
 
 import { readDataFile, parseIdx } from './files.js';
-import { permutation, type RandomSource } from './prng.js';
+import { permutation, type RandomSource } from 'rmsnorm/internal';
 
 export const FASHION_CLASSES = [
   'T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot',

@@ -3,7 +3,7 @@
 
 import { readDataFile } from './files.js';
 import { buildWordVocab, BOS, EOS, PAD, type WordVocab } from './vocab.js';
-import { permutation, type RandomSource } from './prng.js';
+import { permutation, type RandomSource } from 'rmsnorm/internal';
 
 export interface VersePair {
   /** e.g. "Genesis 1:3" */

@@ -1,7 +1,7 @@
 // Named, seeded trainable parameters. A parameter's initial value depends only on (seed, name, shape, init), so
 // variants that share a weight (e.g. the GRU's W in 'none' and 'rms') start from identical values.
 import * as tf from '@tensorflow/tfjs';
-import { Rng } from '../rng.js';
+import { Rng } from 'rmsnorm/internal';
 
 export interface InitOptions {
   /** Mean added to every weight-matrix initialisation (paper Fig. 4 uses 0.2); default 0. */

@@ -3,7 +3,7 @@
 import { evalCharBatches, loadCharCorpus, sampleCharBatch, type CharCorpus } from '../data/char-lm.js';
 import { CharGruLm } from '../models/char-lm.js';
 import { ParamStore } from '../models/params.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import { charLmMetrics, normConfig } from './common.js';
 import type { BaseSettings, PresetName, RunSpec, TaskDef, TaskRun } from './task.js';
 

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import { loadCloze, makeClozeBatch, type ClozeData } from '../data/cloze.js';
 import { ParamStore } from '../models/params.js';
 import { Reader } from '../models/reader.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import { normConfig, sampleIndices } from './common.js';
 import type { BaseSettings, PresetName, RunSpec, TaskDef, TaskRun } from './task.js';
 

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { imageBatch, loadFashionMnist, type FashionMnist } from '../data/fashion-mnist.js';
 import { SmallCnn } from '../models/cnn.js';
 import { ParamStore } from '../models/params.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import { normConfig, sampleIndices } from './common.js';
 import type { BaseSettings, PresetName, RunSpec, TaskDef, TaskRun } from './task.js';
 

@@ -1,6 +1,6 @@
 // Helpers shared by the task files: norm config from a run spec, seeded index sampling, learning-rate schedules.
 import * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import type { NormConfig } from '../models/norm.js';
 import type { RunSpec } from './task.js';
 

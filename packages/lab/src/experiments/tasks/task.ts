@@ -1,7 +1,7 @@
 // The contract between the training runner and one task (char-lm, translation, transformer, cnn, cloze): a task
 // builds a model for a run spec, draws batches from the run's seeded PRNG, computes the loss and evaluates.
 import type * as tf from '@tensorflow/tfjs';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import type { Variant } from '../types.js';
 
 /** tiny: tests (3 steps); quick: `npm start` (3 seeds, ≤ 10 min on 2 cores); standard: ≈ 1 h, 5 seeds, longer runs; full: hours. */

@@ -4,7 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import { evalCharBatches, loadCharCorpus, sampleCharBatch, type CharCorpus } from '../data/char-lm.js';
 import { ParamStore } from '../models/params.js';
 import { PostNormTransformer } from '../models/transformer.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import { charLmMetrics, noamLr, normConfig } from './common.js';
 import type { BaseSettings, PresetName, RunSpec, TaskDef, TaskRun } from './task.js';
 

@@ -8,7 +8,7 @@ import { corpusBleu } from '../metrics/bleu.js';
 import { ParamStore } from '../models/params.js';
 import { PositionStatsAccumulator, type PositionStats } from '../models/position-stats.js';
 import { Seq2Seq } from '../models/seq2seq.js';
-import type { Rng } from '../rng.js';
+import type { Rng } from 'rmsnorm/internal';
 import { normConfig, sampleIndices } from './common.js';
 import type { BaseSettings, PresetName, RunSpec, TaskDef, TaskRun } from './task.js';
 
