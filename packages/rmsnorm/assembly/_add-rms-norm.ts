@@ -13,7 +13,7 @@ import {
   BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0,
   PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { ld8, load1, st8, store1 } from './_half';
+import { anyNaN8, bf16Round, ld8, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
 
@@ -47,7 +47,10 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   return total;
 }
 
-/** y = round(s·rs·(goff + gamma) + beta) for values [i, i + 8); gm: 0 no gamma, 1 gamma, 2 goff + gamma (constant). */
+/**
+ * y = round(s·rs·(goff + gamma) + beta) for values [i, i + 8); gm: 0 no gamma, 1 gamma, 2 goff + gamma (constant).
+ * y is never NaN here (fwdRows: finite s, rs a normal f32, finite parameters), so 16-bit stores skip the NaN select.
+ */
 @inline function scale8(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32, gm: i32): void {
   let v0 = f32x4.mul(ld8(sr, i, dt, false), vr);
   let v1 = f32x4.mul(ld8(sr, i, dt, true), vr);
@@ -63,7 +66,7 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
     v0 = f32x4.add(v0, v128.load(beta + o));
     v1 = f32x4.add(v1, v128.load(beta + o, 16));
   }
-  st8(yr, i, v0, v1, dt);
+  st8NoNaN(yr, i, v0, v1, dt);
 }
 
 /** scale8 over columns [i0, cols), then a scalar tail. */
@@ -123,14 +126,32 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
           scale8(ps, py, i, vr, gamma, beta, vo, dt, gm);
           scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
         }
-        st8(sr, i, v0, v1, dt);
-        st8(sr, i + 8, v2, v3, dt);
-        if (dt != DT_F32) {
+        if (dt == DT_BF16 && !anyNaN8(f32x4.add(v0, v1), f32x4.add(v2, v3))) {
+          // no NaN among the 16 sums (a NaN lane makes its pair sum NaN; +Inf with −Inf also sends the chunk to
+          // the select path, which is correct and rare): round once, the rounded f32 values are the rounding's
+          // high halves (no re-read from L1)
+          v0 = bf16Round(v0);
+          v1 = bf16Round(v1);
+          v2 = bf16Round(v2);
+          v3 = bf16Round(v3);
+          v128.store(sr + (<usize>i << 1), i16x8.narrow_i32x4_u(i32x4.shr_u(v0, 16), i32x4.shr_u(v1, 16)));
+          v128.store(sr + (<usize>i << 1), i16x8.narrow_i32x4_u(i32x4.shr_u(v2, 16), i32x4.shr_u(v3, 16)), 16);
+          const hi = i32x4.splat(0xffff0000);
+          v0 = v128.and(v0, hi);
+          v1 = v128.and(v1, hi);
+          v2 = v128.and(v2, hi);
+          v3 = v128.and(v3, hi);
+        } else if (dt != DT_F32) {
+          st8(sr, i, v0, v1, dt);
+          st8(sr, i + 8, v2, v3, dt);
           // the statistic is of the stored (rounded) sum: re-read from L1
           v0 = ld8(sr, i, dt, false);
           v1 = ld8(sr, i, dt, true);
           v2 = ld8(sr, i + 8, dt, false);
           v3 = ld8(sr, i + 8, dt, true);
+        } else {
+          st8(sr, i, v0, v1, dt);
+          st8(sr, i + 8, v2, v3, dt);
         }
       } else {
         v0 = ld8(xr, i, dt, false);
@@ -176,7 +197,7 @@ function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize,
 
 @inline function fwdRows(
   x: usize, res: usize, gamma: usize, beta: usize, sum: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32,
-  divisor: f64, eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool, gm: i32,
+  divisor: f64, eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool, gm: i32, paramsOk: bool,
 ): void {
   const rowBytes = <usize>cols << elemShift(dt);
   let ss = addAndSquares(x, res, hasRes ? sum : x, cols, k, dt, hasRes, false, 0, 0, 0, gamma, beta, goff, gm);
@@ -190,7 +211,8 @@ function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize,
     store<f32>(rstd + (<usize>r << 2), rs);
     const n = o + rowBytes; // the next row
     const sn = hasRes ? sum + n : x + n;
-    if (!(rs64 >= RS_MIN && rs64 <= RS_MAX)) {
+    if (!(rs64 >= RS_MIN && rs64 <= RS_MAX) || (dt != DT_F32 && !paramsOk)) {
+      // (16-bit y with a non-finite gain or bias may be NaN: the f64 path's store has the NaN select)
       scaleRowExact16(sr, yr, cols, rs64, gamma, beta, goff, dt);
       if (r + 1 < rows) ss = addAndSquares(x + n, res + n, sn, cols, k, dt, hasRes, false, 0, 0, 0, gamma, beta, goff, gm);
     } else if (r + 1 < rows) {
@@ -201,30 +223,82 @@ function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize,
   }
 }
 
-// One wasm function per (storage, residual, gamma mode): the conversions and the gain inline into their loops.
-// @ts-ignore: decorator
-@inline function fwdG(
+// One wasm function per (storage, residual, gamma mode), each with a single inlined fwdRows: the conversions and
+// the gain are constants in their loops (three fwdRows in one function came out of binaryen as one loop with a
+// runtime gain-mode branch and spilled accumulators).
+function fwdF32g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 0, ok);
+}
+function fwdF32g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 1, ok);
+}
+function fwdF32g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 2, ok);
+}
+function fwdF16g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true, 0, ok);
+}
+function fwdF16g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true, 1, ok);
+}
+function fwdF16g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true, 2, ok);
+}
+function fwdBf16g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true, 0, ok);
+}
+function fwdBf16g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true, 1, ok);
+}
+function fwdBf16g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true, 2, ok);
+}
+function fwdNormF16g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false, 0, ok);
+}
+function fwdNormF16g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false, 1, ok);
+}
+function fwdNormF16g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false, 2, ok);
+}
+function fwdNormBf16g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false, 0, ok);
+}
+function fwdNormBf16g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false, 1, ok);
+}
+function fwdNormBf16g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false, 2, ok);
+}
+
+/** Dispatch on the storage (dt), the residual and the gain mode. */
+@inline function fwdAll(
   x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64,
-  eps: f64, eo: bool, goff: f32, dt: i32, hasRes: bool,
+  eps: f64, eo: bool, goff: f32, ok: bool, dt: i32,
 ): void {
-  if (g == 0) fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, dt, hasRes, 0);
-  else if (goff == 0) fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, dt, hasRes, 1);
-  else fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, dt, hasRes, 2);
-}
-function fwdF32(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdG(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true);
-}
-function fwdF16(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdG(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true);
-}
-function fwdBf16(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdG(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, true);
-}
-function normF16(x: usize, g: usize, b: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdG(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, false);
-}
-function normBf16(x: usize, g: usize, b: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32): void {
-  fwdG(x, 0, g, b, 0, y, rstd, rows, cols, k, d, eps, eo, goff, DT_BF16, false);
+  const gm = g == 0 ? 0 : goff == 0 ? 1 : 2;
+  if (res != 0 && dt == DT_F32) {
+    if (gm == 0) fwdF32g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (gm == 1) fwdF32g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else fwdF32g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+  } else if (res != 0 && dt == DT_F16) {
+    if (gm == 0) fwdF16g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (gm == 1) fwdF16g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else fwdF16g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+  } else if (res != 0) {
+    if (gm == 0) fwdBf16g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (gm == 1) fwdBf16g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else fwdBf16g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+  } else if (dt == DT_F16) {
+    if (gm == 0) fwdNormF16g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (gm == 1) fwdNormF16g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else fwdNormF16g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+  } else {
+    if (gm == 0) fwdNormBf16g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (gm == 1) fwdNormBf16g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else fwdNormBf16g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+  }
 }
 
 export function addRmsForward(args: usize, r0: i32, r1: i32): void {
@@ -244,16 +318,36 @@ export function addRmsForward(args: usize, r0: i32, r1: i32): void {
   const y = ptr(args, P0 + 5) + rowOff;
   const rstd = ptr(args, P0 + 6) + (<usize>r0 << 2);
   const rows = r1 - r0;
-  if (res == 0) {
-    if (dt == DT_F16) normF16(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, eo, goff);
-    else normBf16(x, gamma, beta, y, rstd, rows, cols, k, divisor, eps, eo, goff);
-    return;
+  const r: usize = res == 0 ? 0 : res + rowOff;
+  const s: usize = res == 0 ? 0 : ptr(args, P0 + 4) + rowOff;
+  const ok = dt == DT_F32 || paramsFinite(gamma, beta, goff, cols);
+  fwdAll(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff, ok, dt);
+}
+
+/** goff + gamma and beta all finite (absent ones count as finite): then a row with finite sums has a finite y. */
+function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
+  let bad = f32x4.splat(0);
+  const vo = f32x4.splat(goff);
+  let i: i32 = 0;
+  // w − w is 0 for finite w, NaN for ±Inf and NaN; the NaN survives the adds
+  for (; i + 4 <= cols; i += 4) {
+    const o = <usize>i << 2;
+    if (gamma != 0) {
+      const w = f32x4.add(vo, v128.load(gamma + o));
+      bad = f32x4.add(bad, f32x4.sub(w, w));
+    }
+    if (beta != 0) {
+      const w = v128.load(beta + o);
+      bad = f32x4.add(bad, f32x4.sub(w, w));
+    }
   }
-  const r = res + rowOff;
-  const s = ptr(args, P0 + 4) + rowOff;
-  if (dt == DT_F32) fwdF32(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff);
-  else if (dt == DT_F16) fwdF16(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff);
-  else fwdBf16(x, r, gamma, beta, s, y, rstd, rows, cols, k, divisor, eps, eo, goff);
+  let ok = !anyNaN8(bad, bad);
+  for (; i < cols; i++) {
+    const o = <usize>i << 2;
+    if (gamma != 0 && !isFinite(goff + load<f32>(gamma + o))) ok = false;
+    if (beta != 0 && !isFinite(load<f32>(beta + o))) ok = false;
+  }
+  return ok;
 }
 
 // ---- backward ----

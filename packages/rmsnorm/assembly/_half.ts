@@ -90,7 +90,45 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
 @inline export function ld8(p: usize, i: i32, dt: i32, hi: bool): v128 {
   if (dt == DT_F32) return v128.load(p + (<usize>i << 2) + (hi ? 16 : 0));
   const h = v128.load(p + (<usize>i << 1));
+  if (dt == DT_BF16) return hi ? bf16Hi(h) : bf16Lo(h);
   return dec4(hi ? i32x4.extend_high_i16x8_u(h) : i32x4.extend_low_i16x8_u(h), dt);
+}
+
+/**
+ * f32 lanes of bfloat16 patterns 0–3 (bf16Lo) or 4–7 (bf16Hi) of h: zero low halves interleaved with the patterns
+ * (one punpcklwd/punpckhwd in V8, where extend + shift is two instructions).
+ */
+@inline export function bf16Lo(h: v128): v128 {
+  return v128.shuffle<u16>(v128.splat<i32>(0), h, 0, 8, 1, 9, 2, 10, 3, 11);
+}
+@inline export function bf16Hi(h: v128): v128 {
+  return v128.shuffle<u16>(v128.splat<i32>(0), h, 4, 12, 5, 13, 6, 14, 7, 15);
+}
+
+/**
+ * f + 0x7fff + (bit 16 of f) as i32 lanes: the bfloat16 round-to-nearest-even of a non-NaN f32 is the high half
+ * (its f32 value: the low half cleared). NaN lanes may come out as Inf or a wrapped pattern: callers check for NaN
+ * (anyNaN8) or know there is none.
+ */
+@inline export function bf16Round(f: v128): v128 {
+  return i32x4.add(i32x4.add(f, i32x4.splat(0x7fff)), v128.and(i32x4.shr_u(f, 16), i32x4.splat(1)));
+}
+
+/** True when any lane of lo or hi is NaN. */
+@inline export function anyNaN8(lo: v128, hi: v128): bool {
+  return v128.any_true(v128.or(f32x4.ne(lo, lo), f32x4.ne(hi, hi)));
+}
+
+/**
+ * st8 for values known not to be NaN (bfloat16: the rounding without the NaN select; binary16's encode needs no
+ * select: same as st8).
+ */
+@inline export function st8NoNaN(p: usize, i: i32, lo: v128, hi: v128, dt: i32): void {
+  if (dt != DT_BF16) {
+    st8(p, i, lo, hi, dt);
+    return;
+  }
+  v128.store(p + (<usize>i << 1), i16x8.narrow_i32x4_u(i32x4.shr_u(bf16Round(lo), 16), i32x4.shr_u(bf16Round(hi), 16)));
 }
 
 /** Store values [i, i + 8) (lanes lo then hi) in storage `dt` (16-bit: rounded, packed, one 16-byte store). */
