@@ -6,38 +6,18 @@ import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { evaluateClaims } from './claims.js';
+import { HELP, parse, UsageError, type Parsed } from './args.js';
 import { planRuns, PRESETS } from './presets.js';
 import { ProgressView } from './progress.js';
 import { cleanTempFiles, isStorageError, readJson } from './atomic-write.js';
 import { runFiles, writeAtomic } from './runner.js';
 import { summarize } from './summaries.js';
-import { getTask, TASKS } from './tasks/index.js';
+import { getTask } from './tasks/index.js';
 import type { PresetName, RunSpec } from './tasks/task.js';
 import type { KernelChecks, ReproductionResults, RunResult } from './types.js';
 import type { StepTiming } from './timing.js';
 import type { FromWorker, ToWorker } from './worker.js';
-
-const HELP = `usage: rmsnorm reproduce [options]
-
-Train small models without normalisation and with LayerNorm, RMSNorm, pRMSNorm and L2-Norm on real data
-(Moby Dick, KJV→RV1909 verse pairs, Fashion-MNIST), then write a report that answers the paper's claims.
-
-options:
-  --preset NAME         quick (default): 4 tasks × 3 seeds, ≈ 8 min on 2 quiet cores; standard: 5 seeds, longer runs,
-                        shifted-init dose-response, ≈ 1 h; full: + cloze, larger models, ≈ 5 h; tiny: 3 steps (tests)
-  --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')} (cloze runs in the full preset only unless named)
-  --seeds N             seeds per variant (default: the preset's)
-  --out DIR             output directory (default results/<timestamp>/)
-  --resume              continue the run in --out (default: the newest results/*/): finished runs are kept,
-                        interrupted ones continue from their last checkpoint
-  --force               start over in an --out that already holds a reproduction (its runs are deleted)
-  --jobs N              worker processes (default: one per core)
-  --queue URL           train on BullMQ workers (npm run worker -- --queue URL) instead of local processes;
-                        URL = redis://HOST:PORT; with --resume, reattaches to the sweep's jobs (docs/queue.md)
-  --json                print the summaries and claims as JSON on stdout (progress goes to stderr)
-  --help                this text`;
 
 interface Manifest {
   version: 1;
@@ -49,8 +29,6 @@ interface Manifest {
   /** Set once the sweep has used a job queue: the id its jobs and Redis keys carry. */
   queue?: { sweep: string };
 }
-
-class UsageError extends Error {}
 
 function packageVersion(): string {
   try {
@@ -72,81 +50,6 @@ function newestResultsDir(): string | null {
     .filter((d) => existsSync(join(d, 'manifest.json')))
     .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs);
   return dirs[0] ?? null;
-}
-
-interface Parsed {
-  preset: PresetName;
-  tasks?: string[];
-  seeds?: number;
-  out?: string;
-  resume: boolean;
-  force: boolean;
-  /** redis:// URL of the BullMQ queue (--queue), or undefined for local worker processes. */
-  queue?: string;
-  /** Options given explicitly (checked against the manifest on --resume). */
-  given: { preset: boolean };
-  jobs?: number;
-  json: boolean;
-  help: boolean;
-}
-
-function queueUrl(v: string | undefined): string | undefined {
-  if (v === undefined) return undefined;
-  if (!/^rediss?:\/\/[^/\s]+/.test(v)) throw new UsageError(`--queue: expected redis://HOST:PORT, got '${v}'`);
-  return v;
-}
-
-function parse(argv: string[]): Parsed {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        preset: { type: 'string' },
-        tasks: { type: 'string' },
-        seeds: { type: 'string' },
-        out: { type: 'string' },
-        resume: { type: 'boolean' },
-        force: { type: 'boolean' },
-        jobs: { type: 'string' },
-        json: { type: 'boolean' },
-        queue: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    throw new UsageError((err as Error).message.split('\n')[0]);
-  }
-  const preset = values.preset ?? 'quick';
-  if (preset !== 'quick' && preset !== 'standard' && preset !== 'full' && preset !== 'tiny') throw new UsageError(`--preset: expected quick, standard, full or tiny, got '${preset}'`);
-  const known = TASKS.map((t) => t.name);
-  let tasks: string[] | undefined;
-  if (values.tasks !== undefined) {
-    tasks = values.tasks.split(',').map((t) => t.trim()).filter((t) => t !== '');
-    const bad = tasks.filter((t) => !known.includes(t));
-    if (bad.length > 0 || tasks.length === 0) throw new UsageError(`--tasks: unknown task '${bad[0] ?? values.tasks}' (expected some of: ${known.join(', ')})`);
-  }
-  const int = (name: string, v: string | undefined, min: number): number | undefined => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
-  return {
-    preset,
-    tasks,
-    seeds: int('seeds', values.seeds, 1),
-    out: values.out,
-    resume: values.resume ?? false,
-    force: values.force ?? false,
-    given: { preset: values.preset !== undefined },
-    jobs: int('jobs', values.jobs, 1),
-    json: values.json ?? false,
-    queue: queueUrl(values.queue),
-    help: values.help ?? false,
-  };
 }
 
 /** What a sweep (local or queued) hands back; `stopped` = why it stopped early (a storage error), resumable. */

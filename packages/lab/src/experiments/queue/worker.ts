@@ -6,49 +6,14 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { hostname } from 'node:os';
 import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { Worker, type Job } from 'bullmq';
 import { executeRun } from '../runner.js';
 import type { StepTiming } from '../timing.js';
 import type { FromWorker, ToWorker } from '../worker.js';
 import type { RunResult } from '../types.js';
-import { connectionFromUrl, DEFAULT_LOCK_MS, QUEUE_NAME, type QueueJobData, type QueueProgress } from './connection.js';
+import { connectionFromUrl, QUEUE_NAME, type QueueJobData, type QueueProgress } from './connection.js';
 import { RedisRunStore } from './redis-store.js';
-
-const HELP = `usage: npm run worker -- --queue redis://HOST:PORT [options]
-
-Train the runs that \`rmsnorm reproduce --queue\` puts on the queue, on this machine, until stopped (Ctrl-C/SIGTERM).
-Checkpoints and step logs go to Redis, so a run whose worker dies is continued by another worker.
-
-options:
-  --queue URL           Redis of the queue: redis://[user:password@]host[:port][/db] (required)
-  --concurrency N       worker processes on this machine (default 1; one per core is the most that helps)
-  --lock-ms MS          how long a run stays locked to a silent worker before another may take it over
-                        (default ${DEFAULT_LOCK_MS}; stalled runs are looked for every MS/2)
-  --help                this text`;
-
-interface WorkerArgs {
-  queue: string;
-  concurrency: number;
-  lockMs: number;
-}
-
-function parse(argv: string[]): WorkerArgs | 'help' {
-  const { values } = parseArgs({
-    args: argv,
-    options: { queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    strict: true,
-  });
-  if (values.help) return 'help';
-  if (!values.queue) throw new RangeError('--queue: expected redis://HOST:PORT');
-  connectionFromUrl(values.queue);
-  const int = (name: string, v: string | undefined, dflt: number, min: number) => {
-    const n = v === undefined ? dflt : Number(v);
-    if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
-    return n;
-  };
-  return { queue: values.queue, concurrency: int('concurrency', values.concurrency, 1, 1), lockMs: int('lock-ms', values['lock-ms'], DEFAULT_LOCK_MS, 500) };
-}
+import { HELP, parse, type WorkerArgs } from './worker-args.js';
 
 const me = `${hostname()}:${process.pid}`;
 
