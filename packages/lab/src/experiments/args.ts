@@ -2,7 +2,7 @@
 // work before the peers are checked.
 import { parseArgs } from 'node:util';
 import type { PresetName } from './tasks/task.js';
-import { TASKS } from './tasks/index.js';
+import { TASK_NAMES } from './tasks/names.js';
 
 export const HELP = `usage: rmsnorm reproduce [options]
 
@@ -12,7 +12,7 @@ Train small models without normalisation and with LayerNorm, RMSNorm, pRMSNorm a
 options:
   --preset NAME         quick (default): 4 tasks × 3 seeds, ≈ 8 min on 2 quiet cores; standard: 5 seeds, longer runs,
                         shifted-init dose-response, ≈ 1 h; full: + cloze, larger models, ≈ 5 h; tiny: 3 steps (tests)
-  --tasks a,b           subset of: ${TASKS.map((t) => t.name).join(', ')} (cloze runs in the full preset only unless named)
+  --tasks a,b           subset of: ${TASK_NAMES.join(', ')} (cloze runs in the full preset only unless named)
   --seeds N             seeds per variant (default: the preset's)
   --out DIR             output directory (default results/<timestamp>/)
   --resume              continue the run in --out (default: the newest results/*/): finished runs are kept,
@@ -73,7 +73,7 @@ export function parse(argv: string[]): Parsed {
   }
   const preset = values.preset ?? 'quick';
   if (preset !== 'quick' && preset !== 'standard' && preset !== 'full' && preset !== 'tiny') throw new UsageError(`--preset: expected quick, standard, full or tiny, got '${preset}'`);
-  const known = TASKS.map((t) => t.name);
+  const known: readonly string[] = TASK_NAMES;
   let tasks: string[] | undefined;
   if (values.tasks !== undefined) {
     tasks = values.tasks.split(',').map((t) => t.trim()).filter((t) => t !== '');
