@@ -431,7 +431,9 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
       v0 = f32x4.add(ld8(dsr, i, dt, false), v0);
       v1 = f32x4.add(ld8(dsr, i, dt, true), v1);
     }
-    st8(dxr, i, v0, v1, dt); // after every load of [i, i + 8): dx may be dy or dsum
+    // after every load of [i, i + 8): dx may be dy or dsum. bf16: the NaN select only for a chunk with a NaN
+    if (dt == DT_BF16 && !anyNaN8(v0, v1)) st8NoNaN(dxr, i, v0, v1, dt);
+    else st8(dxr, i, v0, v1, dt);
   }
   for (; i < c1; i++) {
     let u = load1(dyr, i, dt);
