@@ -255,11 +255,12 @@ async function measureOurs(ctx: Context, specs: readonly IsolatedSpec[], later: 
 async function measureShape(ctx: Context, d: ShapeData, rep: number, si: number): Promise<RoundResult[]> {
   const { specs, ceilings, peers, dispose } = await buildCases(ctx, d);
   const later = [...ceilings, ...peers].map(caseKey);
-  ctx.progress.shape(rep, si, [...specs.flatMap(specKeys), ...later], ctx.msPerElement);
+  ctx.progress.shape(rep, si, [...specs.flatMap(specKeys), ...later], ctx.msPerElement,
+    `${specs.length} configurations of ours (a process each), ${later.length} ceiling loops and peers`);
   const results: Measured[] = [];
   let ours: RoundResult[];
   try {
-    ctx.progress.line(`${ctx.progress.label} ours: ${specs.length} configurations, each in a fresh process`);
+    ctx.progress.line(`${ctx.progress.label} ours: each configuration in a fresh process, with its ceiling loop (and the naive kernel)`);
     ours = await measureOurs(ctx, specs, later);
     results.push(...(await phase(ctx, 'ceiling loops', ceilings, ctx.mo)));
     // A peer whose first call blows the cap (a wrong extrapolation) is dropped after that one call.

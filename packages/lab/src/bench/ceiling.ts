@@ -1,6 +1,6 @@
 // The memory-bandwidth ceiling measured in the bench process: assembly/ceiling.ts (f32x4 copy and triad loops) on a
-// shared WebAssembly.Memory, on the main thread alone or split with one worker thread (which spins briefly, then
-// sleeps, between calls — the same hand-off a threaded kernel pays).
+// shared WebAssembly.Memory, on the main thread alone or shared with one worker thread (which spins briefly, then
+// sleeps, between calls — the same hand-off a threaded kernel pays; both claim chunks of the call, as our pool does).
 import { Worker } from 'node:worker_threads';
 import { wasmBase64 } from './generated/ceiling.js';
 import type { BenchCase } from './runner.js';
@@ -10,7 +10,9 @@ interface CeilingExports {
   triad(a: number, b: number, c: number, s: number, n: number): void;
 }
 
-// Control block (Int32 slots): 0 generation, 1 op (0 quit, 1 copy, 2 triad), 2..4 addresses, 5 n, 6 done, 7 scalar.
+// Control block (Int32 slots): 0 generation, 1 op (0 quit, 1 copy, 2 triad), 2..4 addresses, 5 n, 7 scalar,
+// 8 next chunk to claim, 9 chunks done, 10 chunk count. Both threads claim chunks of a call from slot 8 — as our thread
+// pool does — so a helper that is late (descheduled on a busy machine) costs the call its share, not a wait.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { module, memory, control } = workerData;
@@ -27,11 +29,20 @@ for (;;) {
     if ((++spins & 1023) === 0 && performance.now() - since > 0.2) { Atomics.wait(c, 0, seen); since = performance.now(); }
   }
   seen = Atomics.load(c, 0);
-  const op = c[1];
-  if (op === 0) break;
-  if (op === 1) k.copy(c[2] >>> 0, c[3] >>> 0, c[5]);
-  else k.triad(c[2] >>> 0, c[3] >>> 0, c[4] >>> 0, f[7], c[5]);
-  Atomics.store(c, 6, seen);
+  if (Atomics.load(c, 1) === 0) break;
+  for (;;) {
+    const i = Atomics.add(c, 8, 1);
+    const chunks = Atomics.load(c, 10);
+    if (i >= chunks) break;
+    // Parameters are read after the claim: they were written before the claim counter was reset for this call.
+    const n = c[5];
+    const size = (Math.ceil(n / chunks) + 15) & ~15;
+    const from = Math.min(n, i * size);
+    const len = Math.min(size, n - from);
+    if (len > 0 && c[1] === 1) k.copy((c[2] >>> 0) + 4 * from, (c[3] >>> 0) + 4 * from, len);
+    else if (len > 0) k.triad((c[2] >>> 0) + 4 * from, (c[3] >>> 0) + 4 * from, (c[4] >>> 0) + 4 * from, f[7], len);
+    Atomics.add(c, 9, 1);
+  }
 }
 `;
 
@@ -79,25 +90,37 @@ export class CeilingLoops {
     this.worker = null;
   }
 
-  /** Hand [from, n) to the worker, run [0, from) here, wait for the worker. */
-  private split(op: 1 | 2, a: number, b: number, c: number, s: number, n: number, run: (m: number) => void): void {
-    const half = (n >> 1) & ~15;
-    const off = half * 4;
+  /**
+   * Split n floats into chunks that this thread and the worker claim in turn; return when every chunk is done. The
+   * worker, spinning between back-to-back calls, takes about half; if it is late, this thread takes the rest.
+   */
+  private split(op: 1 | 2, a: number, b: number, c: number, s: number, n: number, run: (byteOffset: number, m: number) => void): void {
     const ctl = this.control;
+    const chunks = Math.min(16, Math.max(2, Math.floor(n / 4096)));
+    const size = (Math.ceil(n / chunks) + 15) & ~15;
     ctl[1] = op;
-    ctl[2] = a + off;
-    ctl[3] = b + off;
-    ctl[4] = c + off;
-    ctl[5] = n - half;
+    ctl[2] = a;
+    ctl[3] = b;
+    ctl[4] = c;
+    ctl[5] = n;
     this.scalar[7] = s;
-    const gen = ++this.generation;
-    Atomics.store(ctl, 0, gen);
+    Atomics.store(ctl, 9, 0);
+    Atomics.store(ctl, 10, chunks);
+    Atomics.store(ctl, 8, 0); // opens the call for claims: everything above is visible to a claimer
+    Atomics.store(ctl, 0, ++this.generation);
     Atomics.notify(ctl, 0);
-    run(half);
-    // Spin: the worker's half takes as long as ours. A dead worker must not hang the bench: give up after 30 s.
+    for (;;) {
+      const i = Atomics.add(ctl, 8, 1);
+      if (i >= chunks) break;
+      const from = Math.min(n, i * size);
+      const len = Math.min(size, n - from);
+      if (len > 0) run(4 * from, len);
+      Atomics.add(ctl, 9, 1);
+    }
+    // Spin until the worker's chunks are done. A dead worker must not hang the bench: give up after 30 s.
     let spins = 0;
     const t0 = Date.now();
-    while (Atomics.load(ctl, 6) !== gen) {
+    while (Atomics.load(ctl, 9) !== chunks) {
       if ((++spins & 0xfffff) === 0 && Date.now() - t0 > 30_000) throw new Error('ceiling worker did not answer in 30 s');
     }
   }
@@ -105,13 +128,13 @@ export class CeilingLoops {
   /** dst = src over n floats (byte addresses), on 1 or 2 threads. */
   copy(src: number, dst: number, n: number, threads: number): void {
     if (threads === 1 || this.worker === null) this.k.copy(src, dst, n);
-    else this.split(1, src, dst, 0, 0, n, (m) => this.k.copy(src, dst, m));
+    else this.split(1, src, dst, 0, 0, n, (o, m) => this.k.copy(src + o, dst + o, m));
   }
 
   /** a = b + s·c over n floats, on 1 or 2 threads. */
   triad(a: number, b: number, c: number, s: number, n: number, threads: number): void {
     if (threads === 1 || this.worker === null) this.k.triad(a, b, c, s, n);
-    else this.split(2, a, b, c, s, n, (m) => this.k.triad(a, b, c, s, m));
+    else this.split(2, a, b, c, s, n, (o, m) => this.k.triad(a + o, b + o, c + o, s, m));
   }
 }
 

@@ -102,12 +102,12 @@ export class Progress {
   }
 
   /** A shape's measurement starts: `keys` are its configurations (caseKey), `perElement` their cost per element where known. */
-  shape(rep: number, si: number, keys: readonly string[], perElement: ReadonlyMap<string, number>): void {
+  shape(rep: number, si: number, keys: readonly string[], perElement: ReadonlyMap<string, number>, what = `${keys.length} configurations`): void {
     const [rows, cols] = this.shapes[si];
     const r = this.repeats > 1 ? `round ${rep + 1}/${this.repeats}, ` : '';
     this.label = `[${r}shape ${si + 1}/${this.shapes.length} ${rows}×${cols}]`;
     const here = this.shapeMs[si] ?? this.predict(keys, rows * cols, perElement);
-    this.log(`${this.label} ${keys.length} configurations; elapsed ${formatDuration(performance.now() - this.started)}, ` +
+    this.log(`${this.label} ${what}; elapsed ${formatDuration(performance.now() - this.started)}, ` +
       `this shape ≈ ${formatDuration(here)}, after it ≈ ${formatDuration(this.restMs(rep, si, keys, perElement))}`);
   }
 
