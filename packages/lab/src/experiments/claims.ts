@@ -148,9 +148,9 @@ export interface ClaimInputs {
   summaries: TaskSummary[];
   /** Table 5 statistics by task and variant (first seed), from RunResult.extra.recurrentStats. */
   recurrentStats: Record<string, Partial<Record<string, RecurrentStats>>>;
-  /** Invariance table (src/check/invariance.ts) or null when it could not be computed. */
+  /** Invariance table (packages/rmsnorm/src/check/invariance.ts) or null when it could not be computed. */
   invariance: { allMatch: boolean } | null;
-  /** Claims 6.1, 6.3, 6.4 measured live (src/check); absent → those claims are inconclusive. */
+  /** Claims 6.1, 6.3, 6.4 measured live (packages/rmsnorm/src/check); absent → those claims are inconclusive. */
   kernelChecks?: KernelChecks | null;
 }
 
@@ -241,70 +241,71 @@ export function kernelSpeedClaim(k: KernelChecks | null | undefined): { verdict:
 /** Every claim of CLAIMS (paper-numbers.ts) with a verdict and the numbers behind it. */
 export function evaluateClaims(input: ClaimInputs): ClaimResult[] {
   const main = mainSummaries(input.summaries);
+  const judged: Array<[string, Judged]> = [
+    ['6.1', correctnessClaim(input.kernelChecks)],
+    ['6.2', invarianceClaim(input.invariance)],
+    ['6.3', gradientLawClaim(input.kernelChecks)],
+    ['6.4', kernelSpeedClaim(input.kernelChecks)],
+    ['6.5a', parityClaim(main, 'rms', 'layer')],
+    ['6.5b', convergenceClaim(main)],
+    ['6.5c', l2Claim(main)],
+    ['6.5d', parityClaim(main, 'prms', 'rms')],
+    ['6.5e', stepOrderClaim(main)],
+    ['6.6', pSweepClaim(input.summaries)],
+    ['6.7', shiftedInitClaim(input.summaries)],
+    ['6.8', recurrentStatsClaim(input.recurrentStats)],
+    ['6.9a', transformerBaselineClaim(main)],
+    ['6.9b', transformerSpeedClaim(main)],
+  ];
   const text = new Map(PAPER_CLAIMS.map((c) => [c.id, c.claim]));
-  const out: ClaimResult[] = [];
-  const add = (id: string, v: Judged) => out.push({ id, claim: text.get(id) ?? id, verdict: v.verdict, evidence: v.evidence, ...(v.intervals?.length ? { intervals: v.intervals } : {}) });
+  return judged.map(([id, v]) => ({ id, claim: text.get(id) ?? id, verdict: v.verdict, evidence: v.evidence, ...(v.intervals?.length ? { intervals: v.intervals } : {}) }));
+}
 
-  add('6.1', correctnessClaim(input.kernelChecks));
-  add(
-    '6.2',
-    input.invariance
-      ? { verdict: input.invariance.allMatch ? 'holds' : 'does not hold', evidence: `live invariance table (results.invariance): ${input.invariance.allMatch ? 'every cell matches' : 'some cells differ from'} paper Table 1` }
-      : { verdict: 'inconclusive', evidence: 'invariance table not available in this run' },
-  );
-  add('6.3', gradientLawClaim(input.kernelChecks));
-  add('6.4', kernelSpeedClaim(input.kernelChecks));
+/** 6.2: the live invariance table matches paper Table 1 in every cell. */
+function invarianceClaim(invariance: ClaimInputs['invariance']): Judged {
+  if (!invariance) return { verdict: 'inconclusive', evidence: 'invariance table not available in this run' };
+  return { verdict: invariance.allMatch ? 'holds' : 'does not hold', evidence: `live invariance table (results.invariance): ${invariance.allMatch ? 'every cell matches' : 'some cells differ from'} paper Table 1` };
+}
 
-  add('6.5a', parityClaim(main, 'rms', 'layer'));
-
-  {
-    const parts: string[] = [];
-    const verdicts: Verdict[] = [];
-    for (const s of main) {
-      const base = row(s, 'none');
-      const ln = row(s, 'layer');
-      const rms = row(s, 'rms');
-      if (!base || !ln || !rms || s.lossThreshold === null) continue;
-      const b = base.stepsToThreshold ?? Infinity;
-      const faster = (x: SummaryRow) => x.stepsToThreshold !== null && x.stepsToThreshold < 0.9 * b;
-      const slower = (x: SummaryRow) => x.stepsToThreshold === null ? b !== Infinity : x.stepsToThreshold >= b;
-      verdicts.push(faster(ln) && faster(rms) ? 'holds' : slower(ln) || slower(rms) ? 'does not hold' : 'inconclusive');
-      const show = (x: SummaryRow) => (x.stepsToThreshold === null ? 'never' : String(x.stepsToThreshold));
-      parts.push(`${s.task} (smoothed loss ≤ ${s.lossThreshold}): none ${show(base)}, LN ${show(ln)}, RMS ${show(rms)} steps`);
-    }
-    add('6.5b', { verdict: combine(verdicts), evidence: parts.join('; ') || 'no task with a loss threshold' });
+/** 6.5b: LN and RMS reach the task's loss threshold in < 90 % of the baseline's steps (slower than it: fails). */
+function convergenceClaim(main: TaskSummary[]): Judged {
+  const parts: string[] = [];
+  const verdicts: Verdict[] = [];
+  for (const s of main) {
+    const base = row(s, 'none');
+    const ln = row(s, 'layer');
+    const rms = row(s, 'rms');
+    if (!base || !ln || !rms || s.lossThreshold === null) continue;
+    const b = base.stepsToThreshold ?? Infinity;
+    const faster = (x: SummaryRow) => x.stepsToThreshold !== null && x.stepsToThreshold < 0.9 * b;
+    const slower = (x: SummaryRow) => x.stepsToThreshold === null ? b !== Infinity : x.stepsToThreshold >= b;
+    verdicts.push(faster(ln) && faster(rms) ? 'holds' : slower(ln) || slower(rms) ? 'does not hold' : 'inconclusive');
+    const show = (x: SummaryRow) => (x.stepsToThreshold === null ? 'never' : String(x.stepsToThreshold));
+    parts.push(`${s.task} (smoothed loss ≤ ${s.lossThreshold}): none ${show(base)}, LN ${show(ln)}, RMS ${show(rms)} steps`);
   }
+  return { verdict: combine(verdicts), evidence: parts.join('; ') || 'no task with a loss threshold' };
+}
 
-  add('6.5c', l2Claim(main));
-  add('6.5d', parityClaim(main, 'prms', 'rms'));
-  add('6.5e', stepOrderClaim(main));
-  add('6.6', pSweepClaim(input.summaries));
-  add('6.7', shiftedInitClaim(input.summaries));
-
-  {
-    // Table 5: prefer the translation decoder (non-zero initial state, as the paper's), else the char LM.
-    const task = input.recurrentStats['translation'] ? 'translation' : 'char-lm';
-    const st = input.recurrentStats[task];
-    const none = st?.['none'];
-    const ln = st?.['layer'];
-    const rms = st?.['rms'];
-    if (!none || !ln || !rms) add('6.8', { verdict: 'inconclusive', evidence: 'recurrent statistics of none/LN/RMS not available' });
-    else {
-      const ratio = (s: RecurrentStats) => Math.max(...s.std) / Math.min(...s.std);
-      const range = (s: RecurrentStats) => Math.max(...s.mean) - Math.min(...s.mean);
-      const stable = (s: RecurrentStats) => ratio(s) <= STD_RATIO_STABLE;
-      const holds = stable(ln) && stable(rms) && range(rms) < range(none);
-      const fails = !stable(rms) || range(rms) > range(none);
-      add('6.8', {
-        verdict: holds ? 'holds' : fails ? 'does not hold' : 'inconclusive',
-        evidence: `${task}, positions ${none.positions.join('/')}: std max/min ratio none ${f(ratio(none), 2)}, LN ${f(ratio(ln), 2)}, RMS ${f(ratio(rms), 2)} (stable if ≤ ${STD_RATIO_STABLE}); mean range none ${f(range(none), 3)}, LN ${f(range(ln), 3)}, RMS ${f(range(rms), 3)}`,
-      });
-    }
-  }
-
-  add('6.9a', transformerBaselineClaim(main));
-  add('6.9b', transformerSpeedClaim(main));
-  return out;
+/**
+ * 6.8 (Table 5): the recurrent state's statistics stay stable across positions with LN and RMS, and RMS moves the
+ * mean less than no norm. Prefers the translation decoder (non-zero initial state, as the paper's), else the char LM.
+ */
+function recurrentStatsClaim(recurrentStats: ClaimInputs['recurrentStats']): Judged {
+  const task = recurrentStats['translation'] ? 'translation' : 'char-lm';
+  const st = recurrentStats[task];
+  const none = st?.['none'];
+  const ln = st?.['layer'];
+  const rms = st?.['rms'];
+  if (!none || !ln || !rms) return { verdict: 'inconclusive', evidence: 'recurrent statistics of none/LN/RMS not available' };
+  const ratio = (s: RecurrentStats) => Math.max(...s.std) / Math.min(...s.std);
+  const range = (s: RecurrentStats) => Math.max(...s.mean) - Math.min(...s.mean);
+  const stable = (s: RecurrentStats) => ratio(s) <= STD_RATIO_STABLE;
+  const holds = stable(ln) && stable(rms) && range(rms) < range(none);
+  const fails = !stable(rms) || range(rms) > range(none);
+  return {
+    verdict: holds ? 'holds' : fails ? 'does not hold' : 'inconclusive',
+    evidence: `${task}, positions ${none.positions.join('/')}: std max/min ratio none ${f(ratio(none), 2)}, LN ${f(ratio(ln), 2)}, RMS ${f(ratio(rms), 2)} (stable if ≤ ${STD_RATIO_STABLE}); mean range none ${f(range(none), 3)}, LN ${f(range(ln), 3)}, RMS ${f(range(rms), 3)}`,
+  };
 }
 
 /** 6.5c: L2-Norm is no better than the baseline: holds when the interval of (L2 − none, + = L2 better) stays ≤ +tol. */
