@@ -143,11 +143,11 @@ export interface ReproductionResults {
   runs: RunResult[];
   summaries: TaskSummary[];
   claims: ClaimResult[];
-  /** Paper Table 1 computed live from the kernels (src/check/invariance.ts). */
+  /** Paper Table 1 computed live from the kernels (packages/rmsnorm/src/check/invariance.ts). */
   invariance: unknown;
   /** Interleaved step timings per task (src/experiments/timing.ts): variant, p, median ms, samples. */
   stepTimings?: Record<string, Array<{ variant: Variant; p?: number; medianMs: number; samples: number[] }>>;
-  /** Optional (H): claims 6.1, 6.3, 6.4 measured live in the main process (src/check/{correctness,gradient-claims,kernel-speed}.ts). */
+  /** Optional (H): claims 6.1, 6.3, 6.4 measured live in the main process (packages/rmsnorm/src/check/{correctness,gradient-claims}.ts, src/bench/kernel-speed.ts). */
   kernelChecks?: KernelChecks;
 }
 

@@ -28,7 +28,7 @@ function correctnessTable(c: NonNullable<KernelChecks['correctness']>): string {
   return (
     `<h3>Forward/backward correctness (claim 6.1)</h3><table class="kernel-correctness"><thead>${head}</thead><tbody>${body}</tbody></table>` +
     `<p class="note">Finite differences: float64 reference, L = Σ dy ⊙ y, gradients w.r.t. x, gamma, beta, fourth-order central differences (h = ${sci(c.h)}), shapes ${c.shapes.map(([r, cc]) => `${r}×${cc}`).join(', ')}, eps ${c.eps.join(', ')}; relative = error / the gradient's natural scale (rule ≤ ${sci(c.threshold)}). ` +
-    `f32 columns: worst |public float32 op − float64 reference| / natural row scale over every shape and eps, against the tolerance table (src/check/tolerance.ts).</p>`
+    `f32 columns: worst |public float32 op − float64 reference| / natural row scale over every shape and eps, against the tolerance table (packages/rmsnorm/src/check/tolerance.ts).</p>`
   );
 }
 
