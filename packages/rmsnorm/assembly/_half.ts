@@ -17,6 +17,11 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
 
 /** binary16 patterns (i32 lanes in [0, 0xffff]) of four f32, rounded to nearest-even (F. Giesen's float_to_half_rtne). */
 @inline export function f32x4ToF16(f: v128): v128 {
+  return f32x4ToF16n(f, true);
+}
+
+/** f32x4ToF16; nan = false drops the NaN line for lanes known not to be NaN (3 of its 19 instructions). */
+@inline export function f32x4ToF16n(f: v128, nan: bool): v128 {
   const sign = v128.and(f, i32x4.splat(0x80000000));
   const a = v128.xor(f, sign);
   // |f| < 2^-14: a binary16 subnormal; adding 0.5 lets the f32 adder round at the 2^-24 quantum (RNE)
@@ -27,7 +32,7 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
   const odd = v128.and(i32x4.shr_u(c, 13), i32x4.splat(1));
   const norm = i32x4.shr_u(i32x4.add(i32x4.add(c, i32x4.splat(-0x38000000 + 0xfff)), odd), 13);
   let o = v128.bitselect(small, norm, i32x4.lt_s(a, i32x4.splat(0x38800000)));
-  o = v128.or(o, v128.and(i32x4.gt_s(a, i32x4.splat(0x7f800000)), i32x4.splat(0x0200))); // NaN → quiet NaN 0x7e00
+  if (nan) o = v128.or(o, v128.and(i32x4.gt_s(a, i32x4.splat(0x7f800000)), i32x4.splat(0x0200))); // NaN → 0x7e00
   return v128.or(o, i32x4.shr_u(sign, 16));
 }
 
@@ -90,8 +95,8 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
 @inline export function ld8(p: usize, i: i32, dt: i32, hi: bool): v128 {
   if (dt == DT_F32) return v128.load(p + (<usize>i << 2) + (hi ? 16 : 0));
   const h = v128.load(p + (<usize>i << 1));
-  if (dt == DT_BF16) return hi ? bf16Hi(h) : bf16Lo(h);
-  return dec4(hi ? i32x4.extend_high_i16x8_u(h) : i32x4.extend_low_i16x8_u(h), dt);
+  const u = hi ? bf16Hi(h) : bf16Lo(h);
+  return dt == DT_BF16 ? u : f16HighToF32(u);
 }
 
 /**
@@ -114,18 +119,33 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
   return i32x4.add(i32x4.add(f, i32x4.splat(0x7fff)), v128.and(i32x4.shr_u(f, 16), i32x4.splat(1)));
 }
 
+/**
+ * f16x4ToF32 of patterns held in the high halves of the i32 lanes (u = h << 16, as bf16Lo/bf16Hi give them: one
+ * unpack instead of extend + shift): the sign is already in place.
+ */
+@inline export function f16HighToF32(u: v128): v128 {
+  const m = v128.and(u, i32x4.splat(0x7fff0000));
+  const f = f32x4.mul(i32x4.shr_u(m, 3), f32x4.splat(5.192296858534828e33)); // 2^112
+  const special = v128.and(i32x4.gt_s(m, i32x4.splat(0x7bff0000)), i32x4.splat(0x7f800000));
+  return v128.or(v128.or(f, special), v128.xor(u, m));
+}
+
 /** True when any lane of lo or hi is NaN. */
 @inline export function anyNaN8(lo: v128, hi: v128): bool {
   return v128.any_true(v128.or(f32x4.ne(lo, lo), f32x4.ne(hi, hi)));
 }
 
 /**
- * st8 for values known not to be NaN (bfloat16: the rounding without the NaN select; binary16's encode needs no
- * select: same as st8).
+ * st8 for values known not to be NaN (bfloat16: the rounding without the NaN select; binary16: without the NaN
+ * line).
  */
 @inline export function st8NoNaN(p: usize, i: i32, lo: v128, hi: v128, dt: i32): void {
-  if (dt != DT_BF16) {
+  if (dt == DT_F32) {
     st8(p, i, lo, hi, dt);
+    return;
+  }
+  if (dt == DT_F16) {
+    v128.store(p + (<usize>i << 1), i16x8.narrow_i32x4_u(f32x4ToF16n(lo, false), f32x4ToF16n(hi, false)));
     return;
   }
   v128.store(p + (<usize>i << 1), i16x8.narrow_i32x4_u(i32x4.shr_u(bf16Round(lo), 16), i32x4.shr_u(bf16Round(hi), 16)));
