@@ -204,7 +204,9 @@ export function rmsNorm<A extends Storage = Float32Array>(x: A, cols: number, op
  *   dx_j = rstd·u_j − [j<k]·x̂_j·c/RMS_k(x)          (eps outside)
  *   dgamma = Σ_rows dy ⊙ x̂ (when gamma given),  dbeta = Σ_rows dy (when beta given)
  *
- * Pass the same options as the forward call (`out` takes dx/dgamma/dbeta). dx may be dy itself (in place).
+ * Pass the same options as the forward call, even the same object (`out` takes dx/dgamma/dbeta; a forward `out.y` /
+ * `out.rstd` in it is ignored). dx may be dy itself (in place). With `gamma` (`beta`) given, the overloads type
+ * `dgamma` (`dbeta`) as Float32Array, not null.
  *
  * @example
  * const { y, rstd } = rmsNorm(x, cols, { gamma });
