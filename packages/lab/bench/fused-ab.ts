@@ -163,7 +163,6 @@ function run(rows: number, cols: number) {
   console.log(`fused f32 / bf16 time:              ${(get('fused f32') / get('fused bf16')).toFixed(2)}x`);
   console.log(`fused f32 / f16 time:               ${(get('fused f32') / get('fused f16')).toFixed(2)}x`);
   console.log(`fused f32 in place / bf16 in place:  ${(get('fused inpl') / get('fused bf16 ip')).toFixed(2)}x`);
-  console.log(`in cache: bf16 / f32 rmsNorm elements per second: ${(get('rmsNorm f32') / get('rmsNorm bf16')).toFixed(2)}x`);
 }
 
 // Bytes per element (f32 storage) each variant must move between cache and DRAM: reads + writes, and with
