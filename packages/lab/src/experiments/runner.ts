@@ -186,6 +186,19 @@ async function snapshot(spec: RunSpec, step: number, state: LoopState, params: t
   return JSON.stringify(c);
 }
 
+/** Everything one training run works with, set up by startRun. */
+interface RunContext {
+  spec: RunSpec;
+  run: TaskRun;
+  optimizer: tf.AdamOptimizer;
+  /** The data stream (batch order), saved in checkpoints. */
+  rng: Rng;
+  store: RunStore;
+  state: LoopState;
+  options: RunOptions;
+  progress: (step: number, loss: number, phase: RunProgress['phase']) => void;
+}
+
 /**
  * Train one run to completion (or divergence) and return its result; state goes to `options.store` (default: files
  * under `<outDir>/runs/<id>.*`).
@@ -193,59 +206,59 @@ async function snapshot(spec: RunSpec, step: number, state: LoopState, params: t
  */
 export async function executeRun(spec: RunSpec, outDir: string, options: RunOptions = {}): Promise<RunResult> {
   await ensureTfjs(options.backend ?? 'wasm');
+  const ctx = await startRun(spec, outDir, options);
+  const diverged = await trainLoop(ctx);
+  return await finishRun(ctx, diverged);
+}
+
+/** Build the model, optimizer and data stream; on resume, put the checkpoint's state back; reset the logs to it. */
+async function startRun(spec: RunSpec, outDir: string, options: RunOptions): Promise<RunContext> {
   const store = options.store ?? new FileRunStore(outDir, spec.id);
   const notice = options.onNotice ?? (() => {});
-  const settings = spec.settings;
   const run = getTask(spec.task).create(spec);
-  const params = run.params;
-  const optimizer = makeOptimizer(settings);
+  const optimizer = makeOptimizer(spec.settings);
   const rng = Rng.from(spec.seed, 'data');
-  const ckptEvery = options.checkpointEvery ?? Math.min(settings.evalEvery, 50);
   const state: LoopState = { startStep: 0, wallMs: 0, ema: null, emaMin: Infinity, steps: [], evals: [] };
-
-  const ckpt = options.resume ? await loadCheckpoint(store, spec, params.length, notice) : null;
+  const ckpt = options.resume ? await loadCheckpoint(store, spec, run.params.length, notice) : null;
   if (ckpt) {
-    await restore(ckpt, params, optimizer, rng);
+    await restore(ckpt, run.params, optimizer, rng);
     Object.assign(state, { startStep: ckpt.step, wallMs: ckpt.wallMs, ema: ckpt.ema, emaMin: ckpt.emaMin }, await store.readLog(ckpt.step));
     notice(`${spec.id}: resuming from the checkpoint at step ${ckpt.step}`);
   }
   // (Re)write the logs so they hold exactly the steps up to the checkpoint; later lines are recomputed.
   await store.resetLog(state.steps, state.evals);
-
   const started = performance.now();
   const progress = (step: number, loss: number, phase: RunProgress['phase']) =>
-    options.onProgress?.({ id: spec.id, step, steps: settings.steps, loss, elapsedMs: performance.now() - started, phase });
+    options.onProgress?.({ id: spec.id, step, steps: spec.settings.steps, loss, elapsedMs: performance.now() - started, phase });
+  return { spec, run, optimizer, rng, store, state, options, progress };
+}
 
-  const evaluate = (step: number): void => {
-    progress(step, state.steps.at(-1)?.loss ?? NaN, 'eval');
-    const rec: EvalRecord = { step, wallMs: state.wallMs, metrics: run.evaluate() };
-    state.evals.push(rec);
-    store.appendEval(rec);
-  };
+/** Evaluate the model at `step` and log it. */
+function evaluateAt(ctx: RunContext, step: number): void {
+  ctx.progress(step, ctx.state.steps.at(-1)?.loss ?? NaN, 'eval');
+  const rec: EvalRecord = { step, wallMs: ctx.state.wallMs, metrics: ctx.run.evaluate() };
+  ctx.state.evals.push(rec);
+  ctx.store.appendEval(rec);
+}
 
-  let diverged = false;
+/** Train from the start (or checkpoint) step to the last; evaluations and checkpoints on schedule. Returns diverged. */
+async function trainLoop(ctx: RunContext): Promise<boolean> {
+  const { spec, run, optimizer, rng, store, state, options } = ctx;
+  const settings = spec.settings;
+  const ckptEvery = options.checkpointEvery ?? Math.min(settings.evalEvery, 50);
   for (let step = state.startStep + 1; step <= settings.steps; step++) {
     const batch = run.nextBatch(rng);
     const t0 = performance.now();
     const { loss, gradNorm: gn } = trainStep(run, optimizer, batch, step, settings.clipNorm);
     const stepMs = performance.now() - t0;
-    state.wallMs += stepMs;
-    const rec: StepRecord = { step, wallMs: round(state.wallMs), stepMs: round(stepMs), loss, gradNorm: gn };
-    state.steps.push(rec);
-    store.appendStep(rec);
-
-    state.ema = state.ema === null ? loss : EMA_ALPHA * state.ema + (1 - EMA_ALPHA) * loss;
-    if (Number.isFinite(state.ema)) state.emaMin = Math.min(state.emaMin, state.ema);
-    // Divergence: non-finite loss, or the smoothed loss climbing well above its best (a loss explosion).
-    if (!Number.isFinite(loss) || !Number.isFinite(gn) || (step > 10 && state.ema > Math.max(1.5 * state.emaMin, state.emaMin + 1))) {
-      diverged = true;
-      progress(step, loss, 'train');
-      break;
+    if (recordStep(ctx, step, loss, gn, stepMs)) {
+      ctx.progress(step, loss, 'train');
+      return true;
     }
-    if (step % settings.evalEvery === 0 || step === settings.steps) evaluate(step);
+    if (step % settings.evalEvery === 0 || step === settings.steps) evaluateAt(ctx, step);
     const checkpointed = step % ckptEvery === 0 && step !== settings.steps;
-    if (checkpointed) await store.saveCheckpoint(sealCheckpoint(await snapshot(spec, step, state, params, optimizer, rng)));
-    progress(step, loss, 'train');
+    if (checkpointed) await store.saveCheckpoint(sealCheckpoint(await snapshot(spec, step, state, run.params, optimizer, rng)));
+    ctx.progress(step, loss, 'train');
     await options.afterStep?.(step, checkpointed);
     if (options.killAfterStep === step) {
       run.dispose();
@@ -253,9 +266,31 @@ export async function executeRun(spec: RunSpec, outDir: string, options: RunOpti
       throw new RunKilled(`run ${spec.id} killed after step ${step}`);
     }
   }
+  return false;
+}
+
+/**
+ * Log one step and update the loss EMA; true when the run diverged: a non-finite loss or gradient, or the smoothed
+ * loss climbing well above its best (a loss explosion).
+ */
+function recordStep(ctx: RunContext, step: number, loss: number, gn: number, stepMs: number): boolean {
+  const { state } = ctx;
+  state.wallMs += stepMs;
+  const rec: StepRecord = { step, wallMs: round(state.wallMs), stepMs: round(stepMs), loss, gradNorm: gn };
+  state.steps.push(rec);
+  ctx.store.appendStep(rec);
+  state.ema = state.ema === null ? loss : EMA_ALPHA * state.ema + (1 - EMA_ALPHA) * loss;
+  if (Number.isFinite(state.ema)) state.emaMin = Math.min(state.emaMin, state.ema);
+  return !Number.isFinite(loss) || !Number.isFinite(gn) || (step > 10 && state.ema > Math.max(1.5 * state.emaMin, state.emaMin + 1));
+}
+
+/** Evaluate the last step if it was not, assemble and save the result, free the model. */
+async function finishRun(ctx: RunContext, diverged: boolean): Promise<RunResult> {
+  const { spec, run, optimizer, state } = ctx;
+  const settings = spec.settings;
   const { steps, evals } = state;
   const lastStep = steps.at(-1)?.step ?? 0;
-  if ((diverged || evals.at(-1)?.step !== lastStep) && lastStep > 0) evaluate(lastStep);
+  if ((diverged || evals.at(-1)?.step !== lastStep) && lastStep > 0) evaluateAt(ctx, lastStep);
   const result: RunResult = {
     task: spec.task,
     variant: spec.variant,
@@ -272,8 +307,8 @@ export async function executeRun(spec: RunSpec, outDir: string, options: RunOpti
   };
   run.dispose();
   optimizer.dispose();
-  await store.saveResult(result);
-  progress(lastStep, steps.at(-1)?.loss ?? NaN, 'done');
+  await ctx.store.saveResult(result);
+  ctx.progress(lastStep, steps.at(-1)?.loss ?? NaN, 'done');
   return result;
 }
 
