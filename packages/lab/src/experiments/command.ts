@@ -96,6 +96,13 @@ function workerExecArgv(): string[] {
   return out;
 }
 
+/** ETA bookkeeping shared with the progress view: estimated cost left, measured ms per cost unit, worker count. */
+interface RemainingCost {
+  value: number;
+  perCostMs: number;
+  jobs: number;
+}
+
 /**
  * Run the training jobs (longest first), then the timing jobs, over `jobs` worker processes; resolves with every
  * finished result (failures reported in `errors`).
@@ -107,112 +114,166 @@ async function runAll(
   jobs: number,
   rounds: number,
   view: ProgressView,
-  remainingCost: { value: number; perCostMs: number; jobs: number },
+  remainingCost: RemainingCost,
 ): Promise<SweepOutcome> {
-  const queue = [
-    ...allJobs.filter((j) => j.kind === 'run').sort((a, b) => jobCost(b, rounds) - jobCost(a, rounds)),
-    ...allJobs.filter((j) => j.kind === 'timing'),
-  ];
-  const results = new Map<string, RunResult>();
-  const timings = new Map<string, StepTiming[]>();
-  const errors = new Map<string, string>();
-  const workers: ChildProcess[] = [];
-  const started = new Map<string, number>();
   remainingCost.jobs = jobs;
-  let stopped: string | undefined;
-  // A storage error (full disk) stops the whole sweep: no new runs, workers ended; checkpoints make it resumable.
-  const stop = (reason: string) => {
-    if (stopped !== undefined) return;
-    stopped = reason;
-    queue.length = 0;
-    for (const w of workers) if (w.exitCode === null) w.kill();
-  };
-  await new Promise<void>((resolveAll) => {
-    let alive = 0;
-    const launch = () => {
-      const child = fork(workerPath(), [], { execArgv: workerExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
-      let stderr = '';
-      child.stderr?.on('data', (d: Buffer) => {
-        stderr = (stderr + d.toString()).slice(-4000);
-      });
-      workers.push(child);
-      alive++;
-      let current: Job | null = null;
-      const next = () => {
-        if (stopped !== undefined) return; // the workers are being ended
-        current = queue.shift() ?? null;
-        if (!current) {
-          child.send({ type: 'exit' } satisfies ToWorker);
-          return;
-        }
-        started.set(current.id, Date.now());
-        if (current.kind === 'run') {
-          view.start(current.id, current.spec.settings.steps);
-          child.send({ type: 'run', spec: current.spec, outDir, resume } satisfies ToWorker);
-        } else {
-          view.start(current.id, (rounds + 2) * current.specs.length);
-          child.send({ type: 'timing', id: current.id, specs: current.specs, rounds } satisfies ToWorker);
-        }
-      };
-      const jobOf = (id: string): Job => allJobs.find((j) => j.id === id)!;
-      child.on('message', (msg: FromWorker) => {
-        if (msg.type === 'ready') next();
-        else if (msg.type === 'progress') view.update(msg.progress);
-        else if (msg.type === 'done' || msg.type === 'timed') {
-          const job = jobOf(msg.id);
-          const ms = Date.now() - (started.get(msg.id) ?? Date.now());
-          const cost = jobCost(job, rounds);
-          remainingCost.value -= cost;
-          // Calibrate the ETA: measured ms per unit of estimated cost, smoothed.
-          remainingCost.perCostMs = 0.5 * remainingCost.perCostMs + 0.5 * (ms / cost);
-          if (msg.type === 'done') {
-            results.set(msg.id, msg.result);
-            const metric = getTask(msg.result.task).metricKey;
-            view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${metric} ${fmtNum(msg.result.final[metric])}  ${(ms / 1000).toFixed(1)} s${msg.result.diverged ? '  (diverged)' : ''}`);
-          } else {
-            timings.set(msg.id, msg.timings);
-            try {
-              writeAtomic(join(outDir, 'timing', `${msg.id.replace(/^timing:/, '')}.json`), JSON.stringify(msg.timings));
-            } catch (err) {
-              if (!isStorageError(err)) throw err;
-              stop((err as Error).message);
-            }
-            view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${msg.timings.map((t) => `${t.variant}${t.p !== undefined ? `-p${t.p}` : ''} ${t.medianMs.toFixed(0)}ms`).join(', ')}`);
-          }
-          next();
-        } else if (msg.type === 'notice') {
-          view.log(`note   ${msg.message}`);
-        } else if (msg.type === 'error') {
-          if (msg.storage) {
-            view.finish(msg.id, `stopped ${msg.id}: ${msg.message}`);
-            current = null;
-            stop(msg.message);
-            return;
-          }
-          errors.set(msg.id, msg.message);
-          remainingCost.value -= jobCost(jobOf(msg.id), rounds);
-          view.finish(msg.id, `FAILED ${msg.id}: ${msg.message.split('\n')[0]}`);
-          next();
-        }
-      });
-      child.on('exit', (code) => {
-        alive--;
-        if (current && stopped !== undefined && !results.has(current.id) && !errors.has(current.id)) {
-          view.finish(current.id, `stopped ${current.id} (continues from its last checkpoint on --resume)`);
-        } else if (current && !results.has(current.id) && !errors.has(current.id)) {
-          errors.set(current.id, `worker exited with code ${code}: ${stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
-          view.finish(current.id, `FAILED ${current.id}: worker exited (${code})`);
-          if (queue.length > 0) launch();
-        }
-        if (alive === 0) resolveAll();
-      });
-    };
-    const n = Math.max(1, Math.min(jobs, queue.length));
-    if (queue.length === 0) resolveAll();
-    else for (let i = 0; i < n; i++) launch();
-  });
-  for (const w of workers) if (w.exitCode === null) w.kill();
-  return { results, timings, errors, stopped };
+  const pool = new LocalPool(allJobs, outDir, resume, rounds, view, remainingCost);
+  await pool.run(jobs);
+  return pool.outcome();
+}
+
+/** One forked worker process and the job it is on. */
+interface PoolWorker {
+  child: ChildProcess;
+  current: Job | null;
+  /** The tail of its stderr, for the failure message when it dies. */
+  stderr: string;
+}
+
+/** Local worker processes taking jobs off one queue; a worker that dies is replaced while jobs are left. */
+class LocalPool {
+  private readonly queue: Job[];
+  private readonly results = new Map<string, RunResult>();
+  private readonly timings = new Map<string, StepTiming[]>();
+  private readonly errors = new Map<string, string>();
+  private readonly workers: ChildProcess[] = [];
+  private readonly started = new Map<string, number>();
+  private stopped: string | undefined;
+  private alive = 0;
+  private resolveAll: () => void = () => {};
+
+  constructor(
+    private readonly allJobs: Job[],
+    private readonly outDir: string,
+    private readonly resume: boolean,
+    private readonly rounds: number,
+    private readonly view: ProgressView,
+    private readonly remaining: RemainingCost,
+  ) {
+    this.queue = [
+      ...allJobs.filter((j) => j.kind === 'run').sort((a, b) => jobCost(b, rounds) - jobCost(a, rounds)),
+      ...allJobs.filter((j) => j.kind === 'timing'),
+    ];
+  }
+
+  /** Start min(n, jobs) workers; resolves when every worker has exited. */
+  async run(n: number): Promise<void> {
+    await new Promise<void>((resolveAll) => {
+      this.resolveAll = resolveAll;
+      if (this.queue.length === 0) resolveAll();
+      else for (let i = 0; i < Math.max(1, Math.min(n, this.queue.length)); i++) this.launch();
+    });
+    for (const w of this.workers) if (w.exitCode === null) w.kill();
+  }
+
+  outcome(): SweepOutcome {
+    return { results: this.results, timings: this.timings, errors: this.errors, stopped: this.stopped };
+  }
+
+  /** A storage error (full disk) stops the whole sweep: no new runs, workers ended; checkpoints make it resumable. */
+  private stop(reason: string): void {
+    if (this.stopped !== undefined) return;
+    this.stopped = reason;
+    this.queue.length = 0;
+    for (const w of this.workers) if (w.exitCode === null) w.kill();
+  }
+
+  private launch(): void {
+    const child = fork(workerPath(), [], { execArgv: workerExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
+    const w: PoolWorker = { child, current: null, stderr: '' };
+    child.stderr?.on('data', (d: Buffer) => {
+      w.stderr = (w.stderr + d.toString()).slice(-4000);
+    });
+    this.workers.push(child);
+    this.alive++;
+    child.on('message', (msg: FromWorker) => this.onMessage(w, msg));
+    child.on('exit', (code) => this.onExit(w, code));
+  }
+
+  /** Hand the worker its next job, or tell it to exit when none is left. */
+  private next(w: PoolWorker): void {
+    if (this.stopped !== undefined) return; // the workers are being ended
+    const job = (w.current = this.queue.shift() ?? null);
+    if (!job) {
+      w.child.send({ type: 'exit' } satisfies ToWorker);
+      return;
+    }
+    this.started.set(job.id, Date.now());
+    if (job.kind === 'run') {
+      this.view.start(job.id, job.spec.settings.steps);
+      w.child.send({ type: 'run', spec: job.spec, outDir: this.outDir, resume: this.resume } satisfies ToWorker);
+    } else {
+      this.view.start(job.id, (this.rounds + 2) * job.specs.length);
+      w.child.send({ type: 'timing', id: job.id, specs: job.specs, rounds: this.rounds } satisfies ToWorker);
+    }
+  }
+
+  private jobOf(id: string): Job {
+    return this.allJobs.find((j) => j.id === id)!;
+  }
+
+  private onMessage(w: PoolWorker, msg: FromWorker): void {
+    if (msg.type === 'ready') this.next(w);
+    else if (msg.type === 'progress') this.view.update(msg.progress);
+    else if (msg.type === 'notice') this.view.log(`note   ${msg.message}`);
+    else if (msg.type === 'done' || msg.type === 'timed') {
+      this.onFinished(msg);
+      this.next(w);
+    } else if (msg.type === 'error') this.onError(w, msg);
+  }
+
+  /** A finished run or timing job: book its cost for the ETA, keep its result, print its line. */
+  private onFinished(msg: Extract<FromWorker, { type: 'done' | 'timed' }>): void {
+    const ms = Date.now() - (this.started.get(msg.id) ?? Date.now());
+    const cost = jobCost(this.jobOf(msg.id), this.rounds);
+    this.remaining.value -= cost;
+    // Calibrate the ETA: measured ms per unit of estimated cost, smoothed.
+    this.remaining.perCostMs = 0.5 * this.remaining.perCostMs + 0.5 * (ms / cost);
+    if (msg.type === 'done') {
+      this.results.set(msg.id, msg.result);
+      const metric = getTask(msg.result.task).metricKey;
+      this.view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${metric} ${fmtNum(msg.result.final[metric])}  ${(ms / 1000).toFixed(1)} s${msg.result.diverged ? '  (diverged)' : ''}`);
+      return;
+    }
+    this.timings.set(msg.id, msg.timings);
+    try {
+      writeAtomic(join(this.outDir, 'timing', `${msg.id.replace(/^timing:/, '')}.json`), JSON.stringify(msg.timings));
+    } catch (err) {
+      if (!isStorageError(err)) throw err;
+      this.stop((err as Error).message);
+    }
+    this.view.finish(msg.id, `done   ${msg.id.padEnd(34)} ${msg.timings.map((t) => `${t.variant}${t.p !== undefined ? `-p${t.p}` : ''} ${t.medianMs.toFixed(0)}ms`).join(', ')}`);
+  }
+
+  /** A failed job: a storage error stops the sweep; any other is recorded and the worker goes on. */
+  private onError(w: PoolWorker, msg: Extract<FromWorker, { type: 'error' }>): void {
+    if (msg.storage) {
+      this.view.finish(msg.id, `stopped ${msg.id}: ${msg.message}`);
+      w.current = null;
+      this.stop(msg.message);
+      return;
+    }
+    this.errors.set(msg.id, msg.message);
+    this.remaining.value -= jobCost(this.jobOf(msg.id), this.rounds);
+    this.view.finish(msg.id, `FAILED ${msg.id}: ${msg.message.split('\n')[0]}`);
+    this.next(w);
+  }
+
+  /** A worker exited: its unfinished job is stopped (sweep stopping) or failed, and a replacement starts. */
+  private onExit(w: PoolWorker, code: number | null): void {
+    this.alive--;
+    const job = w.current;
+    if (job && !this.results.has(job.id) && !this.errors.has(job.id)) {
+      if (this.stopped !== undefined) {
+        this.view.finish(job.id, `stopped ${job.id} (continues from its last checkpoint on --resume)`);
+      } else {
+        this.errors.set(job.id, `worker exited with code ${code}: ${w.stderr.split('\n').filter(Boolean).slice(-3).join(' | ')}`);
+        this.view.finish(job.id, `FAILED ${job.id}: worker exited (${code})`);
+        if (this.queue.length > 0) this.launch();
+      }
+    }
+    if (this.alive === 0) this.resolveAll();
+  }
 }
 
 function fmtNum(x: number | undefined): string {
@@ -307,51 +368,98 @@ export async function run(argv: string[]): Promise<number> {
 }
 
 async function reproduce(argv: string[]): Promise<number> {
-  let opts: Parsed;
-  try {
-    opts = parse(argv);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`rmsnorm reproduce: ${err.message} (see --help)`);
-      return 2;
-    }
-    throw err;
+  const opts = parseOrExit(argv);
+  if (typeof opts === 'number') return opts;
+  const log = opts.json ? process.stderr : process.stdout;
+  const sweep = openSweep(opts, log);
+  if (typeof sweep === 'number') return sweep;
+  const { outDir, specs } = sweep;
+  const finished = opts.resume ? loadFinished(specs, outDir, log) : new Map<string, RunResult>();
+  const todo = specs.filter((s) => !finished.has(s.id));
+  const timing = planTimingJobs(sweep, opts.resume, log);
+  const allJobs: Job[] = [...todo.map((spec): Job => ({ kind: 'run', id: spec.id, spec })), ...timing.jobs];
+  const jobs = opts.jobs ?? Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
+  log.write(
+    `rmsnorm reproduce --preset ${sweep.preset}: ${specs.length} runs (${todo.length} to train${finished.size ? `, ${finished.size} already finished` : ''}) on ${opts.queue ? `the queue ${opts.queue} (sweep ${sweep.queueId})` : `${Math.min(jobs, Math.max(1, todo.length))} worker(s)`} → ${outDir}\n`,
+  );
+  const outcome = await runJobs(allJobs, sweep, opts, jobs, log);
+  if (outcome.stopped !== undefined) {
+    // The workers were ended mid-run; none is writing any more, so their temporary files can go.
+    cleanTempFiles([outDir, join(outDir, 'runs'), join(outDir, 'timing')]);
+    console.error(`rmsnorm reproduce: stopped: ${outcome.stopped}; free space, then continue with: rmsnorm reproduce --resume --out ${outDir}`);
+    return 1;
   }
-  if (opts.help) {
+  for (const [id, t] of outcome.timings) timing.done.set(id.replace(/^timing:/, ''), t);
+  const runs = specs.map((s) => finished.get(s.id) ?? outcome.results.get(s.id)).filter((r): r is RunResult => r !== undefined);
+  const results = await judge(runs, Object.fromEntries(timing.done), sweep, opts, log);
+  return await writeOutputs(results, outDir, opts, outcome.errors, log);
+}
+
+/** The parsed options, or the exit code after printing --help (0) or a usage error (2). */
+function parseOrExit(argv: string[]): Parsed | number {
+  try {
+    const opts = parse(argv);
+    if (!opts.help) return opts;
     console.log(HELP);
     return 0;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`rmsnorm reproduce: ${err.message} (see --help)`);
+    return 2;
   }
-  const log = opts.json ? process.stderr : process.stdout;
-  let outDir = opts.out;
-  let manifest: Manifest | null = null;
-  if (opts.resume) {
-    outDir ??= newestResultsDir() ?? undefined;
-    if (!outDir || !existsSync(join(outDir, 'manifest.json'))) {
-      console.error(`rmsnorm reproduce: --resume: no earlier run found${outDir ? ` in ${outDir}` : ' under results/'} (pass --out DIR)`);
-      return 2;
-    }
-    try {
-      manifest = readJson<Manifest>(join(outDir, 'manifest.json'));
-    } catch (err) {
-      console.error(`rmsnorm reproduce: --resume: ${(err as Error).message}`);
-      return 2;
-    }
-    const conflicts = resumeConflicts(opts, manifest);
-    if (conflicts.length > 0) {
-      console.error(
-        `rmsnorm reproduce: --resume continues the plan recorded in ${join(outDir, 'manifest.json')}; ${conflicts.join(', ')} differ: drop them, or start a new sweep with another --out`,
-      );
-      return 2;
-    }
-  } else if (opts.out !== undefined && existsSync(join(opts.out, 'manifest.json'))) {
+}
+
+/** The sweep being run: its directory, plan and (for --queue) the id its jobs carry. */
+interface Sweep {
+  outDir: string;
+  startedAt: string;
+  preset: PresetName;
+  tasks: string[];
+  specs: RunSpec[];
+  queueId?: string;
+}
+
+/**
+ * The manifest of --resume (exit code 2 with one line when there is none or it conflicts with explicit options), or
+ * null for a new sweep (an --out holding an earlier one needs --force, which deletes it).
+ */
+function priorManifest(opts: Parsed): { outDir?: string; manifest: Manifest | null } | number {
+  if (!opts.resume) {
+    if (opts.out === undefined || !existsSync(join(opts.out, 'manifest.json'))) return { outDir: opts.out, manifest: null };
     if (!opts.force) {
       console.error(`rmsnorm reproduce: --out ${opts.out} already holds a reproduction: continue it with --resume, or pass --force to delete it and start over`);
       return 2;
     }
     clearOldSweep(opts.out);
+    return { outDir: opts.out, manifest: null };
   }
+  const outDir = opts.out ?? newestResultsDir() ?? undefined;
+  if (!outDir || !existsSync(join(outDir, 'manifest.json'))) {
+    console.error(`rmsnorm reproduce: --resume: no earlier run found${outDir ? ` in ${outDir}` : ' under results/'} (pass --out DIR)`);
+    return 2;
+  }
+  let manifest: Manifest;
+  try {
+    manifest = readJson<Manifest>(join(outDir, 'manifest.json'));
+  } catch (err) {
+    console.error(`rmsnorm reproduce: --resume: ${(err as Error).message}`);
+    return 2;
+  }
+  const conflicts = resumeConflicts(opts, manifest);
+  if (conflicts.length === 0) return { outDir, manifest };
+  console.error(
+    `rmsnorm reproduce: --resume continues the plan recorded in ${join(outDir, 'manifest.json')}; ${conflicts.join(', ')} differ: drop them, or start a new sweep with another --out`,
+  );
+  return 2;
+}
+
+/** Plan the sweep (from the manifest on --resume), create its directory and write the manifest of a new one. */
+function openSweep(opts: Parsed, log: NodeJS.WritableStream): Sweep | number {
+  const prior = priorManifest(opts);
+  if (typeof prior === 'number') return prior;
+  const { manifest } = prior;
   const startedAt = manifest?.startedAt ?? new Date().toISOString();
-  outDir = resolve(outDir ?? join('results', timestamp(new Date())));
+  const outDir = resolve(prior.outDir ?? join('results', timestamp(new Date())));
   const preset = manifest?.preset ?? opts.preset;
   const tasks = manifest?.tasks ?? opts.tasks ?? PRESETS[preset].tasks;
   const seeds = manifest?.seeds ?? opts.seeds ?? PRESETS[preset].seeds;
@@ -362,42 +470,47 @@ async function reproduce(argv: string[]): Promise<number> {
   const stale = cleanTempFiles([outDir, join(outDir, 'runs'), join(outDir, 'timing')]);
   if (stale > 0) log.write(`removed ${stale} temporary file(s) left by an interrupted run\n`);
   // A queued sweep gets an id for its jobs and Redis keys, kept in the manifest so a coordinator can reattach.
-  const sweep = opts.queue ? (manifest?.queue?.sweep ?? randomUUID().slice(0, 12)) : undefined;
-  if (!manifest || (sweep && !manifest.queue)) {
-    const queue = sweep ? { queue: { sweep } } : {};
+  const queueId = opts.queue ? (manifest?.queue?.sweep ?? randomUUID().slice(0, 12)) : undefined;
+  if (!manifest || (queueId && !manifest.queue)) {
+    const queue = queueId ? { queue: { sweep: queueId } } : {};
     writeAtomic(join(outDir, 'manifest.json'), JSON.stringify({ version: 1, preset, tasks, seeds, startedAt, runs: specs.map((s) => s.id), ...queue } satisfies Manifest, null, 1));
   }
+  return { outDir, startedAt, preset, tasks, specs, queueId };
+}
 
-  // Finished runs (a result file) are skipped on --resume; the rest start or continue from their checkpoint.
+/** Runs finished by an earlier attempt (a result file; --resume skips them); unreadable ones continue instead. */
+function loadFinished(specs: RunSpec[], outDir: string, log: NodeJS.WritableStream): Map<string, RunResult> {
   const finished = new Map<string, RunResult>();
-  if (opts.resume) {
-    for (const s of specs) {
-      const f = runFiles(outDir, s.id).result;
-      if (!existsSync(f)) continue;
-      try {
-        finished.set(s.id, readJson<RunResult>(f));
-      } catch (err) {
-        log.write(`note   ${(err as Error).message}: run ${s.id} continues from its checkpoint\n`);
-      }
+  for (const s of specs) {
+    const f = runFiles(outDir, s.id).result;
+    if (!existsSync(f)) continue;
+    try {
+      finished.set(s.id, readJson<RunResult>(f));
+    } catch (err) {
+      log.write(`note   ${(err as Error).message}: run ${s.id} continues from its checkpoint\n`);
     }
   }
-  const todo = specs.filter((s) => !finished.has(s.id));
-  // Interleaved timing of each task's main variants (seed 1), unless a finished one is on disk (--resume).
-  mkdirSync(join(outDir, 'timing'), { recursive: true });
-  const doneTimings = new Map<string, StepTiming[]>();
-  const timingJobs: Job[] = [];
-  for (const task of tasks) {
-    const file = join(outDir, 'timing', `${task}.json`);
-    const saved = opts.resume && existsSync(file) ? readSaved<StepTiming[]>(file, log) : null;
-    if (saved) doneTimings.set(task, saved);
-    else timingJobs.push({ kind: 'timing', id: `timing:${task}`, task, specs: specs.filter((s) => s.task === task && (s.group === 'main' || s.group === 'p-sweep') && s.seed === 1) });
+  return finished;
+}
+
+/** Interleaved timing of each task's main variants (seed 1), unless a finished one is on disk (--resume). */
+function planTimingJobs(sweep: Sweep, resume: boolean, log: NodeJS.WritableStream): { done: Map<string, StepTiming[]>; jobs: Job[] } {
+  mkdirSync(join(sweep.outDir, 'timing'), { recursive: true });
+  const done = new Map<string, StepTiming[]>();
+  const jobs: Job[] = [];
+  for (const task of sweep.tasks) {
+    const file = join(sweep.outDir, 'timing', `${task}.json`);
+    const saved = resume && existsSync(file) ? readSaved<StepTiming[]>(file, log) : null;
+    if (saved) done.set(task, saved);
+    else jobs.push({ kind: 'timing', id: `timing:${task}`, task, specs: sweep.specs.filter((s) => s.task === task && (s.group === 'main' || s.group === 'p-sweep') && s.seed === 1) });
   }
-  const allJobs: Job[] = [...todo.map((spec): Job => ({ kind: 'run', id: spec.id, spec })), ...timingJobs];
-  const rounds = TIMING_ROUNDS[preset];
-  const jobs = opts.jobs ?? Math.max(1, typeof availableParallelism === 'function' ? availableParallelism() : cpus().length);
-  log.write(
-    `rmsnorm reproduce --preset ${preset}: ${specs.length} runs (${todo.length} to train${finished.size ? `, ${finished.size} already finished` : ''}) on ${opts.queue ? `the queue ${opts.queue} (sweep ${sweep})` : `${Math.min(jobs, Math.max(1, todo.length))} worker(s)`} → ${outDir}\n`,
-  );
+  return { done, jobs };
+}
+
+/** Run the jobs on local worker processes or the queue, with progress and a resume hint on Ctrl-C. */
+async function runJobs(allJobs: Job[], sweep: Sweep, opts: Parsed, jobs: number, log: NodeJS.WriteStream): Promise<SweepOutcome> {
+  const { outDir } = sweep;
+  const rounds = TIMING_ROUNDS[sweep.preset];
   const remaining = { value: allJobs.reduce((a, j) => a + jobCost(j, rounds), 0), perCostMs: 1000, jobs };
   const view = new ProgressView(log, allJobs.length, () => (remaining.value * remaining.perCostMs) / remaining.jobs);
   const onSigint = () => {
@@ -405,41 +518,41 @@ async function reproduce(argv: string[]): Promise<number> {
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
-  const { results, timings, errors, stopped } =
-    opts.queue && sweep
-      ? await (await import('./queue/coordinator.js')).runOnQueue({ url: opts.queue, sweep, outDir, jobs: allJobs, rounds, view, cost: (j) => jobCost(j, rounds) })
+  try {
+    return opts.queue && sweep.queueId
+      ? await (await import('./queue/coordinator.js')).runOnQueue({ url: opts.queue, sweep: sweep.queueId, outDir, jobs: allJobs, rounds, view, cost: (j) => jobCost(j, rounds) })
       : await runAll(allJobs, outDir, opts.resume, jobs, rounds, view, remaining);
-  if (stopped !== undefined) {
+  } finally {
     process.removeListener('SIGINT', onSigint);
-    // The workers were ended mid-run; none is writing any more, so their temporary files can go.
-    cleanTempFiles([outDir, join(outDir, 'runs'), join(outDir, 'timing')]);
-    console.error(`rmsnorm reproduce: stopped: ${stopped}; free space, then continue with: rmsnorm reproduce --resume --out ${outDir}`);
-    return 1;
   }
-  for (const [id, t] of timings) doneTimings.set(id.replace(/^timing:/, ''), t);
-  const stepTimings = Object.fromEntries(doneTimings);
-  process.removeListener('SIGINT', onSigint);
+}
 
-  const runs = specs.map((s) => finished.get(s.id) ?? results.get(s.id)).filter((r): r is RunResult => r !== undefined);
-  const summaries = summarize(runs, stepTimings);
-  const invariance = await invarianceTable();
-  const checks = await kernelChecks(outDir, opts.resume, log);
-  const recurrentStats: Record<string, Record<string, never>> = {};
+/** Recurrent-state statistics of the main seed-1 runs, per task and variant (claim 6.6). */
+function recurrentStatsOf(runs: RunResult[]): Record<string, Record<string, never>> {
+  const out: Record<string, Record<string, never>> = {};
   for (const r of runs) {
     const st = r.extra?.recurrentStats;
     if (!st || r.config.group !== 'main' || r.seed !== 1) continue;
-    (recurrentStats[r.task] ??= {})[r.variant] = st as never;
+    (out[r.task] ??= {})[r.variant] = st as never;
   }
+  return out;
+}
+
+/** Summaries, the invariance table and kernel checks measured here, and the claims' verdicts: the results file. */
+async function judge(runs: RunResult[], stepTimings: Record<string, StepTiming[]>, sweep: Sweep, opts: Parsed, log: NodeJS.WritableStream): Promise<ReproductionResults> {
+  const summaries = summarize(runs, stepTimings);
+  const invariance = await invarianceTable();
+  const checks = await kernelChecks(sweep.outDir, opts.resume, log);
   const claims = evaluateClaims({
     summaries,
-    recurrentStats,
+    recurrentStats: recurrentStatsOf(runs),
     invariance: invariance && typeof (invariance as { allMatch?: unknown }).allMatch === 'boolean' ? (invariance as { allMatch: boolean }) : null,
     kernelChecks: checks,
   });
-  const results2: ReproductionResults = {
+  return {
     version: packageVersion(),
-    preset,
-    startedAt,
+    preset: sweep.preset,
+    startedAt: sweep.startedAt,
     finishedAt: new Date().toISOString(),
     machine: { node: process.version, cpu: cpus()[0]?.model ?? 'unknown', cores: cpus().length, backend: opts.queue ? 'tfjs-wasm (BullMQ workers, one process per core)' : 'tfjs-wasm (one process per core)' },
     runs,
@@ -449,13 +562,15 @@ async function reproduce(argv: string[]): Promise<number> {
     stepTimings,
     kernelChecks: checks,
   };
+}
+
+/** Write the report, print the summary table (and --json), list failed runs; the exit code (1 if any failed). */
+async function writeOutputs(results: ReproductionResults, outDir: string, opts: Parsed, errors: Map<string, string>, log: NodeJS.WritableStream): Promise<number> {
   const { writeReport, formatSummaryTable } = await import('../report/index.js');
-  const files = writeReport(results2, outDir);
-  log.write(`\n${formatSummaryTable(results2)}\n\nreport: ${files.html}\n`);
-  if (opts.json) process.stdout.write(JSON.stringify({ out: outDir, summaries, claims }, null, 1) + '\n');
-  if (errors.size > 0) {
-    log.write(`${errors.size} run(s) failed:\n${[...errors].map(([id, m]) => `  ${id}: ${m.split('\n')[0]}`).join('\n')}\nrerun them with: rmsnorm reproduce --resume --out ${outDir}\n`);
-    return 1;
-  }
-  return 0;
+  const files = writeReport(results, outDir);
+  log.write(`\n${formatSummaryTable(results)}\n\nreport: ${files.html}\n`);
+  if (opts.json) process.stdout.write(JSON.stringify({ out: outDir, summaries: results.summaries, claims: results.claims }, null, 1) + '\n');
+  if (errors.size === 0) return 0;
+  log.write(`${errors.size} run(s) failed:\n${[...errors].map(([id, m]) => `  ${id}: ${m.split('\n')[0]}`).join('\n')}\nrerun them with: rmsnorm reproduce --resume --out ${outDir}\n`);
+  return 1;
 }
