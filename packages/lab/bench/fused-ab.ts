@@ -12,6 +12,10 @@
 // Rows: ms per call (median over rounds), GB/s (bytes the op must move), and the ratios the issue asks for.
 // Run: npx tsx bench/fused-ab.ts [--shapes 256x1024,16384x1024] [--rounds 11] [--sample-ms 30] [--clock wall|cpu]
 //      [--stat median|min]   (on a machine shared with other work: --clock cpu --stat min)
+//      [--alt v.wasm [--alt-cases 'rmsNorm bf16,fused bf16']]: a second build of the norm-shared module (a variant
+//      under test, e.g. `asc assembly/norm-shared.ts -o v.wasm` with flags.json's flags) run through the same public
+//      ops in the same rounds (the backend's exports swapped for the call), each listed case once more as "<case> alt"
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { addRmsNorm, allocFloat32, allocUint16, rmsNorm } from 'rmsnorm';
 import { wasmState } from 'rmsnorm/internal';
@@ -39,8 +43,15 @@ const now = cpuClock
     }
   : () => performance.now();
 
-const state = wasmState();
-if (state === null || !state.shared) throw new Error('needs the wasm backend on shared memory (Node)');
+const maybeState = wasmState();
+if (maybeState === null || !maybeState.shared) throw new Error('needs the wasm backend on shared memory (Node)');
+const state = maybeState;
+const altPath = arg('alt', '');
+const altExports = altPath === ''
+  ? null
+  : (new WebAssembly.Instance(new WebAssembly.Module(readFileSync(altPath)), { env: { memory: state.memory } })
+      .exports as unknown as typeof state.exports);
+const altCases = arg('alt-cases', 'rmsNorm bf16,rmsNorm f16,fused bf16,fused f16,fused inpl').split(',');
 const ceil = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ceilingBase64, 'base64')), {
   env: { memory: state.memory, abort: () => { throw new Error('abort'); } },
 }).exports as unknown as CeilingExports;
@@ -128,6 +139,21 @@ function run(rows: number, cols: number) {
     { name: 'fused bf16 ip', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.x16, s.r16In, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { sum: s.r16In, y: s.y16, rstd: s.rstd } }); } },
     { name: 'fused f16', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.h16, s.hr16, cols, { gamma, dtype: 'float16', backend: 'wasm', out: { sum: s.sum16, y: s.y16, rstd: s.rstd } }); } },
   ];
+  if (altExports !== null) {
+    for (const c of cases.filter((k) => altCases.includes(k.name))) {
+      cases.push({
+        name: `${c.name} alt`, bytes: c.bytes, call: (i) => {
+          const base = state.exports;
+          state.exports = altExports;
+          try {
+            c.call(i);
+          } finally {
+            state.exports = base;
+          }
+        },
+      });
+    }
+  }
   const samples: number[][] = cases.map(() => []);
   for (const c of cases) for (let i = 0; i < 2; i++) c.call(i % nSets); // warm-up (tier-up, page faults)
   for (let round = 0; round < rounds; round++) {
@@ -150,8 +176,12 @@ function run(rows: number, cols: number) {
   const ms = cases.map((_, i) => stat(samples[i]));
   const gbs = cases.map((c, i) => c.bytes / (ms[i] * 1e6));
   console.log(`\n${rows}x${cols}  (${useMin ? 'min' : 'median'} of ${rounds} rounds, ${cpuClock ? 'cpu' : 'wall'} clock)`);
-  console.log('case            ms/call     GB/s');
-  cases.forEach((c, i) => console.log(`${c.name.padEnd(14)} ${ms[i].toFixed(4).padStart(9)} ${gbs[i].toFixed(1).padStart(8)}`));
+  console.log('case                 ms/call     GB/s');
+  cases.forEach((c, i) => {
+    const base = c.name.endsWith(' alt') ? cases.findIndex((k) => `${k.name} alt` === c.name) : -1;
+    const vs = base >= 0 ? `   alt/base speed ${(ms[base] / ms[i]).toFixed(2)}x` : '';
+    console.log(`${c.name.padEnd(18)} ${ms[i].toFixed(4).padStart(9)} ${gbs[i].toFixed(1).padStart(8)}${vs}`);
+  });
   const get = (name: string) => ms[cases.findIndex((c) => c.name === name)];
   const bw = (name: string) => gbs[cases.findIndex((c) => c.name === name)];
   console.log(`fused f32 / ceiling 2R2W bandwidth: ${((100 * bw('fused f32')) / bw('ceiling 2R2W')).toFixed(0)} %   (target ≥ 85 %)`);
