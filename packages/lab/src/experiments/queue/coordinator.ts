@@ -70,96 +70,132 @@ export async function runOnQueue(o: QueueSweep): Promise<SweepOutcome> {
   const connection = connectionFromUrl(o.url);
   const queue = new Queue<QueueJobData>(QUEUE_NAME, { connection });
   const events = new QueueEvents(QUEUE_NAME, { connection });
-  let redisDown = false;
-  const redisError = (err: Error) => {
-    if (!redisDown) o.view.log(`queue: redis unreachable (${err.message}); waiting for it`);
-    redisDown = true;
-  };
-  queue.on('error', redisError);
-  events.on('error', redisError);
-  const byJobId = new Map(o.jobs.map((j) => [jobIdOf(o.sweep, j.id), j]));
-  const results = new Map<string, RunResult>();
-  const timings = new Map<string, StepTiming[]>();
-  const errors = new Map<string, string>();
-  const shown = new Set<string>();
-  const streams = new StepStreams(o.outDir);
-  const started = new Map<string, number>();
-
-  const show = (job: Job) => {
-    if (shown.has(job.id)) return;
-    shown.add(job.id);
-    started.set(job.id, Date.now());
-    o.view.start(job.id, job.kind === 'run' ? job.spec.settings.steps : (o.rounds + 2) * job.specs.length);
-  };
-  events.on('active', ({ jobId }) => {
-    const job = byJobId.get(jobId);
-    if (job && !results.has(job.id) && !timings.has(job.id)) show(job);
-  });
-  events.on('progress', ({ jobId, data }) => {
-    const job = byJobId.get(jobId);
-    if (!job || results.has(job.id) || timings.has(job.id)) return;
-    show(job);
-    const p = data as QueueProgress;
-    for (const n of p.notices ?? []) o.view.log(`note   ${n}${p.worker ? ` (worker ${p.worker})` : ''}`);
-    if (p.progress) o.view.update(p.progress);
-    try {
-      if (p.log && job.kind === 'run') streams.receive(job.id, p.log);
-    } catch (err) {
-      if (!isStorageError(err)) throw err; // the final write from the result reports it
-    }
-  });
-
+  const watch = new QueueWatch(o, queue);
+  queue.on('error', (err) => watch.redisError(err));
+  events.on('error', (err) => watch.redisError(err));
+  events.on('active', ({ jobId }) => watch.onActive(jobId));
+  events.on('progress', ({ jobId, data }) => watch.onProgress(jobId, data as QueueProgress));
   try {
     await enqueue(queue, o);
-    const pending = new Set(byJobId.keys());
-    while (pending.size > 0) {
-      await new Promise((r) => setTimeout(r, o.pollMs ?? 500));
-      for (const jobId of [...pending]) {
-        const job = byJobId.get(jobId)!;
-        const bull = await BullJob.fromId<QueueJobData>(queue, jobId);
-        if (!bull) {
-          await enqueue(queue, { ...o, jobs: [job] }); // removed by hand or lost: put it back
-          continue;
-        }
-        const state = await bull.getState();
-        if (redisDown) {
-          o.view.log('queue: redis is back');
-          redisDown = false;
-        }
-        if (state === 'completed') {
-          // `bull` is the job hash as read before getState(): a job that completed in between reads 'completed'
-          // with the older snapshot's null returnvalue. Read it again; still null → try on the next poll.
-          const done = await BullJob.fromId<QueueJobData>(queue, jobId);
-          if (done?.returnvalue === null || done?.returnvalue === undefined) continue;
-          pending.delete(jobId);
-          await collect(job, done.returnvalue as unknown);
-          await bull.remove().catch(() => {});
-        } else if (state === 'failed') {
-          pending.delete(jobId);
-          errors.set(job.id, bull.failedReason);
-          o.view.finish(job.id, `FAILED ${job.id}: ${String(bull.failedReason).split('\n')[0]}`);
-        }
-      }
-    }
+    await watch.untilDone();
   } finally {
     await events.close().catch(() => {});
     await queue.close().catch(() => {});
   }
-  return { results, timings, errors };
+  return watch.outcome();
+}
 
-  async function collect(job: Job, value: unknown): Promise<void> {
-    const secs = ((Date.now() - (started.get(job.id) ?? Date.now())) / 1000).toFixed(1);
+/** The coordinator's view of a queued sweep: progress from the queue's events, results collected by polling. */
+class QueueWatch {
+  private readonly byJobId: Map<string, Job>;
+  private readonly results = new Map<string, RunResult>();
+  private readonly timings = new Map<string, StepTiming[]>();
+  private readonly errors = new Map<string, string>();
+  private readonly shown = new Set<string>();
+  private readonly started = new Map<string, number>();
+  private readonly streams: StepStreams;
+  private redisDown = false;
+
+  constructor(
+    private readonly o: QueueSweep,
+    private readonly queue: Queue<QueueJobData>,
+  ) {
+    this.byJobId = new Map(o.jobs.map((j) => [jobIdOf(o.sweep, j.id), j]));
+    this.streams = new StepStreams(o.outDir);
+  }
+
+  outcome(): SweepOutcome {
+    return { results: this.results, timings: this.timings, errors: this.errors };
+  }
+
+  redisError(err: Error): void {
+    if (!this.redisDown) this.o.view.log(`queue: redis unreachable (${err.message}); waiting for it`);
+    this.redisDown = true;
+  }
+
+  private isOpen(job: Job): boolean {
+    return !this.results.has(job.id) && !this.timings.has(job.id);
+  }
+
+  /** First sign of a job (active or progress): its progress line starts. */
+  private show(job: Job): void {
+    if (this.shown.has(job.id)) return;
+    this.shown.add(job.id);
+    this.started.set(job.id, Date.now());
+    this.o.view.start(job.id, job.kind === 'run' ? job.spec.settings.steps : (this.o.rounds + 2) * job.specs.length);
+  }
+
+  onActive(jobId: string): void {
+    const job = this.byJobId.get(jobId);
+    if (job && this.isOpen(job)) this.show(job);
+  }
+
+  /** A worker's progress event: notices, the progress line, and its new steps mirrored into the step log. */
+  onProgress(jobId: string, p: QueueProgress): void {
+    const job = this.byJobId.get(jobId);
+    if (!job || !this.isOpen(job)) return;
+    this.show(job);
+    for (const n of p.notices ?? []) this.o.view.log(`note   ${n}${p.worker ? ` (worker ${p.worker})` : ''}`);
+    if (p.progress) this.o.view.update(p.progress);
+    try {
+      if (p.log && job.kind === 'run') this.streams.receive(job.id, p.log);
+    } catch (err) {
+      if (!isStorageError(err)) throw err; // the final write from the result reports it
+    }
+  }
+
+  /** Poll every job until each has completed or failed. */
+  async untilDone(): Promise<void> {
+    const pending = new Set(this.byJobId.keys());
+    while (pending.size > 0) {
+      await new Promise((r) => setTimeout(r, this.o.pollMs ?? 500));
+      for (const jobId of [...pending]) if (await this.poll(jobId)) pending.delete(jobId);
+    }
+  }
+
+  /** Look at one job on the queue; true once it is settled (collected, or failed for good). */
+  private async poll(jobId: string): Promise<boolean> {
+    const job = this.byJobId.get(jobId)!;
+    const bull = await BullJob.fromId<QueueJobData>(this.queue, jobId);
+    if (!bull) {
+      await enqueue(this.queue, { ...this.o, jobs: [job] }); // removed by hand or lost: put it back
+      return false;
+    }
+    const state = await bull.getState();
+    if (this.redisDown) {
+      this.o.view.log('queue: redis is back');
+      this.redisDown = false;
+    }
+    if (state === 'completed') {
+      // `bull` is the job hash as read before getState(): a job that completed in between reads 'completed'
+      // with the older snapshot's null returnvalue. Read it again; still null → try on the next poll.
+      const done = await BullJob.fromId<QueueJobData>(this.queue, jobId);
+      if (done?.returnvalue === null || done?.returnvalue === undefined) return false;
+      await this.collect(job, done.returnvalue as unknown);
+      await bull.remove().catch(() => {});
+      return true;
+    }
+    if (state !== 'failed') return false;
+    this.errors.set(job.id, bull.failedReason);
+    this.o.view.finish(job.id, `FAILED ${job.id}: ${String(bull.failedReason).split('\n')[0]}`);
+    return true;
+  }
+
+  /** A completed job's result: written as a local sweep writes it, its Redis state cleared, its line printed. */
+  private async collect(job: Job, value: unknown): Promise<void> {
+    const { o } = this;
+    const secs = ((Date.now() - (this.started.get(job.id) ?? Date.now())) / 1000).toFixed(1);
     if (job.kind === 'timing') {
       const t = (value as { timings: StepTiming[] }).timings;
-      timings.set(job.id, t);
+      this.timings.set(job.id, t);
       writeAtomic(join(o.outDir, 'timing', `${job.id.replace(/^timing:/, '')}.json`), JSON.stringify(t));
       o.view.finish(job.id, `done   ${job.id.padEnd(34)} ${t.map((x) => `${x.variant}${x.p !== undefined ? `-p${x.p}` : ''} ${x.medianMs.toFixed(0)}ms`).join(', ')}`);
       return;
     }
     const result = value as RunResult;
     await writeRunFiles(o.outDir, result);
-    results.set(job.id, result);
-    await RedisRunStore.clear(await queue.client, o.sweep, job.id);
+    this.results.set(job.id, result);
+    await RedisRunStore.clear(await this.queue.client, o.sweep, job.id);
     const metric = getTask(result.task).metricKey;
     o.view.finish(job.id, `done   ${job.id.padEnd(34)} ${metric} ${fmt(result.final[metric])}  ${secs} s${result.diverged ? '  (diverged)' : ''}`);
   }
