@@ -13,7 +13,7 @@ import {
   BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0,
   PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { anyNaN8, bf16Round, ld8, load1, st8, st8NoNaN, store1 } from './_half';
+import { anyNaN8, bf16Round, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
 
@@ -52,8 +52,8 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
  * y is never NaN here (fwdRows: finite s, rs a normal f32, finite parameters), so 16-bit stores skip the NaN select.
  */
 @inline function scale8(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32, gm: i32): void {
-  let v0 = f32x4.mul(ld8(sr, i, dt, false), vr);
-  let v1 = f32x4.mul(ld8(sr, i, dt, true), vr);
+  let v0 = f32x4.mul(ld8Finite(sr, i, dt, false), vr);
+  let v1 = f32x4.mul(ld8Finite(sr, i, dt, true), vr);
   const o = <usize>i << 2;
   if (gm == 1) {
     v0 = f32x4.mul(v0, v128.load(gamma + o));
