@@ -242,7 +242,8 @@ test('--check-isolated table: ratio per row and how many are within 10 %', () =>
   const text = formatIsolated([a, b, { ...base, impl: 'ceiling-copy', ms_p50: 1, isolated_ms_p50: null }], new Map([[a, 0.6]]));
   assert.match(text, /0\.95×\s+900 µs\s+600 µs\s+1\.50×\n/); // wall ratio, then CPU in run / alone and their ratio
   assert.match(text, /2\.00×\s+2\.00 ms\s+—\s+—\s+off by > 10 %/);
-  assert.match(text, /1 of 2 rows within 10 %/);
+  assert.match(text, /1 of 2 rows within 10 % \(wall clock/);
+  assert.match(text, /0 of 1 rows within 10 % in process CPU time/); // only a has both CPU times: 0.9 vs 0.6
 });
 
 test('an isolated child process times one of our configurations with the run\'s settings', async () => {
