@@ -13,7 +13,7 @@ import {
   BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0,
   PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { anyNaN8, bf16Round, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
+import { anyNaN8, bf16Round, f16x4ToF32, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
 
@@ -183,6 +183,27 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   return total;
 }
 
+/**
+ * The largest magnitude among the 16-bit values [i0, i1) of p, +Inf when one is Inf or NaN (magnitude patterns
+ * order as their values, and Inf/NaN patterns above every finite one).
+ */
+function maxAbs16(p: usize, i0: i32, i1: i32, dt: i32): f64 {
+  const mask = i16x8.splat(0x7fff);
+  let m = i16x8.splat(0);
+  let i = i0;
+  for (; i + 8 <= i1; i += 8) m = i16x8.max_u(m, v128.and(v128.load(p + (<usize>i << 1)), mask));
+  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 4, 5, 6, 7, 0, 1, 2, 3));
+  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 2, 3, 0, 1, 2, 3, 0, 1));
+  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 1, 0, 1, 0, 1, 0, 1, 0));
+  let best = <i32>i16x8.extract_lane_u(m, 0);
+  for (; i < i1; i++) {
+    const h = <i32>load<u16>(p + (<usize>i << 1)) & 0x7fff;
+    if (h > best) best = h;
+  }
+  if (best >= (dt == DT_F16 ? 0x7c00 : 0x7f80)) return Infinity;
+  return dt == DT_F16 ? <f64>f32x4.extract_lane(f16x4ToF32(i32x4.splat(best)), 0) : <f64>reinterpret<f32>(best << 16);
+}
+
 /** y in f64 for a row whose rstd is not a normal f32 (subnormal rows, tiny eps, |x| ≈ 3e38), rounded once to f32. */
 function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize, beta: usize, goff: f32, dt: i32): void {
   for (let j: i32 = 0; j < cols; j++) {
@@ -211,8 +232,14 @@ function scaleRowExact16(sr: usize, yr: usize, cols: i32, rs: f64, gamma: usize,
     store<f32>(rstd + (<usize>r << 2), rs);
     const n = o + rowBytes; // the next row
     const sn = hasRes ? sum + n : x + n;
-    if (!(rs64 >= RS_MIN && rs64 <= RS_MAX) || (dt != DT_F32 && !paramsOk)) {
-      // (16-bit y with a non-finite gain or bias may be NaN: the f64 path's store has the NaN select)
+    // 16-bit: the fast path stores y without the NaN select and decodes without the Inf/NaN line. y is not NaN
+    // when s·rs is finite and the gain and bias are (paramsOk): |s_j|·rs ≤ √k for j < k, and a pRMSNorm row's
+    // columns [k, cols), outside Σ, are checked here (finite, and s·rs far from overflow). Otherwise the f64 path,
+    // whose store keeps NaN.
+    if (
+      !(rs64 >= RS_MIN && rs64 <= RS_MAX) ||
+      (dt != DT_F32 && (!paramsOk || (k < cols && !(maxAbs16(sr, k, cols, dt) * rs64 < 1e38))))
+    ) {
       scaleRowExact16(sr, yr, cols, rs64, gamma, beta, goff, dt);
       if (r + 1 < rows) ss = addAndSquares(x + n, res + n, sn, cols, k, dt, hasRes, false, 0, 0, 0, gamma, beta, goff, gm);
     } else if (r + 1 < rows) {

@@ -179,6 +179,51 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     }
   });
 
+  it('non-finite values where the fast 16-bit path skips its NaN handling: pRMSNorm columns past k, NaN/Inf sums, a non-finite gain, x·rstd past f32 range', () => {
+    for (const dtype of DTYPES) {
+      const t = decodeTable(dtype);
+      const cols = 64;
+      const one = dtype === 'float16' ? 0x3c00 : 0x3f80;
+      const nan = dtype === 'float16' ? 0x7fff : 0x7fff; // the NaN whose rounding would carry out of the exponent
+      const inf = dtype === 'float16' ? 0x7c00 : 0x7f80;
+      const x = new Uint16Array(cols * 5).fill(one);
+      const r = new Uint16Array(cols * 5).fill(one);
+      x[cols - 1] = nan; // row 0: NaN past k
+      x[2 * cols - 2] = inf | 0x8000; // row 1: −Inf past k
+      x[2 * cols + 40] = inf; // row 2: Inf + (−Inf) in the sum, inside k
+      r[2 * cols + 40] = inf | 0x8000;
+      for (let j = 0; j < cols / 2; j++) x[3 * cols + j] = 0; // row 3: zero head, tiny eps: x·rstd overflows past k
+      x[4 * cols - 1] = dtype === 'float16' ? 0x7bff : 0x7f7f;
+      const gamma = new Float32Array(cols).fill(1.5);
+      gamma[cols - 1] = 0; // Inf · 0 = NaN in f32 where f64 gives 0
+      const cases = [
+        { p: 0.5, eps: 1e-70, gamma },
+        { p: 0.5, eps: 1e-70, gamma: Float32Array.from(gamma, (g, j) => (j === 10 ? Infinity : g)) },
+        { gamma, beta: Float32Array.from(gamma, (_, j) => (j === 3 ? NaN : 0)) },
+      ];
+      for (const [ci, o] of cases.entries()) {
+        const isNaNAt = (a: Uint16Array, i: number) => Number.isNaN(t[a[i]]);
+        const check = (got: Uint16Array, want: Uint16Array, what: string) => {
+          for (let i = 0; i < got.length; i++) {
+            if (isNaNAt(got, i) || isNaNAt(want, i)) {
+              assert.equal(isNaNAt(got, i), isNaNAt(want, i), `${dtype} case ${ci} ${what}[${i}] 0x${got[i].toString(16)} vs 0x${want[i].toString(16)}`);
+            } else {
+              const zeros = ((got[i] | want[i]) & 0x7fff) === 0;
+              assert.ok(zeros || Math.abs(got[i] - want[i]) <= 1, `${dtype} case ${ci} ${what}[${i}] 0x${got[i].toString(16)} vs 0x${want[i].toString(16)}`);
+            }
+          }
+        };
+        const w = rmsNorm(x, cols, { ...o, dtype, backend: 'wasm' });
+        const j = rmsNorm(x, cols, { ...o, dtype, backend: 'js' });
+        check(w.y as Uint16Array, j.y as Uint16Array, 'rmsNorm y');
+        const wf = addRmsNorm(x, r, cols, { ...o, dtype, backend: 'wasm' });
+        const jf = addRmsNorm(x, r, cols, { ...o, dtype, backend: 'js' });
+        check(wf.sum as Uint16Array, jf.sum as Uint16Array, 'sum');
+        check(wf.y as Uint16Array, jf.y as Uint16Array, 'addRmsNorm y');
+      }
+    }
+  });
+
   it('freeUint16 refuses arrays it did not allocate', () => {
     assert.throws(() => freeUint16(new Uint16Array(4)), RangeError);
   });
