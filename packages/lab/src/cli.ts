@@ -22,6 +22,8 @@ type Command = (argv: string[]) => Promise<number>;
 interface CommandDef {
   /** The command's help text, from a module that loads no peer. */
   help: () => Promise<string>;
+  /** The one-line usage error of argv, from a module that loads no peer (absent: the command reports its own). */
+  usageError?: (argv: string[]) => Promise<string | null>;
   /** The command itself (loads its peers). */
   load: () => Promise<Command>;
 }
@@ -29,6 +31,7 @@ interface CommandDef {
 const COMMANDS: Record<string, CommandDef> = {
   reproduce: {
     help: async () => (await import('./experiments/args.js')).HELP,
+    usageError: async (argv) => (await import('./experiments/args.js')).usageError(argv),
     load: async () => (await import('./experiments/command.js')).run,
   },
   bench: {
@@ -37,6 +40,7 @@ const COMMANDS: Record<string, CommandDef> = {
   },
   worker: {
     help: async () => (await import('./experiments/queue/worker-args.js')).HELP,
+    usageError: async (argv) => (await import('./experiments/queue/worker-args.js')).usageError(argv),
     load: async () => (await import('./experiments/queue/worker.js')).main,
   },
 };
@@ -61,6 +65,11 @@ export async function main(argv: string[], resolve: Resolver = nodeResolver): Pr
   if (wantsHelp(rest)) {
     console.log(await def.help());
     return 0;
+  }
+  const bad = (await def.usageError?.(rest)) ?? null;
+  if (bad !== null) {
+    console.error(bad);
+    return 2;
   }
   const missing = missingPeersMessage(name, commandPeers(name, rest), resolve);
   if (missing !== null) {

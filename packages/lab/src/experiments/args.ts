@@ -100,3 +100,18 @@ export function parse(argv: string[]): Parsed {
     help: values.help ?? false,
   };
 }
+
+/** The one-line usage error of `argv` as `rmsnorm reproduce` prints it, or null when it parses. */
+export function usageError(argv: string[]): string | null {
+  try {
+    parse(argv);
+    return null;
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    return usageLine(err);
+  }
+}
+
+export function usageLine(err: UsageError): string {
+  return `rmsnorm reproduce: ${err.message} (see --help)`;
+}

@@ -7,7 +7,7 @@ import { availableParallelism, cpus } from 'node:os';
 import { extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { evaluateClaims } from './claims.js';
-import { HELP, parse, UsageError, type Parsed } from './args.js';
+import { HELP, parse, UsageError, usageLine, type Parsed } from './args.js';
 import { planRuns, PRESETS } from './presets.js';
 import { ProgressView } from './progress.js';
 import { cleanTempFiles, isStorageError, readJson } from './atomic-write.js';
@@ -404,7 +404,7 @@ function parseOrExit(argv: string[]): Parsed | number {
     return 0;
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
-    console.error(`rmsnorm reproduce: ${err.message} (see --help)`);
+    console.error(usageLine(err));
     return 2;
   }
 }

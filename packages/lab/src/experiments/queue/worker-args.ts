@@ -37,3 +37,13 @@ export function parse(argv: string[]): WorkerArgs | 'help' {
   };
   return { queue: values.queue, concurrency: int('concurrency', values.concurrency, 1, 1), lockMs: int('lock-ms', values['lock-ms'], DEFAULT_LOCK_MS, 500) };
 }
+
+/** The one-line usage error of `argv` as the worker prints it, or null when it parses. */
+export function usageError(argv: string[]): string | null {
+  try {
+    parse(argv);
+    return null;
+  } catch (err) {
+    return `rmsnorm worker: ${(err as Error).message.split('\n')[0]} (see --help)`;
+  }
+}

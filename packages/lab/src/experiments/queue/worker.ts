@@ -13,7 +13,7 @@ import type { FromWorker, ToWorker } from '../worker.js';
 import type { RunResult } from '../types.js';
 import { connectionFromUrl, QUEUE_NAME, type QueueJobData, type QueueProgress } from './connection.js';
 import { RedisRunStore } from './redis-store.js';
-import { HELP, parse, type WorkerArgs } from './worker-args.js';
+import { HELP, parse, usageError, type WorkerArgs } from './worker-args.js';
 
 const me = `${hostname()}:${process.pid}`;
 
@@ -159,13 +159,12 @@ async function supervise(args: WorkerArgs, argv: string[]): Promise<void> {
 
 /** Entry of `npm run worker`; returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
-  let args: WorkerArgs | 'help';
-  try {
-    args = parse(argv);
-  } catch (err) {
-    console.error(`rmsnorm worker: ${(err as Error).message.split('\n')[0]} (see --help)`);
+  const bad = usageError(argv);
+  if (bad !== null) {
+    console.error(bad);
     return 2;
   }
+  const args: WorkerArgs | 'help' = parse(argv);
   if (args === 'help') {
     console.log(HELP);
     return 0;
