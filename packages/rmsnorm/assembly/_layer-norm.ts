@@ -1,6 +1,6 @@
-// LayerNorm kernels, forward (pipelined mean, two-pass variance) and backward (two sweeps per row), on one part
-// (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
-import { BLOCK, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
+// LayerNorm kernels, forward (pipelined mean and pivot-shifted sum of squares; two-pass variance as the fallback)
+// and backward (two sweeps per row), on one part (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
+import { BLOCK, TINY_SUM, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
 import { sumExact, sumSquaresCentred } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
 
@@ -23,10 +23,25 @@ import { flushParams, zeroBytes } from './_params';
   v128.store(at(yr, i), v1, 16);
 }
 
+// Σ(x − pivot)² of the row summed by the last lnScaleAndMeanNext (f64, from f32 blocks), and its pivot; per
+// instance, so per thread.
+let shiftedSq: f64 = 0;
+let shiftedPivot: f64 = 0;
+
+/** The pivot of a row: the f32 mean of its first (up to) 16 values, so the row's mean is usually within σ/2 of it. */
+@inline function rowPivot(xn: usize, cols: i32): f32 {
+  const m = cols < 16 ? cols : 16;
+  let s: f32 = 0;
+  for (let j: i32 = 0; j < m; j++) s += load<f32>(at(xn, j));
+  const p = s / <f32>m;
+  return isFinite(p) ? p : load<f32>(xn);
+}
+
 /**
- * LayerNorm row pipeline: scale row r (when xr != 0) while summing row n = r+1 as Σ(x − pivot) in blocked f32
- * (pivot = its first value, so 1e4 + N(0,1) rows sum small numbers exactly); returns row n's f64 mean
- * (exact f64 rerun if the f32 sums are not finite).
+ * LayerNorm row pipeline: scale row r (when xr != 0) while summing row n = r+1 as Σ(x − pivot) and Σ(x − pivot)² in
+ * blocked f32 (pivot ≈ the row's mean, so 1e4 + N(0,1) rows sum small numbers); returns row n's f64 mean (exact f64
+ * rerun if the f32 sums are not finite) and leaves Σ(x − pivot)² in shiftedSq, from which lnVariance takes the
+ * variance without a second pass over the row when the pivot was close enough to the mean.
  */
 @inline export function lnScaleAndMeanNext(
   xr: usize, yr: usize, xn: usize, cols: i32, mu: f64, rs: f32, gamma: usize, beta: usize, hasG: bool, hasB: bool,
@@ -36,23 +51,35 @@ import { flushParams, zeroBytes } from './_params';
   const vh = f32x4.splat(hi);
   const vl = f32x4.splat(lo);
   const vr = f32x4.splat(rs);
-  const pivot = load<f32>(xn);
+  const pivot = rowPivot(xn, cols);
   const vp = f32x4.splat(pivot);
   let total: f64 = 0;
+  let sq: f64 = 0;
   let i: i32 = 0;
   const n8 = cols & ~7;
   while (i < n8) {
     let a0 = f32x4.splat(0);
     let a1 = a0;
+    let b0 = a0;
+    let b1 = a0;
     const end = i + BLOCK < n8 ? i + BLOCK : n8;
     for (; i < end; i += 8) {
-      a0 = f32x4.add(a0, f32x4.sub(v128.load(at(xn, i)), vp));
-      a1 = f32x4.add(a1, f32x4.sub(v128.load(at(xn, i), 16), vp));
+      const d0 = f32x4.sub(v128.load(at(xn, i)), vp);
+      const d1 = f32x4.sub(v128.load(at(xn, i), 16), vp);
+      a0 = f32x4.add(a0, d0);
+      a1 = f32x4.add(a1, d1);
+      b0 = f32x4.add(b0, f32x4.mul(d0, d0));
+      b1 = f32x4.add(b1, f32x4.mul(d1, d1));
       if (xr != 0) lnScale8(xr, yr, i, vh, vl, vr, gamma, beta, hasG, hasB);
     }
     total += hsum(f32x4.add(a0, a1));
+    sq += hsum(f32x4.add(b0, b1));
   }
-  for (let j = n8; j < cols; j++) total += <f64>load<f32>(at(xn, j)) - <f64>pivot;
+  for (let j = n8; j < cols; j++) {
+    const d = <f64>load<f32>(at(xn, j)) - <f64>pivot;
+    total += d;
+    sq += d * d;
+  }
   if (xr != 0) {
     for (let j = n8; j < cols; j++) {
       let v = (load<f32>(at(xr, j)) - hi - lo) * rs;
@@ -61,8 +88,26 @@ import { flushParams, zeroBytes } from './_params';
       store<f32>(at(yr, j), v);
     }
   }
-  if (!isFinite(total)) return sumExact(xn, cols) / <f64>cols;
+  shiftedSq = sq;
+  shiftedPivot = <f64>pivot;
+  if (!isFinite(total)) {
+    shiftedSq = NaN; // lnVariance takes the two-pass path
+    return sumExact(xn, cols) / <f64>cols;
+  }
   return <f64>pivot + total / <f64>cols;
+}
+
+/**
+ * Σ(x − mean)² of row xr from the shifted sums its lnScaleAndMeanNext left (Σ(x − p)² − n·(mean − p)²) when that is
+ * as accurate as a second pass: the sums are in the normal range and (mean − p)² ≤ var/4, so the subtraction
+ * cancels at most a fifth of Σ(x − p)². Otherwise (far pivot, constant or extreme rows) the two-pass sum.
+ */
+@inline function lnSumSq(xr: usize, cols: i32, mu: f64): f64 {
+  const n = <f64>cols;
+  const m1 = mu - shiftedPivot;
+  const ss = shiftedSq - n * m1 * m1;
+  if (shiftedSq >= TINY_SUM && shiftedSq < f64.MAX_VALUE && 4 * n * m1 * m1 <= ss) return ss;
+  return sumSquaresCentred(xr, cols, mu);
 }
 
 /** y = f32((x − mean)·rs·gamma + beta) in f64 for one row whose rstd is outside [RS_MIN_LN, RS_MAX]. */
@@ -84,8 +129,8 @@ export function lnScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f6
   for (let r: i32 = 0; r < rows; r++) {
     const xr = x + <usize>r * rowBytes;
     const yr = y + <usize>r * rowBytes;
-    // two-pass variance around the f64 mean (re-read from L1)
-    const rs64 = 1.0 / Math.sqrt(sumSquaresCentred(xr, cols, mu) / <f64>cols + eps);
+    // the variance from the shifted sums of the pipelined pass, or two-pass around the f64 mean (re-read from L1)
+    const rs64 = 1.0 / Math.sqrt(lnSumSq(xr, cols, mu) / <f64>cols + eps);
     const rs = <f32>rs64;
     store<f32>(at(mean, r), <f32>mu);
     store<f32>(at(rstd, r), rs);
@@ -94,6 +139,7 @@ export function lnScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f6
       // the next row's mean exactly (a call, not another inlined copy of the pipelined loop: that copy made the
       // common path ~10 % slower)
       if (r + 1 < rows) mu = sumExact(xr + rowBytes, cols) / <f64>cols;
+      shiftedSq = NaN; // no shifted sums for that row: two-pass
     } else if (r + 1 < rows) {
       mu = lnScaleAndMeanNext(xr, yr, xr + rowBytes, cols, mu, rs, gamma, beta, hasG, hasB);
     } else {
@@ -117,8 +163,9 @@ export function lnForward(args: usize, r0: i32, r1: i32): void {
   const rstd = ptr(args, P0 + 5) + (<usize>r0 << 2);
   const rows = r1 - r0;
   // One function for every gain/bias combination (hasG/hasB are tested in the loop; the branches predict
-  // perfectly), so lnForwardRows has one call site and binaryen inlines sumSquaresCentred into it. Four specialised
-  // functions kept that reduction an out-of-line call per row and ran 8–10 % slower (bench/kernel-ab.ts --alt).
+  // perfectly), so lnForwardRows has one call site and binaryen inlines the variance (lnSumSq) into it. Four
+  // specialised functions kept that reduction an out-of-line call per row and ran 8–10 % slower
+  // (packages/lab/bench/kernel-ab.ts --alt).
   lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, gamma != 0, beta != 0);
 }
 
