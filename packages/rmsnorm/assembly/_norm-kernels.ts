@@ -1,13 +1,15 @@
-// f32x4 SIMD kernels for the RMS family (RMSNorm, pRMSNorm, L2-Norm) and LayerNorm, forward and backward, on raw
-// byte pointers into (imported) linear memory: the entry points included by norm.ts (private memory) and
-// norm-shared.ts (shared memory for worker threads). runJob(args, part, parts) reads its arguments from memory, so a
-// worker thread runs its share of rows without knowing any kernel signature.
+// f32x4 SIMD kernels for the RMS family (RMSNorm, pRMSNorm, L2-Norm) and LayerNorm, forward and backward (16-bit
+// storage: _add-rms-norm.ts, _layer-norm16.ts), on raw byte pointers into (imported) linear memory: the entry points
+// included by norm.ts (private memory) and norm-shared.ts (shared memory for worker threads). runJob(args, part,
+// parts) reads its arguments from memory, so a worker thread runs its share of rows without knowing any kernel
+// signature.
 import { OP, OP_LN_BWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_FWD, ROWS, slot } from './_job';
 import { rmsForward } from './_rms-norm';
 import { rmsBackward } from './_rms-backward';
 import { lnBackward, lnForward } from './_layer-norm';
 import { addRmsBackward, addRmsForward } from './_add-rms-norm';
-import { OP_ADD_RMS_BWD, OP_ADD_RMS_FWD } from './_job';
+import { OP_ADD_RMS_BWD, OP_ADD_RMS_FWD, OP_LN16_BWD, OP_LN16_FWD } from './_job';
+import { lnBackward16, lnForward16 } from './_layer-norm16';
 
 export { reduceParams } from './_params';
 
@@ -28,4 +30,6 @@ export function runJob(args: usize, part: i32, parts: i32): void {
   else if (op == OP_LN_BWD) lnBackward(args, r0, r1, part);
   else if (op == OP_ADD_RMS_FWD) addRmsForward(args, r0, r1);
   else if (op == OP_ADD_RMS_BWD) addRmsBackward(args, r0, r1, part);
+  else if (op == OP_LN16_FWD) lnForward16(args, r0, r1);
+  else if (op == OP_LN16_BWD) lnBackward16(args, r0, r1, part);
 }

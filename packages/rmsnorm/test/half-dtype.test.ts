@@ -145,41 +145,81 @@ describe('16-bit rmsNorm / l2Norm vs the float64 reference', () => {
   }
 });
 
+const LN_VARIANTS = [
+  { tag: 'gamma+beta', gamma: true, beta: true },
+  { tag: 'plain' },
+  { tag: 'gamma', gamma: true },
+  { tag: 'beta', beta: true },
+];
+
+/** layerNorm and its backward on `x` (16-bit) against the float64 reference of the decoded values. */
+function checkLayerNorm16(
+  name: string, dtype: Half, backend: 'js' | 'auto' | 'wasm', tb: 'js' | 'wasm', x: Uint16Array, dy: Uint16Array,
+  cols: number, gamma?: Float32Array, beta?: Float32Array,
+): void {
+  const xv = values(x, dtype);
+  const dyv = values(dy, dtype);
+  const f = layerNorm(x, cols, { dtype, backend, gamma, beta });
+  assert.ok(f.y instanceof Uint16Array);
+  const ref = reference.layerNormRef(xv, cols, { gamma, beta });
+  checkClose(`${name} y`, f.y, ref.y, dtype, storageTolerance(tb, 'layerNorm', 'forward', dtype), cols);
+  checkClose(`${name} mean`, f.mean, ref.mean, 'float32', storageTolerance(tb, 'layerNorm', 'forward', 'float32'), 1, rowMax(xv, cols));
+  checkClose(`${name} rstd`, f.rstd, ref.rstd, 'float32', storageTolerance(tb, 'layerNorm', 'forward', 'float32'), 1);
+  const b = layerNormBackward(dy, x, f.mean, f.rstd, cols, { dtype, backend, gamma, beta });
+  const rb = reference.layerNormBackwardRef(dyv, xv, cols, { gamma, beta });
+  const row = (i: number) => Math.floor(i / cols);
+  const sc = dxScales(dyv, (i) => (xv[i] - ref.mean[row(i)]) * ref.rstd[row(i)], (j) => (gamma === undefined ? 1 : gamma[j]), cols, cols, ref.rstd);
+  checkClose(`${name} dx`, b.dx, rb.dx, dtype, storageTolerance(tb, 'layerNorm', 'backward', dtype), cols, sc);
+  const fl = storageTolerance(tb, 'layerNorm', 'backward', 'float32');
+  assert.equal(b.dgamma === null, rb.dgamma === null, `${name}: dgamma present iff gamma`);
+  assert.equal(b.dbeta === null, rb.dbeta === null, `${name}: dbeta present iff beta`);
+  if (rb.dgamma !== null) checkClose(`${name} dgamma`, b.dgamma!, rb.dgamma, 'float32', fl, cols);
+  if (rb.dbeta !== null) checkClose(`${name} dbeta`, b.dbeta!, rb.dbeta, 'float32', fl, cols);
+}
+
 describe('16-bit layerNorm vs the float64 reference', () => {
   for (const dtype of HALF) {
-    it(`layerNorm ${dtype}: forward and backward, incl. offset rows 100 + N(0,1)`, () => {
+    it(`layerNorm ${dtype}: forward and backward, with and without gamma/beta, incl. offset rows 100 + N(0,1)`, () => {
       for (const { backend, missing } of backendsFor('layerNorm16')) {
         if (missing) {
           assert.throws(() => layerNorm(new Uint16Array(4), 4, { dtype, backend }), BackendUnavailableError);
           continue;
         }
         const tb = toleranceBackend(backend, 'layerNorm16');
-        for (const [rows, cols] of SHAPES) {
+        for (const [rows, cols] of [...SHAPES, [3, 33] as [number, number]]) {
           for (const offset of [0, 100]) {
-            const rand = mulberry32(hashSeed(`ln ${dtype} ${rows}x${cols} ${offset}`));
-            const x = encode(Array.from(randomNormal(rand, rows * cols), (v) => v + offset), dtype) as Uint16Array;
-            const dy = encode(randomNormal(rand, rows * cols), dtype) as Uint16Array;
-            const gamma = randomNormal(rand, cols, 1, 0.2);
-            const beta = randomNormal(rand, cols, 0, 0.5);
-            const xv = values(x, dtype);
-            const dyv = values(dy, dtype);
-            const name = `layerNorm ${dtype} ${backend} ${rows}x${cols} offset ${offset}`;
-            const f = layerNorm(x, cols, { dtype, backend, gamma, beta });
-            const ref = reference.layerNormRef(xv, cols, { gamma, beta });
-            checkClose(`${name} y`, f.y, ref.y, dtype, storageTolerance(tb, 'layerNorm', 'forward', dtype), cols);
-            checkClose(`${name} mean`, f.mean, ref.mean, 'float32', storageTolerance(tb, 'layerNorm', 'forward', 'float32'), 1, rowMax(xv, cols));
-            const b = layerNormBackward(dy, x, f.mean, f.rstd, cols, { dtype, backend, gamma, beta });
-            const rb = reference.layerNormBackwardRef(dyv, xv, cols, { gamma, beta });
-            const sc = dxScales(dyv, (i) => (xv[i] - ref.mean[Math.floor(i / cols)]) * ref.rstd[Math.floor(i / cols)], (j) => gamma[j], cols, cols, ref.rstd);
-            checkClose(`${name} dx`, b.dx, rb.dx, dtype, storageTolerance(tb, 'layerNorm', 'backward', dtype), cols, sc);
-            const fl = storageTolerance(tb, 'layerNorm', 'backward', 'float32');
-            checkClose(`${name} dgamma`, b.dgamma!, rb.dgamma!, 'float32', fl, cols);
-            checkClose(`${name} dbeta`, b.dbeta!, rb.dbeta!, 'float32', fl, cols);
+            for (const v of LN_VARIANTS) {
+              const rand = mulberry32(hashSeed(`ln ${dtype} ${rows}x${cols} ${offset} ${v.tag}`));
+              const x = encode(Array.from(randomNormal(rand, rows * cols), (t) => t + offset), dtype) as Uint16Array;
+              const dy = encode(randomNormal(rand, rows * cols), dtype) as Uint16Array;
+              const gamma = v.gamma ? randomNormal(rand, cols, 1, 0.2) : undefined;
+              const beta = v.beta ? randomNormal(rand, cols, 0, 0.5) : undefined;
+              const name = `layerNorm ${dtype} ${backend} ${rows}x${cols} offset ${offset} ${v.tag}`;
+              checkLayerNorm16(name, dtype, backend, tb, x, dy, cols, gamma, beta);
+            }
           }
         }
       }
     });
   }
+
+  it('offset rows: bfloat16 1e4 + N(0,1) (nearly constant after rounding) and 1e4 + N(0,100), binary16 1000 + N(0,1)', () => {
+    const cases: Array<[Half, number, number]> = [['bfloat16', 1e4, 1], ['bfloat16', 1e4, 100], ['float16', 1000, 1], ['float16', -3e4, 50]];
+    for (const [dtype, offset, sd] of cases) {
+      for (const { backend, missing } of backendsFor('layerNorm16')) {
+        if (missing) continue;
+        const tb = toleranceBackend(backend, 'layerNorm16');
+        const rows = 4;
+        const cols = 1000;
+        const rand = mulberry32(hashSeed(`ln offset ${dtype} ${offset} ${sd}`));
+        const x = encode(Array.from(randomNormal(rand, rows * cols), (t) => offset + sd * t), dtype) as Uint16Array;
+        const dy = encode(randomNormal(rand, rows * cols), dtype) as Uint16Array;
+        const gamma = randomNormal(rand, cols, 1, 0.2);
+        const beta = randomNormal(rand, cols, 0, 0.5);
+        checkLayerNorm16(`layerNorm ${dtype} ${backend} ${offset} + N(0,${sd})`, dtype, backend, tb, x, dy, cols, gamma, beta);
+      }
+    }
+  });
 });
 
 describe('16-bit: no overflow where the true result is representable', () => {
@@ -206,8 +246,14 @@ describe('16-bit: no overflow where the true result is representable', () => {
     for (const { backend, missing } of backendsFor('layerNorm16')) {
       if (missing) continue;
       const f = layerNorm(x, cols, { dtype: 'float16', backend });
+      assert.ok(values(f.y, 'float16').every(Number.isFinite), `${backend}: finite layerNorm y`);
       const ref = reference.layerNormRef(xv, cols);
       checkClose(`60000 row layerNorm ${backend} y`, f.y, ref.y, 'float16', storageTolerance('js', 'layerNorm', 'forward', 'float16'), cols);
+      // the whole check (y, mean, rstd, dx, dgamma, dbeta), two rows (one shifted by −60000: mean far from the pivot)
+      const x2 = encode([...xv, ...xv.map((v) => (v > 0 ? v - 60000 : v))], 'float16') as Uint16Array;
+      const dy2 = encode(randomNormal(rand, 2 * cols), 'float16') as Uint16Array;
+      const gamma = randomNormal(rand, cols, 1, 0.2);
+      checkLayerNorm16(`60000 rows layerNorm ${backend}`, 'float16', backend, toleranceBackend(backend, 'layerNorm16'), x2, dy2, cols, gamma, gamma);
     }
   });
 

@@ -1,12 +1,13 @@
-// wasm fused residual add and 16-bit storage (assembly/_add-rms-norm.ts, _half.ts): the SIMD conversions and the
-// correctly rounded 16-bit sum bit-exact against the js encoders (themselves checked against the reference in
-// half-dtype.test.ts) over every pattern and near-tie pairs; zero-copy allocUint16/allocFloat32 calls copy nothing,
-// in place included; the worker pool gives the same bits as one thread.
+// wasm fused residual add and 16-bit storage (assembly/_add-rms-norm.ts, _layer-norm16.ts, _half.ts): the SIMD
+// conversions and the correctly rounded 16-bit sum bit-exact against the js encoders (themselves checked against the
+// reference in half-dtype.test.ts) over every pattern and near-tie pairs; 16-bit layerNorm within one ulp of the js
+// kernel on random and extreme rows; zero-copy allocUint16/allocFloat32 calls copy nothing, in place included; the
+// worker pool gives the same bits as one thread.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import {
   addRmsNorm, addRmsNormBackward, allocFloat32, allocUint16, availableBackends, freeFloat32, freeUint16, initThreads,
-  isWasmBuffer, rmsNorm, rmsNormBackward, terminateThreads,
+  isWasmBuffer, layerNorm, layerNormBackward, rmsNorm, rmsNormBackward, terminateThreads,
 } from '../src/index.js';
 import { decodeTable, encoder } from '../src/backends/js/half.js';
 import { _copyStats } from '../src/backends/wasm/job.js';
@@ -253,5 +254,243 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
       assert.ok(Math.abs(two.dgamma![j] - one.dgamma![j]) <= 1e-5 * (1 + Math.abs(one.dgamma![j])), `dgamma[${j}]`);
       assert.ok(Math.abs(two.dbeta![j] - one.dbeta![j]) <= 1e-5 * (1 + Math.abs(one.dbeta![j])), `dbeta[${j}]`);
     }
+  });
+});
+
+/** Equal, or both NaN, or one 16-bit ulp apart (±0 equal): two kernels each rounding an f32/f64 value once. */
+function withinUlp(dtype: 'float16' | 'bfloat16', got: Uint16Array, want: Uint16Array, what: string): number {
+  const t = decodeTable(dtype);
+  let diff = 0;
+  for (let i = 0; i < got.length; i++) {
+    if (got[i] === want[i]) continue;
+    const nan = Number.isNaN(t[got[i]]);
+    assert.equal(nan, Number.isNaN(t[want[i]]), `${what}[${i}]: 0x${got[i].toString(16)} vs 0x${want[i].toString(16)} (NaN)`);
+    if (nan || ((got[i] | want[i]) & 0x7fff) === 0) continue;
+    assert.ok(Math.abs(got[i] - want[i]) <= 1 && (got[i] ^ want[i]) < 0x8000, `${what}[${i}]: 0x${got[i].toString(16)} vs 0x${want[i].toString(16)}`);
+    diff++;
+  }
+  return diff;
+}
+
+/** f32 results within rtol·|want| + atol (NaN = NaN, ±Inf exactly). */
+function closeF32(got: Float32Array, want: Float32Array, rtol: number, what: string, atol = 0): void {
+  for (let i = 0; i < got.length; i++) {
+    if (Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue;
+    assert.ok(Math.abs(got[i] - want[i]) <= rtol * Math.abs(want[i]) + atol, `${what}[${i}]: ${got[i]} vs ${want[i]}`);
+  }
+}
+
+/**
+ * 16-bit dx within one ulp of js, or (cancellation: dx of a 2-column row is rounding noise around 0) within 2e-5 of
+ * its row's natural scale rstd·(max|u| + max|x̂|·Σ|u·x̂|/cols) (the tolerance table's atol for the wasm backward).
+ */
+function dxClose(
+  dtype: 'float16' | 'bfloat16', got: Uint16Array, want: Uint16Array, x: Uint16Array, dy: Uint16Array,
+  mean: Float32Array, rstd: Float32Array, gamma: Float32Array | undefined, cols: number, what: string,
+): void {
+  const t = decodeTable(dtype);
+  const ulp = dtype === 'float16' ? 2 ** -10 : 2 ** -7;
+  for (let r = 0; r < got.length / cols; r++) {
+    let maxU = 0;
+    let maxX = 0;
+    let dot = 0;
+    for (let j = 0; j < cols; j++) {
+      const i = r * cols + j;
+      const u = Math.abs((gamma === undefined ? 1 : gamma[j]) * t[dy[i]]);
+      const xh = Math.abs((t[x[i]] - mean[r]) * rstd[r]);
+      maxU = Math.max(maxU, u);
+      maxX = Math.max(maxX, xh);
+      dot += u * xh;
+    }
+    const scale = rstd[r] * (maxU + (maxX * dot) / cols);
+    for (let j = 0; j < cols; j++) {
+      const i = r * cols + j;
+      const [a, b] = [t[got[i]], t[want[i]]];
+      if (Object.is(a, b) || (Number.isNaN(a) && Number.isNaN(b)) || !Number.isFinite(scale)) continue;
+      const allowed = ulp * Math.abs(b) + 2e-5 * scale + 2 ** -24;
+      assert.ok(Math.abs(a - b) <= allowed, `${what}[${i}]: ${a} (0x${got[i].toString(16)}) vs ${b} (0x${want[i].toString(16)})`);
+    }
+  }
+}
+
+type LnOpts = { gamma?: Float32Array; beta?: Float32Array; eps?: number };
+
+/** Forward and backward of layerNorm on `backend`, backward from the forward's own mean/rstd. */
+function ln16(dtype: 'float16' | 'bfloat16', backend: 'js' | 'wasm', x: Uint16Array, dy: Uint16Array, cols: number, o: LnOpts) {
+  const f = layerNorm(x, cols, { dtype, backend, ...o });
+  const b = layerNormBackward(dy, x, f.mean, f.rstd, cols, { dtype, backend, ...o });
+  return { y: f.y, mean: f.mean, rstd: f.rstd, dx: b.dx, dgamma: b.dgamma, dbeta: b.dbeta };
+}
+
+describe('wasm 16-bit layerNorm (assembly/_layer-norm16.ts) against the js kernel', { skip: !HAVE_WASM && 'wasm unavailable' }, () => {
+  after(() => terminateThreads());
+  const rows = 6;
+  const shapes = [1, 2, 15, 16, 17, 33, 100, 1040];
+  const gains = [
+    { tag: 'none' },
+    { tag: 'gamma', gamma: true },
+    { tag: 'beta', beta: true },
+    { tag: 'gamma+beta', gamma: true, beta: true },
+  ];
+
+  function input(dtype: 'float16' | 'bfloat16', rows: number, cols: number, seed: string, offset = 0) {
+    const rand = mulberry32(hashSeed(seed));
+    const x = encode(Array.from(randomNormal(rand, rows * cols), (v) => v + offset), dtype) as Uint16Array;
+    const dy = encode(randomNormal(rand, rows * cols), dtype) as Uint16Array;
+    return { x, dy, gamma: randomNormal(rand, cols, 1, 0.2), beta: randomNormal(rand, cols, 0, 0.5) };
+  }
+
+  for (const dtype of DTYPES) {
+    it(`${dtype}: y, dx within one ulp of js (mostly identical), mean/rstd/dgamma/dbeta close; every gain mode, cols 1 to 1040`, () => {
+      let differ = 0;
+      let total = 0;
+      for (const cols of shapes) {
+        for (const g of gains) {
+          const d = input(dtype, rows, cols, `ln16 ${dtype} ${cols} ${g.tag}`, 3);
+          const o = { gamma: g.gamma ? d.gamma : undefined, beta: g.beta ? d.beta : undefined };
+          const w = ln16(dtype, 'wasm', d.x, d.dy, cols, o);
+          const j = ln16(dtype, 'js', d.x, d.dy, cols, o);
+          const what = `${dtype} ${cols} ${g.tag}`;
+          differ += withinUlp(dtype, w.y as Uint16Array, j.y as Uint16Array, `${what} y`);
+          dxClose(dtype, w.dx as Uint16Array, j.dx as Uint16Array, d.x, d.dy, j.mean, j.rstd, o.gamma, cols, `${what} dx`);
+          total += rows * cols;
+          closeF32(w.mean, j.mean, 1e-6, `${what} mean`);
+          closeF32(w.rstd, j.rstd, 1e-6, `${what} rstd`);
+          assert.equal(w.dgamma === null, !g.gamma);
+          assert.equal(w.dbeta === null, !g.beta);
+          if (w.dgamma !== null) closeF32(w.dgamma, j.dgamma!, 1e-5, `${what} dgamma`, 1e-5);
+          if (w.dbeta !== null) closeF32(w.dbeta, j.dbeta!, 1e-5, `${what} dbeta`, 1e-5);
+        }
+      }
+      assert.ok(differ < total * 0.02, `${differ} of ${total} y one ulp from js`);
+    });
+
+    it(`${dtype}: extreme rows (subnormal, near the 16-bit maximum, zero with eps 0, NaN, ±Inf, constant) and non-finite gamma/beta give the js answer`, () => {
+      const cols = 40;
+      const max = dtype === 'float16' ? 65504 : 3.3e38;
+      const tiny = dtype === 'float16' ? 2 ** -24 : 2 ** -133;
+      const rand = mulberry32(hashSeed(`ln16 extremes ${dtype}`));
+      const kinds: Array<(j: number) => number> = [
+        () => (rand() * 2 - 1),
+        () => Math.floor(rand() * 8 - 4) * tiny, // subnormal
+        () => (rand() < 0.5 ? -1 : 1) * max * (0.9 + 0.1 * rand()), // near the maximum
+        () => 0, // zero row (eps 0: rstd = Inf, y NaN as in f64)
+        (j) => (j === 7 ? NaN : rand()),
+        (j) => (j === 20 ? Infinity : rand()),
+        (j) => (j === 39 ? -Infinity : rand()),
+        () => 1e4, // constant
+        () => 1e4 + (rand() * 2 - 1) * (dtype === 'float16' ? 16 : 256), // offset: mean far from zero
+      ];
+      const xs = kinds.flatMap((k) => Array.from({ length: cols }, (_, j) => k(j)));
+      const x = encode(xs, dtype) as Uint16Array;
+      const dy = encode(Array.from(xs, () => rand() * 2 - 1), dtype) as Uint16Array;
+      const gamma = Float32Array.from({ length: cols }, () => 0.5 + rand());
+      const beta = Float32Array.from({ length: cols }, () => rand() - 0.5);
+      const cases: Array<{ tag: string; o: LnOpts }> = [
+        { tag: 'eps 0', o: { gamma, beta, eps: 0 } },
+        { tag: 'eps 1e-6, no gain', o: {} },
+        { tag: 'gamma Inf', o: { gamma: Float32Array.from(gamma, (g, j) => (j === 5 ? Infinity : g)), beta } },
+        { tag: 'beta NaN', o: { gamma, beta: Float32Array.from(beta, (b, j) => (j === 3 ? NaN : b)) } },
+      ];
+      for (const { tag, o } of cases) {
+        const w = ln16(dtype, 'wasm', x, dy, cols, o);
+        const j = ln16(dtype, 'js', x, dy, cols, o);
+        withinUlp(dtype, w.y as Uint16Array, j.y as Uint16Array, `${dtype} ${tag} y`);
+        dxClose(dtype, w.dx as Uint16Array, j.dx as Uint16Array, x, dy, j.mean, j.rstd, o.gamma, cols, `${dtype} ${tag} dx`);
+        closeF32(w.mean, j.mean, 1e-6, `${dtype} ${tag} mean`);
+        closeF32(w.rstd, j.rstd, 1e-6, `${dtype} ${tag} rstd`);
+      }
+    });
+  }
+
+  it('zero-copy: allocUint16 x, y, dy and allocFloat32 gamma/mean/rstd/dgamma/dbeta copy nothing; in place y = x and dx = dy', () => {
+    const rows = 32;
+    const cols = 520;
+    const n = rows * cols;
+    for (const dtype of DTYPES) {
+      const d = input(dtype, rows, cols, `ln16 zero-copy ${dtype}`, 1);
+      const o = { gamma: d.gamma, beta: d.beta };
+      const want = ln16(dtype, 'wasm', d.x, d.dy, cols, o); // plain arrays, through scratch
+      const x = allocUint16(n);
+      const y = allocUint16(n);
+      const dy = allocUint16(n);
+      const gamma = allocFloat32(cols);
+      const beta = allocFloat32(cols);
+      const mean = allocFloat32(rows);
+      const rstd = allocFloat32(rows);
+      const dgamma = allocFloat32(cols);
+      const dbeta = allocFloat32(cols);
+      x.set(d.x);
+      dy.set(d.dy);
+      gamma.set(d.gamma);
+      beta.set(d.beta);
+      const before = copied();
+      layerNorm(x, cols, { dtype, gamma, beta, backend: 'wasm', out: { y, mean, rstd } });
+      layerNormBackward(dy, x, mean, rstd, cols, { dtype, gamma, beta, backend: 'wasm', out: { dx: dy, dgamma, dbeta } });
+      assert.equal(copied(), before, `${dtype}: bytes copied`);
+      assert.deepEqual(y, want.y);
+      assert.deepEqual(mean, want.mean);
+      assert.deepEqual(rstd, want.rstd);
+      assert.deepEqual(dy, want.dx);
+      assert.deepEqual(dgamma, want.dgamma);
+      assert.deepEqual(dbeta, want.dbeta);
+      // in place forward: y = x (zero-copy, and plain arrays through one shared scratch range)
+      layerNorm(x, cols, { dtype, gamma, beta, backend: 'wasm', out: { y: x, mean, rstd } });
+      assert.equal(copied(), before, `${dtype}: in place bytes copied`);
+      assert.deepEqual(x, want.y);
+      const plain = d.x.slice();
+      layerNorm(plain, cols, { dtype, gamma: d.gamma, beta: d.beta, backend: 'wasm', out: { y: plain } });
+      assert.deepEqual(plain, want.y);
+      const plainDy = d.dy.slice();
+      layerNormBackward(plainDy, d.x, want.mean, want.rstd, cols, { dtype, gamma: d.gamma, backend: 'wasm', out: { dx: plainDy } });
+      assert.deepEqual(plainDy, want.dx);
+      for (const a of [x, y, dy]) freeUint16(a);
+      for (const a of [gamma, beta, mean, rstd, dgamma, dbeta]) freeFloat32(a);
+    }
+  });
+
+  it('2 threads give the same bits as 1 (forward; backward dx, dgamma/dbeta to f32 rounding), zero-copy and plain', async () => {
+    const rows = 300;
+    const cols = 260;
+    const n = rows * cols;
+    const runs = (threads: string) => DTYPES.map((dtype) => {
+      const d = input(dtype, rows, cols, `ln16 threads ${dtype}`, 2);
+      const o = { gamma: d.gamma, beta: d.beta };
+      const plain = ln16(dtype, 'wasm', d.x, d.dy, cols, o);
+      const x = allocUint16(n);
+      const dy = allocUint16(n);
+      x.set(d.x);
+      dy.set(d.dy);
+      const z = ln16(dtype, 'wasm', x, dy, cols, o);
+      const zc = { ...z, y: (z.y as Uint16Array).slice(), dx: (z.dx as Uint16Array).slice() };
+      freeUint16(x);
+      freeUint16(dy);
+      assert.deepEqual(zc.y, plain.y, `${threads} ${dtype}: zero-copy y = plain y`);
+      return { dtype, plain };
+    });
+    const one = runs('1 thread');
+    await initThreads(2, { minElements: 0, wakeMinElements: 0 });
+    const two = runs('2 threads');
+    await terminateThreads();
+    for (let i = 0; i < one.length; i++) {
+      const [a, b] = [one[i].plain, two[i].plain];
+      const dt = one[i].dtype;
+      assert.deepEqual(b.y, a.y, `${dt} y`);
+      assert.deepEqual(b.mean, a.mean, `${dt} mean`);
+      assert.deepEqual(b.rstd, a.rstd, `${dt} rstd`);
+      assert.deepEqual(b.dx, a.dx, `${dt} dx`);
+      closeF32(b.dgamma!, a.dgamma!, 1e-5, `${dt} dgamma`, 1e-5);
+      closeF32(b.dbeta!, a.dbeta!, 1e-5, `${dt} dbeta`, 1e-5);
+    }
+  });
+
+  it("backend: 'wasm' runs 16-bit layerNorm (no BackendUnavailableError), 'auto' picks it", () => {
+    const x = encode([1, 2, 3, 4, 5, 6], 'bfloat16') as Uint16Array;
+    const w = layerNorm(x, 3, { dtype: 'bfloat16', backend: 'wasm' });
+    const a = layerNorm(x, 3, { dtype: 'bfloat16' });
+    assert.deepEqual(a.y, w.y);
+    const before = _copyStats.bytesIn;
+    layerNormBackward(x, x, w.mean, w.rstd, 3, { dtype: 'bfloat16' });
+    assert.ok(_copyStats.bytesIn > before, "'auto' went through the wasm job runner");
   });
 });

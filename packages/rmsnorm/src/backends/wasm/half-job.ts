@@ -1,5 +1,5 @@
 // Runs a job whose activation arrays may be Float32Array or Uint16Array (16-bit bit patterns): the fused
-// residual-add and 16-bit kernels of assembly/_add-rms-norm.ts. Same contract as job.ts execute (arrays in the wasm
+// residual-add and 16-bit kernels of assembly/_add-rms-norm.ts and _layer-norm16.ts. Same contract as job.ts execute (arrays in the wasm
 // memory are used in place, others copied through scratch with in-place aliases sharing one range, rows split across
 // the worker pool, dgamma/dbeta reduced over parts), but copies are byte copies, and the job carries the DTYPE slot.
 // Kept apart from job.ts so the f32 hot path stays monomorphic on Float32Array.
@@ -8,7 +8,9 @@ import { _copyStats, writeSlots } from './job.js';
 import { partsFor, runParts } from './threads.js';
 import { DTYPE, P0, SLOTS, WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA } from './job-layout.js';
 
-export { DT_BF16, DT_F16, DT_F32, OP_ADD_RMS_BWD, OP_ADD_RMS_FWD } from './job-layout.js';
+export {
+  DT_BF16, DT_F16, DT_F32, OP_ADD_RMS_BWD, OP_ADD_RMS_FWD, OP_LN16_BWD, OP_LN16_FWD,
+} from './job-layout.js';
 
 type Arr = Float32Array | Uint16Array;
 

@@ -6,7 +6,7 @@ import {
   addRmsNorm, addRmsNorm16, addRmsNormBackward, addRmsNormBackward16, rmsNorm16, rmsNormBackward16,
 } from './add-rms-norm.js';
 import { wasmState } from './instance.js';
-import { layerNorm, layerNormBackward } from './layer-norm.js';
+import { layerNorm, layerNorm16, layerNormBackward, layerNormBackward16 } from './layer-norm.js';
 import { rmsNorm, rmsNormBackward } from './rms-norm.js';
 
 export const wasmBackend: Backend = {
@@ -16,13 +16,15 @@ export const wasmBackend: Backend = {
   rmsNormBackward: (a) => rmsNormBackward(wasmState()!, a),
   layerNorm: (a) => layerNorm(wasmState()!, a),
   layerNormBackward: (a) => layerNormBackward(wasmState()!, a),
-  // fused residual add and 16-bit storage (RMS family; LayerNorm on 16-bit storage runs on js)
+  // fused residual add and 16-bit storage
   addRmsNorm: (a) => addRmsNorm(wasmState()!, a),
   addRmsNormBackward: (a) => addRmsNormBackward(wasmState()!, a),
   addRmsNorm16: (a) => addRmsNorm16(wasmState()!, a),
   addRmsNormBackward16: (a) => addRmsNormBackward16(wasmState()!, a),
   rmsNorm16: (a) => rmsNorm16(wasmState()!, a),
   rmsNormBackward16: (a) => rmsNormBackward16(wasmState()!, a),
+  layerNorm16: (a) => layerNorm16(wasmState()!, a),
+  layerNormBackward16: (a) => layerNormBackward16(wasmState()!, a),
 };
 
 registerBackend(wasmBackend);

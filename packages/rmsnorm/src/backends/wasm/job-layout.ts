@@ -29,6 +29,10 @@ export const OP_LN_BWD = 4; // P0.. = dy, x, mean, rstd, gamma, dx
 // the fused op with no residual (pointer 0) and no sum output.
 export const OP_ADD_RMS_FWD = 5; // P0.. = x, residual, gamma, beta, sum, y, rstd
 export const OP_ADD_RMS_BWD = 6; // P0.. = dy, dsum, sum, rstd, gamma, dx (dsum 0 = none)
+// LayerNorm on 16-bit storage (assembly/_layer-norm16.ts; DT_F16 or DT_BF16 in slot DTYPE): the pointer order of
+// OP_LN_FWD / OP_LN_BWD, with x, y, dy, dx holding 16-bit patterns.
+export const OP_LN16_FWD = 7; // P0.. = x, gamma, beta, y, mean, rstd
+export const OP_LN16_BWD = 8; // P0.. = dy, x, mean, rstd, gamma, dx
 
 // storage codes (slot DTYPE)
 export const DT_F32 = 0;
