@@ -263,6 +263,12 @@ test('an isolated child process times one of our configurations with the run\'s 
   assert.deepEqual(withLoop.companions.map((m) => `${m.c.impl} ${m.c.op} ${m.c.direction} ${m.c.threads}`),
     ['ceiling-triad triad backward 1', 'naive-f32x4 rmsNorm backward 1']);
   for (const m of withLoop.companions) assert.ok(m.p50 > 0 && m.c.bytes > 0, JSON.stringify(m));
+  // 2 threads: the 2-thread copy loop, timed after the row in the same process (no naive kernel: it is 1-thread)
+  const two = await timeInChild({
+    op: 'layerNorm', direction: 'forward', backend: 'wasm', threads: 2, rows: 4, cols: 8, p: 1, sets: 3,
+    mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 }, companions: true,
+  });
+  assert.deepEqual(two.companions.map((m) => `${m.c.impl} ${m.c.direction} ${m.c.threads}`), ['ceiling-copy forward 2']);
   // the keys the run predicts progress with and stores costs under are those of what the child timed
   const spec = { op: 'rmsNorm' as const, direction: 'backward' as const, backend: 'wasm', threads: 1, rows: 4, cols: 8, p: 1, sets: 3,
     mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 }, companions: true };
