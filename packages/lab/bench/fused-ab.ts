@@ -6,6 +6,7 @@
 //   f32 / bf16 / f16 rmsNorm, and the fused op on bf16 / f16 storage
 //   in place   the issue's LLM case, the residual stream updated in place (out.sum = residual): the fused op, and add
 //              then norm (residual += x by the ceiling module's triad, then rmsNorm(residual)); bf16 fused in place
+//   layerNorm  f32 / bf16 / f16 storage (gamma and beta; y, mean, rstd), the 16-bit kernels of _layer-norm16.ts
 // After the table: the bytes each variant must move, without and with write-allocate (a store to a line not in
 // cache reads it first; in place, the fused op writes sum into lines it has just read), so the bound on
 // add+norm / fused at DRAM sits next to the ≥ 1.5x target.
@@ -17,7 +18,7 @@
 //      ops in the same rounds (the backend's exports swapped for the call), each listed case once more as "<case> alt"
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
-import { addRmsNorm, allocFloat32, allocUint16, rmsNorm } from 'rmsnorm';
+import { addRmsNorm, allocFloat32, allocUint16, layerNorm, rmsNorm } from 'rmsnorm';
 import { wasmState } from 'rmsnorm/internal';
 import { wasmBase64 as ceilingBase64 } from '../src/bench/generated/ceiling.js';
 
@@ -84,6 +85,9 @@ function run(rows: number, cols: number) {
   const nSets = n * 16 > 96 * 2 ** 20 ? 1 : 3; // rotate buffer sets for in-cache shapes, as bench/kernel-ab.ts
   const gamma = allocFloat32(cols);
   fill(gamma, 7);
+  const beta = allocFloat32(cols);
+  fill(beta, 8);
+  const mean = allocFloat32(rows);
   const sets = Array.from({ length: nSets }, (_, s) => {
     const x = allocFloat32(n);
     const r = allocFloat32(n);
@@ -138,6 +142,9 @@ function run(rows: number, cols: number) {
     { name: 'fused bf16', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.x16, s.r16, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { sum: s.sum16, y: s.y16, rstd: s.rstd } }); } },
     { name: 'fused bf16 ip', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.x16, s.r16In, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { sum: s.r16In, y: s.y16, rstd: s.rstd } }); } },
     { name: 'fused f16', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.h16, s.hr16, cols, { gamma, dtype: 'float16', backend: 'wasm', out: { sum: s.sum16, y: s.y16, rstd: s.rstd } }); } },
+    { name: 'layerNorm f32', bytes: n * 8 + rows * 8, call: (i) => { const s = sets[i]; layerNorm(s.x, cols, { gamma, beta, backend: 'wasm', out: { y: s.y, mean, rstd: s.rstd } }); } },
+    { name: 'layerNorm bf16', bytes: n * 4 + rows * 8, call: (i) => { const s = sets[i]; layerNorm(s.x16, cols, { gamma, beta, dtype: 'bfloat16', backend: 'wasm', out: { y: s.y16, mean, rstd: s.rstd } }); } },
+    { name: 'layerNorm f16', bytes: n * 4 + rows * 8, call: (i) => { const s = sets[i]; layerNorm(s.h16, cols, { gamma, beta, dtype: 'float16', backend: 'wasm', out: { y: s.y16, mean, rstd: s.rstd } }); } },
   ];
   if (altExports !== null) {
     for (const c of cases.filter((k) => altCases.includes(k.name))) {
@@ -193,6 +200,8 @@ function run(rows: number, cols: number) {
   console.log(`fused f32 / bf16 time:              ${(get('fused f32') / get('fused bf16')).toFixed(2)}x`);
   console.log(`fused f32 / f16 time:               ${(get('fused f32') / get('fused f16')).toFixed(2)}x`);
   console.log(`fused f32 in place / bf16 in place:  ${(get('fused inpl') / get('fused bf16 ip')).toFixed(2)}x`);
+  console.log(`layerNorm f32 / bf16 time:          ${(get('layerNorm f32') / get('layerNorm bf16')).toFixed(2)}x`);
+  console.log(`layerNorm f32 / f16 time:           ${(get('layerNorm f32') / get('layerNorm f16')).toFixed(2)}x`);
 }
 
 // Bytes per element (f32 storage) each variant must move between cache and DRAM: reads + writes, and with
