@@ -5,9 +5,8 @@
 // Skipped (with the reason) where redis-server is not installed; .ci/run installs it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Queue } from 'bullmq';
@@ -18,79 +17,18 @@ import { sealCheckpoint } from '../src/experiments/run-store.js';
 import { planRuns } from '../src/experiments/presets.js';
 import { executeRun, runFiles } from '../src/experiments/runner.js';
 import type { ReproductionResults, RunResult } from '../src/experiments/types.js';
+import { essence, freePort, hasRedis, NO_REDIS, sleep, start, startRedis as redisOn, stepLog, tsx, until } from './queue-helpers.js';
 
-const hasRedis = spawnSync('redis-server', ['--version'], { encoding: 'utf8' }).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolvePort, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as { port: number }).port;
-      srv.close(() => resolvePort(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** A child process whose output is collected and whose exit can be awaited. */
-function start(args: string[], env: Record<string, string> = {}): { child: ChildProcess; out: () => string; exited: Promise<{ code: number | null; signal: string | null }> } {
-  const child = spawn(args[0], args.slice(1), { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<{ code: number | null; signal: string | null }>((r) => child.on('exit', (code, signal) => r({ code, signal })));
-  return { child, out: () => out, exited };
-}
-
-async function until(what: string, cond: () => boolean, ms: number): Promise<void> {
-  const t0 = Date.now();
-  while (!cond()) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out waiting for ${what}`);
-    await sleep(100);
-  }
-}
-
-function redisPing(port: number): boolean {
-  return spawnSync('redis-cli', ['-p', String(port), 'ping'], { encoding: 'utf8' }).stdout?.trim() === 'PONG';
-}
-
-/** What must be identical between a local and a queued run (times excluded). */
-function essence(r: RunResult) {
-  return {
-    steps: r.steps.map((s) => [s.step, s.loss, s.gradNorm]),
-    evals: r.evals.map((e) => [e.step, e.metrics]),
-    final: r.final,
-    diverged: r.diverged,
-    stepsToThreshold: r.stepsToThreshold,
-    extra: r.extra,
-    config: r.config,
-  };
-}
-
-function stepLog(out: string, id: string) {
-  return readFileSync(runFiles(out, id).steps, 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => {
-      const s = JSON.parse(l) as { step: number; loss: number; gradNorm: number };
-      return [s.step, s.loss, s.gradNorm];
-    });
-}
-
-test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis restarts; results equal a local run', { skip: hasRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 420_000 }, async () => {
+test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis restarts; results equal a local run', { skip: hasRedis ? false : NO_REDIS, timeout: 420_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'rmsnorm-queue-'));
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   const out = join(tmp, 'queued');
   const local = join(tmp, 'local');
   const procs: ChildProcess[] = [];
-  const tsx = (...a: string[]) => [process.execPath, '--import', 'tsx', ...a];
   const startRedis = async () => {
-    const r = start(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', tmp, '--save', '']);
+    const r = await redisOn(port, tmp);
     procs.push(r.child);
-    await until('redis', () => redisPing(port), 10_000);
     return r;
   };
   const stopRedis = async (r: Awaited<ReturnType<typeof startRedis>>) => {
@@ -160,13 +98,12 @@ test('queued sweep survives a worker SIGKILL, a coordinator crash and Redis rest
   }
 });
 
-test('Redis run store: checkpoint rotation, a damaged checkpoint falls back to the previous one, logs per step', { skip: hasRedis ? false : 'redis-server is not installed (apt-get install redis-server)', timeout: 60_000 }, async () => {
+test('Redis run store: checkpoint rotation, a damaged checkpoint falls back to the previous one, logs per step', { skip: hasRedis ? false : NO_REDIS, timeout: 60_000 }, async () => {
   const tmp = mkdtempSync(join(tmpdir(), 'rmsnorm-redis-store-'));
   const port = await freePort();
-  const redis = start(['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--appendonly', 'yes', '--dir', tmp, '--save', '']);
+  const redis = await redisOn(port, tmp);
   const queue = new Queue(QUEUE_NAME, { connection: connectionFromUrl(`redis://127.0.0.1:${port}`) });
   try {
-    await until('redis', () => redisPing(port), 10_000);
     const client = await queue.client;
     const spec = planRuns({ preset: 'tiny', tasks: ['cnn'] })[0];
     const body = (step: number) => JSON.stringify({ version: 1, id: spec.id, step, vars: [1, 2] });

@@ -10,7 +10,8 @@ Checkpoints and step logs go to Redis, so a run whose worker dies is continued b
 
 options:
   --queue URL           Redis of the queue: redis://[user:password@]host[:port][/db] (required)
-  --concurrency N       worker processes on this machine (default 1; one per core is the most that helps)
+  --concurrency N       runs trained at the same time, each in its own process (an integer ≥ 1, default 1;
+                        one per core is the most that helps)
   --lock-ms MS          how long a run stays locked to a silent worker before another may take it over
                         (default ${DEFAULT_LOCK_MS}; stalled runs are looked for every MS/2)
   --help                this text`;
@@ -21,9 +22,23 @@ export interface WorkerArgs {
   lockMs: number;
 }
 
+/** Options that take a number. */
+const NUMERIC = new Set(['--concurrency', '--lock-ms']);
+
+/** `--concurrency -1` as `--concurrency=-1`: parseArgs would call '-1' an ambiguous flag; it is a bad value. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (NUMERIC.has(argv[i]) && /^-[\d.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
 export function parse(argv: string[]): WorkerArgs | 'help' {
+  const args = joinNegativeValues(argv);
   const { values } = parseArgs({
-    args: argv,
+    args,
     options: { queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     strict: true,
   });
@@ -31,8 +46,9 @@ export function parse(argv: string[]): WorkerArgs | 'help' {
   if (!values.queue) throw new RangeError('--queue: expected redis://HOST:PORT');
   connectionFromUrl(values.queue);
   const int = (name: string, v: string | undefined, dflt: number, min: number) => {
-    const n = v === undefined ? dflt : Number(v);
-    if (!Number.isInteger(n) || n < min) throw new RangeError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
+    // Digits only: Number() would also take '0x10', '1e3', ' 2' and '2.0'.
+    const n = v === undefined ? dflt : /^[0-9]+$/.test(v) ? Number(v) : NaN;
+    if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
     return n;
   };
   return { queue: values.queue, concurrency: int('concurrency', values.concurrency, 1, 1), lockMs: int('lock-ms', values['lock-ms'], DEFAULT_LOCK_MS, 500) };

@@ -27,6 +27,25 @@ function say(msg: string): void {
  */
 const killAtStep = Number(process.env.RMSNORM_TEST_SIGKILL_AT_STEP ?? NaN);
 
+/**
+ * Test hook: RMSNORM_TEST_OVERLAP=K makes each run, after its first step and progress event, wait until K runs of its
+ * sweep have got that far (a hash in Redis), for at most 30 s — so that the runs of a `--concurrency K` worker
+ * provably train at the same time, whichever child the queue wakes first. The test reads the overlap from the queue's
+ * own event stream (first progress event to completion of each run).
+ */
+const overlapPeers = Number(process.env.RMSNORM_TEST_OVERLAP ?? NaN);
+
+async function meetPeers(worker: Worker, sweep: string, runId: string): Promise<void> {
+  const client = await worker.client;
+  const key = `rmsnorm-test:${sweep}:overlap`; // a hash: one field per run that got this far
+  await client.hset(key, { [runId]: me });
+  const t0 = Date.now();
+  while (Object.keys(await client.hgetall(key)).length < overlapPeers) {
+    if (Date.now() - t0 > 30_000) return say(`test hook: ${runId} gave up waiting for ${overlapPeers - 1} more runs`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 /** Train one queued run with its state in Redis; resumes from a checkpoint when an earlier worker left one. */
 async function trainRun(job: Job<QueueJobData>, data: Extract<QueueJobData, { kind: 'run' }>, worker: Worker): Promise<RunResult> {
   const store = new RedisRunStore(await worker.client, data.sweep, data.spec.id);
@@ -34,6 +53,7 @@ async function trainRun(job: Job<QueueJobData>, data: Extract<QueueJobData, { ki
   let latest: QueueProgress['progress'];
   let lastSent = 0;
   let checkpointed = false;
+  let met = !(overlapPeers > 1);
   const send = async (force: boolean) => {
     const now = Date.now();
     if (!force && now - lastSent < 250) return;
@@ -59,6 +79,10 @@ async function trainRun(job: Job<QueueJobData>, data: Extract<QueueJobData, { ki
         process.kill(process.pid, 'SIGKILL');
       }
       await send(saved || notices.length > 0);
+      if (!met) {
+        met = true; // after the first progress event, which is the test's evidence that this run is training
+        await meetPeers(worker, data.sweep, data.spec.id);
+      }
       // Training is synchronous: yield once per step so lock renewals and Redis replies get their turn.
       await new Promise((r) => setImmediate(r));
     },
