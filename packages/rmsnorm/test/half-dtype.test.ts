@@ -203,8 +203,10 @@ describe('16-bit layerNorm vs the float64 reference', () => {
     });
   }
 
-  it('offset rows: bfloat16 1e4 + N(0,1) (nearly constant after rounding) and 1e4 + N(0,100), binary16 1000 + N(0,1)', () => {
-    const cases: Array<[Half, number, number]> = [['bfloat16', 1e4, 1], ['bfloat16', 1e4, 100], ['float16', 1000, 1], ['float16', -3e4, 50]];
+  it('offset rows: bfloat16 1e4 + N(0,1) (nearly constant after rounding) and 1e4 + N(0,100), binary16 1000 + N(0,1), −3e4 + N(0,50), 8000 + N(0,4)', () => {
+    const cases: Array<[Half, number, number]> = [
+      ['bfloat16', 1e4, 1], ['bfloat16', 1e4, 100], ['float16', 1000, 1], ['float16', -3e4, 50], ['float16', 8000, 4],
+    ];
     for (const [dtype, offset, sd] of cases) {
       for (const { backend, missing } of backendsFor('layerNorm16')) {
         if (missing) continue;
@@ -217,6 +219,21 @@ describe('16-bit layerNorm vs the float64 reference', () => {
         const gamma = randomNormal(rand, cols, 1, 0.2);
         const beta = randomNormal(rand, cols, 0, 0.5);
         checkLayerNorm16(`layerNorm ${dtype} ${backend} ${offset} + N(0,${sd})`, dtype, backend, tb, x, dy, cols, gamma, beta);
+      }
+    }
+  });
+
+  it('far pivot: the first 16 values of a row at 1000, the other 2^18 − 16 N(0,1) (the shifted sums would cancel ~16,000×: two-pass)', () => {
+    for (const dtype of HALF) {
+      // the SIMD kernels only (js sums in f64 around the mean: no pivot)
+      for (const { backend, missing } of backendsFor('layerNorm16').filter((b) => b.backend === 'wasm')) {
+        if (missing) continue;
+        const cols = 1 << 18;
+        const rand = mulberry32(hashSeed(`ln far pivot ${dtype}`));
+        const xs = Array.from(randomNormal(rand, 2 * cols), (t, i) => (i % cols < 16 ? 1000 + t : t));
+        const x = encode(xs, dtype) as Uint16Array;
+        const dy = encode(randomNormal(rand, 2 * cols), dtype) as Uint16Array;
+        checkLayerNorm16(`layerNorm ${dtype} ${backend} far pivot`, dtype, backend, toleranceBackend(backend, 'layerNorm16'), x, dy, cols);
       }
     }
   });
