@@ -73,7 +73,7 @@ const sample: BenchRecord[] = [
 
 test('CSV and JSON writers round-trip the record schema', () => {
   const csv = toCsv(sample);
-  // design.md §2.4's fields in its order; added fields only after them
+  // the schema's original fields in their order (packages/lab/bench/README.md); added fields only after them
   assert.equal(csv.split('\n')[0], 'op,direction,impl,backend,threads,rows,cols,p,ms_p20,ms_p50,ms_p80,gbps,ceiling_gbps,pct_of_ceiling,node,cpu,date,version,repeats,spread_pct,cpu_ms_p50,isolated_ms_p50');
   assert.deepEqual(fromCsv(csv), sample);
   assert.deepEqual(fromJson(toJson(sample, { command: 'rmsnorm bench' })), sample);

@@ -48,11 +48,31 @@ function queueUrl(v: string | undefined): string | undefined {
   return v;
 }
 
+/**
+ * `--jobs -1` as `--jobs=-1` for the options in `numeric`: parseArgs would call '-1' an ambiguous flag, not a bad
+ * value. Shared with the queue worker's parser.
+ */
+export function joinNegativeValues(argv: string[], numeric: ReadonlySet<string>): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    if (numeric.has(argv[i]) && /^-[\d.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
+    else out.push(argv[i]);
+  }
+  return out;
+}
+
+/** A whole number written as plain digits (Number() would also take '0x10', '1e3', ' 2' and '2.0'), else NaN. */
+export function digitsInt(v: string): number {
+  return /^[0-9]+$/.test(v) ? Number(v) : NaN;
+}
+
+const NUMERIC = new Set(['--seeds', '--jobs']);
+
 export function parse(argv: string[]): Parsed {
   let values;
   try {
     ({ values } = parseArgs({
-      args: argv,
+      args: joinNegativeValues(argv, NUMERIC),
       options: {
         preset: { type: 'string' },
         tasks: { type: 'string' },
@@ -82,8 +102,8 @@ export function parse(argv: string[]): Parsed {
   }
   const int = (name: string, v: string | undefined, min: number): number | undefined => {
     if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
+    const n = digitsInt(v);
+    if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
     return n;
   };
   return {

@@ -2,6 +2,7 @@
 // errors work before the peers are checked.
 import { parseArgs } from 'node:util';
 import { connectionFromUrl, DEFAULT_LOCK_MS } from './connection.js';
+import { digitsInt, joinNegativeValues } from '../args.js';
 
 export const HELP = `usage: npm run worker -- --queue redis://HOST:PORT [options]
 
@@ -25,18 +26,8 @@ export interface WorkerArgs {
 /** Options that take a number. */
 const NUMERIC = new Set(['--concurrency', '--lock-ms']);
 
-/** `--concurrency -1` as `--concurrency=-1`: parseArgs would call '-1' an ambiguous flag; it is a bad value. */
-function joinNegativeValues(argv: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    if (NUMERIC.has(argv[i]) && /^-[\d.]/.test(argv[i + 1] ?? '')) out.push(`${argv[i]}=${argv[++i]}`);
-    else out.push(argv[i]);
-  }
-  return out;
-}
-
 export function parse(argv: string[]): WorkerArgs | 'help' {
-  const args = joinNegativeValues(argv);
+  const args = joinNegativeValues(argv, NUMERIC);
   const { values } = parseArgs({
     args,
     options: { queue: { type: 'string' }, concurrency: { type: 'string' }, 'lock-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
@@ -46,8 +37,7 @@ export function parse(argv: string[]): WorkerArgs | 'help' {
   if (!values.queue) throw new RangeError('--queue: expected redis://HOST:PORT');
   connectionFromUrl(values.queue);
   const int = (name: string, v: string | undefined, dflt: number, min: number) => {
-    // Digits only: Number() would also take '0x10', '1e3', ' 2' and '2.0'.
-    const n = v === undefined ? dflt : /^[0-9]+$/.test(v) ? Number(v) : NaN;
+    const n = v === undefined ? dflt : digitsInt(v);
     if (!Number.isSafeInteger(n) || n < min) throw new RangeError(`--${name}: expected an integer ≥ ${min}, got '${v}'`);
     return n;
   };
