@@ -1,7 +1,7 @@
 // The naive reference kernels for benchmarks only (never used by the library): what a straightforward WebAssembly
 // SIMD port looks like — one row at a time, two passes over the row (L1-resident on the second), f32x4 with one
 // f32 accumulator per sum, rstd from the f32 sums, and dgamma/dbeta accumulated in f32 straight into the outputs.
-// bench/kernel-ab.ts and `rmsnorm bench` time our kernels as a multiple of these on the same data (issue #8).
+// src/bench/scripts/kernel-ab.ts and `rmsnorm bench` time our kernels as a multiple of these on the same data (issue #8).
 // Byte addresses into an imported shared memory (like ceiling.ts); cols must be a multiple of 4.
 
 @inline function hsum(v: v128): f32 {

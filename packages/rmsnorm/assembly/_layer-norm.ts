@@ -165,7 +165,7 @@ export function lnForward(args: usize, r0: i32, r1: i32): void {
   // One function for every gain/bias combination (hasG/hasB are tested in the loop; the branches predict
   // perfectly), so lnForwardRows has one call site and binaryen inlines the variance (lnSumSq) into it. Four
   // specialised functions kept that reduction an out-of-line call per row and ran 8–10 % slower
-  // (packages/lab/bench/kernel-ab.ts --alt).
+  // (packages/lab/src/bench/scripts/kernel-ab.ts --alt).
   lnForwardRows(x, gamma, beta, y, mean, rstd, rows, cols, eps, gamma != 0, beta != 0);
 }
 

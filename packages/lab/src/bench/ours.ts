@@ -18,7 +18,7 @@ export interface OurVariant {
 /**
  * Forward and backward calls of one op on buffer set s; backward reads the rstd/mean the forward saved in set s.
  * Options are built once per buffer set, as a latency-minded caller would: spreading `{ ...opts, out }` per call
- * costs ≈ 2.7 µs on Node 20 (bench/op-overhead.ts), more than the whole 32×768 kernel's copy ceiling.
+ * costs ≈ 2.7 µs on Node 20 (src/bench/scripts/op-overhead.ts), more than the whole 32×768 kernel's copy ceiling.
  */
 function opCalls(d: ShapeData, v: OurVariant, op: OpName, rstd: Float32Array[], mean: Float32Array[]) {
   const { cols } = d;

@@ -11,7 +11,7 @@
 // cache reads it first; in place, the fused op writes sum into lines it has just read), so the bound on
 // add+norm / fused at DRAM sits next to the ≥ 1.5x target.
 // Rows: ms per call (median over rounds), GB/s (bytes the op must move), and the ratios the issue asks for.
-// Run: npx tsx bench/fused-ab.ts [--shapes 256x1024,16384x1024] [--rounds 11] [--sample-ms 30] [--clock wall|cpu]
+// Run: npx tsx src/bench/scripts/fused-ab.ts [--shapes 256x1024,16384x1024] [--rounds 11] [--sample-ms 30] [--clock wall|cpu]
 //      [--stat median|min]   (on a machine shared with other work: --clock cpu --stat min)
 //      [--alt v.wasm [--alt-cases 'rmsNorm bf16,fused bf16']]: a second build of the norm-shared module (a variant
 //      under test, e.g. `asc assembly/norm-shared.ts -o v.wasm` with flags.json's flags) run through the same public
@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { addRmsNorm, allocFloat32, allocUint16, layerNorm, rmsNorm } from 'rmsnorm';
 import { wasmState } from 'rmsnorm/internal';
-import { wasmBase64 as ceilingBase64 } from '../src/bench/generated/ceiling.js';
+import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
 
 interface CeilingExports {
   copy(src: number, dst: number, n: number): void;
@@ -82,7 +82,7 @@ interface Case { name: string; bytes: number; call(set: number): void }
 
 function run(rows: number, cols: number) {
   const n = rows * cols;
-  const nSets = n * 16 > 96 * 2 ** 20 ? 1 : 3; // rotate buffer sets for in-cache shapes, as bench/kernel-ab.ts
+  const nSets = n * 16 > 96 * 2 ** 20 ? 1 : 3; // rotate buffer sets for in-cache shapes, as src/bench/scripts/kernel-ab.ts
   const gamma = allocFloat32(cols);
   fill(gamma, 7);
   const beta = allocFloat32(cols);

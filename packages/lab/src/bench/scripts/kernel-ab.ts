@@ -6,16 +6,16 @@
 // like. Rows: ms per call (median over rounds), GB/s (opBytes: logical bytes read + written), % of the same-run
 // ceiling, ours/naive speed ratio (naive ms / ours ms: > 1 means ours is faster). Also prints the largest difference
 // between ours and naive outputs (relative to max |naive|) as a sanity check that both compute the same thing.
-// Run: npx tsx bench/kernel-ab.ts [--shapes 32x768,256x1024,16384x1024] [--rounds 15] [--sample-ms 20]
+// Run: npx tsx src/bench/scripts/kernel-ab.ts [--shapes 32x768,256x1024,16384x1024] [--rounds 15] [--sample-ms 20]
 //      [--ops rms,layer] [--stat median|min] [--clock wall|cpu] [--alt variant.wasm] [--json out.json]
 //      (on a machine shared with other work: --stat min --clock cpu)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { normBase64 } from 'rmsnorm/internal';
-import { wasmBase64 as naiveBase64 } from '../src/bench/generated/naive.js';
-import { wasmBase64 as ceilingBase64 } from '../src/bench/generated/ceiling.js';
+import { wasmBase64 as naiveBase64 } from '../generated/naive.js';
+import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
 import { jobLayout as L } from 'rmsnorm/internal';
-import { opBytes } from '../src/bench/stats.js';
+import { opBytes } from '../stats.js';
 
 interface NormExports {
   runJob(args: number, part: number, parts: number): void;

@@ -4,16 +4,16 @@
 // Printed: median over --repeat runs of each case's p50. op-overhead = op − kernel (validation, allocation-free alias
 // checks, dispatch); kernel − raw = the wasm job marshalling. At 4096×512 the wasm cases vary ±30% with which case
 // ran before (L3 contents), so read the small shape for overheads and the large one for js ns/element.
-// Run: npx tsx bench/op-overhead.ts [--shapes 32x768,4096x512] [--rounds 5] [--repeat 3]
+// Run: npx tsx src/bench/scripts/op-overhead.ts [--shapes 32x768,4096x512] [--rounds 5] [--repeat 3]
 import { allocFloat32, freeFloat32, rmsNorm, rmsNormBackward } from 'rmsnorm';
 import type { RmsNormBackwardKernelArgs, RmsNormKernelArgs } from 'rmsnorm/internal';
 import { jsRmsNorm, jsRmsNormBackward } from 'rmsnorm/internal';
 import { wasmBackend } from 'rmsnorm/internal';
 import { wasmState } from 'rmsnorm/internal';
-import { CeilingLoops } from '../src/bench/ceiling.js';
-import { measure, type BenchCase } from '../src/bench/runner.js';
-import { fillRandom } from '../src/bench/shape-data.js';
-import { quantile } from '../src/bench/stats.js';
+import { CeilingLoops } from '../ceiling.js';
+import { measure, type BenchCase } from '../runner.js';
+import { fillRandom } from '../shape-data.js';
+import { quantile } from '../stats.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {

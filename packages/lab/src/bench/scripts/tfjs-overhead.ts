@@ -4,7 +4,7 @@
 // the norm's forward + backward inside the graph, engine dispatch included. Prints per shape the added costs,
 // RMS/LN (added and whole-graph) and RMS/relu (added), the kernel dispatches each norm adds, and our kernels' own
 // time (called directly, no engine); with --out writes the bench record schema as JSON.
-// Run: npx tsx bench/tfjs-overhead.ts [--backend wasm|cpu] [--shapes 32x64,32x192,64x512,1024x128,4096x512]
+// Run: npx tsx src/bench/scripts/tfjs-overhead.ts [--backend wasm|cpu] [--shapes 32x64,32x192,64x512,1024x128,4096x512]
 //        [--rounds 15] [--target-ms 4] [--clock wall|cpu] [--quantile 0.5] [--core auto|js|wasm] [--out FILE.json]
 // --core picks the core kernels our tfjs kernels call (setTfjsCoreBackend); default auto.
 // --quantile q compares the q-quantiles of the samples (default the median; on a loaded machine 0.1 filters out
@@ -20,8 +20,8 @@ import {
   LAYER_NORM, LAYER_NORM_GRAD, layerNorm, RMS_FAMILY, RMS_FAMILY_GRAD, rmsNorm, setTfjsCoreBackend,
 } from 'rmsnorm/tfjs';
 import { initTfjsWasm } from 'rmsnorm/tfjs/node';
-import { machineInfo } from '../src/bench/machine.js';
-import { quantile, summarize } from '../src/bench/stats.js';
+import { machineInfo } from '../machine.js';
+import { quantile, summarize } from '../stats.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string) => {
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
   console.log(`load after: ${machineInfo().loadavg.join(' ')}`);
   if (out !== '') {
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, JSON.stringify({ machine, note: `bench/tfjs-overhead.ts: grads of sum(N(x⊙g)⊙w), interleaved, ${clock} clock`, records }, null, 2) + '\n');
+    writeFileSync(out, JSON.stringify({ machine, note: `src/bench/scripts/tfjs-overhead.ts: grads of sum(N(x⊙g)⊙w), interleaved, ${clock} clock`, records }, null, 2) + '\n');
     console.log(`wrote ${out}`);
   }
 }
