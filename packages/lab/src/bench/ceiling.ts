@@ -5,7 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { wasmBase64 } from './generated/ceiling.js';
 import type { BenchCase } from './runner.js';
 
-interface CeilingExports {
+export interface CeilingExports {
   copy(src: number, dst: number, n: number): void;
   triad(a: number, b: number, c: number, s: number, n: number): void;
 }

@@ -21,18 +21,11 @@ import { loadavg } from 'node:os';
 import { addRmsNorm, allocFloat32, allocUint16, layerNorm, rmsNorm } from 'rmsnorm';
 import { wasmState } from 'rmsnorm/internal';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
+import { arg, shapesArg } from './script-args.js';
+import type { CeilingExports } from '../ceiling.js';
 
-interface CeilingExports {
-  copy(src: number, dst: number, n: number): void;
-  triad(a: number, b: number, c: number, s: number, n: number): void;
-}
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
-const shapes = arg('shapes', '256x1024,16384x1024').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const shapes = shapesArg('256x1024,16384x1024');
 const rounds = Number(arg('rounds', '11'));
 const sampleMs = Number(arg('sample-ms', '30'));
 const useMin = arg('stat', 'median') === 'min';

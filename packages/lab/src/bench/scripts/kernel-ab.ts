@@ -16,6 +16,8 @@ import { wasmBase64 as naiveBase64 } from '../generated/naive.js';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
 import { jobLayout as L } from 'rmsnorm/internal';
 import { opBytes } from '../stats.js';
+import { arg, shapesArg } from './script-args.js';
+import type { CeilingExports } from '../ceiling.js';
 
 interface NormExports {
   runJob(args: number, part: number, parts: number): void;
@@ -28,17 +30,8 @@ interface NaiveExports {
   lnForward(x: number, gamma: number, beta: number, y: number, mean: number, rstd: number, rows: number, cols: number, eps: number): void;
   lnBackward(dy: number, x: number, mean: number, rstd: number, gamma: number, dx: number, dgamma: number, dbeta: number, rows: number, cols: number): void;
 }
-interface CeilingExports {
-  copy(src: number, dst: number, n: number): void;
-  triad(a: number, b: number, c: number, s: number, n: number): void;
-}
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
-const shapes = arg('shapes', '32x768,256x1024,16384x1024').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const shapes = shapesArg('32x768,256x1024,16384x1024');
 const rounds = Number(arg('rounds', '15'));
 const sampleMs = Number(arg('sample-ms', '20'));
 const ops = arg('ops', 'rms,layer').split(',');

@@ -14,13 +14,9 @@ import { CeilingLoops } from '../ceiling.js';
 import { measure, type BenchCase } from '../runner.js';
 import { fillRandom } from '../shape-data.js';
 import { quantile } from '../stats.js';
+import { arg, shapesArg } from './script-args.js';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
-const shapes = arg('shapes', '32x768,4096x512').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const shapes = shapesArg('32x768,4096x512');
 const rounds = Number(arg('rounds', '5'));
 const repeat = Number(arg('repeat', '3'));
 const SETS = 3;

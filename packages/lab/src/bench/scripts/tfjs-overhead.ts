@@ -22,14 +22,10 @@ import {
 import { initTfjsWasm } from 'rmsnorm/tfjs/node';
 import { machineInfo } from '../machine.js';
 import { quantile, summarize } from '../stats.js';
+import { arg, shapesArg } from './script-args.js';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && i + 1 < argv.length ? argv[i + 1] : fallback;
-};
 const backend = arg('backend', 'wasm');
-const shapes = arg('shapes', '32x64,32x192,64x512,1024x128,4096x512').split(',').map((s) => s.split('x').map(Number) as [number, number]);
+const shapes = shapesArg('32x64,32x192,64x512,1024x128,4096x512');
 const rounds = Number(arg('rounds', '15'));
 const targetMs = Number(arg('target-ms', '4'));
 const out = arg('out', '');
