@@ -6,6 +6,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import type { BenchRecord } from './record.js';
+import { median } from './stats.js';
 
 /** One configuration to time: the identifying fields of its record, plus `call(i)`, one call on rotation index i. */
 export interface BenchCase extends Pick<BenchRecord, 'op' | 'direction' | 'impl' | 'backend' | 'threads' | 'rows' | 'cols' | 'p'> {
@@ -35,11 +36,6 @@ function cpuMsSince(u0: NodeJS.CpuUsage): number {
   return (u.user + u.system) / 1000;
 }
 
-function medianOf(v: readonly number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const h = (s.length - 1) / 2;
-  return (s[Math.floor(h)] + s[Math.ceil(h)]) / 2;
-}
 
 const pauseCell = new Int32Array(new SharedArrayBuffer(4));
 
@@ -120,7 +116,7 @@ async function warmUp(c: BenchCase, o: MeasureOptions): Promise<State> {
       if (r instanceof Promise) await r;
       times.push(performance.now() - t);
     }
-    if (times.length > 0) est = Math.max(1e-4, medianOf(times.slice(times.length >> 1)));
+    if (times.length > 0) est = Math.max(1e-4, median(times.slice(times.length >> 1)));
     s.est = est;
     s.batch = Math.max(1, Math.round(o.sampleMs / est));
     s.target = Math.max(o.minReps, Math.min(o.reps, Math.floor(o.budgetMs / (s.batch * est))));

@@ -1,17 +1,10 @@
 // Small numeric helpers of the benchmark: percentiles of timing samples, bytes moved per call, GB/s, % of ceiling.
 
-/**
- * The q-quantile (0 ≤ q ≤ 1) of samples by linear interpolation between order statistics (R type 7, numpy default).
- * @example quantile([4, 1, 3, 2, 5], 0.2) // 1.8
- */
-export function quantile(samples: readonly number[], q: number): number {
-  if (samples.length === 0) return NaN;
-  const s = [...samples].sort((a, b) => a - b);
-  const h = (s.length - 1) * q;
-  const lo = Math.floor(h);
-  const hi = Math.min(s.length - 1, lo + 1);
-  return s[lo] + (h - lo) * (s[hi] - s[lo]);
-}
+// The q-quantile (R type 7, numpy's default: linear between order statistics) and the median: the app's one
+// definition, experiments/metrics/stats.ts.
+import { quantile } from '../experiments/metrics/stats.js';
+
+export { median, quantile } from '../experiments/metrics/stats.js';
 
 /** p20, p50, p80 of the per-call times (ms). */
 export function summarize(samples: readonly number[]): { p20: number; p50: number; p80: number } {

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { Rng } from 'rmsnorm/internal';
 import { ensureTfjs } from './tfjs-env.js';
+import { median } from './metrics/stats.js';
 import { getTask } from './tasks/index.js';
 import { FileRunStore, openCheckpoint, sealCheckpoint, type RunStore } from './run-store.js';
 import type { RunSpec, TaskRun } from './tasks/task.js';
@@ -92,12 +93,6 @@ function decode(s: string, dtype: string): Float32Array | Int32Array {
   return dtype === 'int32' ? new Int32Array(copy.buffer) : new Float32Array(copy.buffer);
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
 
 /** First step at which the EMA (α = 0.9, bias-corrected) of the training loss is ≤ threshold; null if never. */
 export function stepsToThreshold(steps: StepRecord[], threshold: number | null): number | null {

@@ -5,6 +5,7 @@
 import { Rng } from 'rmsnorm/internal';
 import { makeOptimizer, trainStep } from './runner.js';
 import { ensureTfjs } from './tfjs-env.js';
+import { median } from './metrics/stats.js';
 import { getTask } from './tasks/index.js';
 import type { RunSpec } from './tasks/task.js';
 import type { Variant } from './types.js';
@@ -45,9 +46,7 @@ export async function measureStepTimes(specs: RunSpec[], rounds: number, warmup 
     }
   }
   return live.map((v) => {
-    const s = [...v.samples].sort((a, b) => a - b);
-    const m = s.length >> 1;
-    const medianMs = s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+    const medianMs = median(v.samples);
     return { variant: v.spec.variant, ...(v.spec.p !== undefined ? { p: v.spec.p } : {}), medianMs, samples: v.samples };
   });
 }

@@ -15,7 +15,7 @@ import { normBase64 } from 'rmsnorm/internal';
 import { wasmBase64 as naiveBase64 } from '../generated/naive.js';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
 import { jobLayout as L } from 'rmsnorm/internal';
-import { opBytes } from '../stats.js';
+import { median, opBytes } from '../stats.js';
 import { arg, shapesArg } from './script-args.js';
 import type { CeilingExports } from '../ceiling.js';
 
@@ -239,11 +239,6 @@ function run(rows: number, cols: number) {
       counter.set(c, i);
     }
   }
-  const median = (v: number[]) => {
-    const s = [...v].sort((p, q) => p - q);
-    const m = s.length >> 1;
-    return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-  };
   // --stat min: the fastest sample (least disturbed by other processes on a loaded machine); default median
   const stat = arg('stat', 'median') === 'min' ? (v: number[]) => Math.min(...v) : median;
   const ms = new Map(cases.map((c) => [c.name, stat(samples.get(c)!)]));
