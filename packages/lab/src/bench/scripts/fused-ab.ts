@@ -130,6 +130,7 @@ function run(rows: number, cols: number) {
       },
     },
     { name: 'rmsNorm f32', bytes: f32Norm, call: (i) => { const s = sets[i]; rmsNorm(s.x, cols, { gamma, backend: 'wasm', out: { y: s.y, rstd: s.rstd } }); } },
+    { name: 'pRmsNorm f32', bytes: f32Norm, call: (i) => { const s = sets[i]; rmsNorm(s.x, cols, { gamma, p: 0.0625, backend: 'wasm', out: { y: s.y, rstd: s.rstd } }); } },
     { name: 'rmsNorm bf16', bytes: n * 4 + rows * 4, call: (i) => { const s = sets[i]; rmsNorm(s.x16, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { y: s.y16, rstd: s.rstd } }); } },
     { name: 'rmsNorm f16', bytes: n * 4 + rows * 4, call: (i) => { const s = sets[i]; rmsNorm(s.h16, cols, { gamma, dtype: 'float16', backend: 'wasm', out: { y: s.y16, rstd: s.rstd } }); } },
     { name: 'fused bf16', bytes: n * 8 + rows * 4, call: (i) => { const s = sets[i]; addRmsNorm(s.x16, s.r16, cols, { gamma, dtype: 'bfloat16', backend: 'wasm', out: { sum: s.sum16, y: s.y16, rstd: s.rstd } }); } },
@@ -190,6 +191,7 @@ function run(rows: number, cols: number) {
   console.log(`fused in place / ceiling 2R2W bw:   ${((100 * bw('fused inpl')) / bw('ceiling 2R2W')).toFixed(0)} %`);
   console.log(`rmsNorm f32 / bf16 time:            ${(get('rmsNorm f32') / get('rmsNorm bf16')).toFixed(2)}x  (target ≥ 1.7x; bytes bound 2x)`);
   console.log(`rmsNorm f32 / f16 time:             ${(get('rmsNorm f32') / get('rmsNorm f16')).toFixed(2)}x`);
+  console.log(`rmsNorm / pRmsNorm (p 6.25 %) time: ${(get('rmsNorm f32') / get('pRmsNorm f32')).toFixed(2)}x  (> 1: pRMSNorm faster)`);
   console.log(`fused f32 / bf16 time:              ${(get('fused f32') / get('fused bf16')).toFixed(2)}x`);
   console.log(`fused f32 / f16 time:               ${(get('fused f32') / get('fused f16')).toFixed(2)}x`);
   console.log(`fused f32 in place / bf16 in place:  ${(get('fused inpl') / get('fused bf16 ip')).toFixed(2)}x`);
