@@ -1,8 +1,9 @@
 // LayerNorm kernels, forward (pipelined mean and pivot-shifted sum of squares; two-pass variance as the fallback)
 // and backward (two sweeps per row), on one part (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
-import { BLOCK, TINY_SUM, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
+import { BLOCK, DT_F32, TINY_SUM, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
 import { sumExact, sumSquaresCentred } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
+import { load1, store1 } from './_half';
 
 /** y = ((x − hi) − lo)·rs·gamma + beta for 8 values at index i (hasG/hasB: loop-invariant, predictable branches). */
 @inline export function lnScale8(
@@ -110,13 +111,16 @@ let shiftedPivot: f64 = 0;
   return sumSquaresCentred(xr, cols, mu);
 }
 
-/** y = f32((x − mean)·rs·gamma + beta) in f64 for one row whose rstd is outside [RS_MIN_LN, RS_MAX]. */
-export function lnScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f64, gamma: usize, beta: usize): void {
+/**
+ * y = f32((x − mean)·rs·gamma + beta) in f64 for one row off the fast path (rstd outside [RS_MIN_LN, RS_MAX]; as the js
+ * backend), stored in storage dt (16-bit: rounded to nearest-even); the f32 and the 16-bit kernels' one slow path.
+ */
+export function lnScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f64, gamma: usize, beta: usize, dt: i32): void {
   for (let j: i32 = 0; j < cols; j++) {
-    let v = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+    let v = (<f64>load1(xr, j, dt) - mu) * rs;
     if (gamma != 0) v *= <f64>load<f32>(at(gamma, j));
     if (beta != 0) v += <f64>load<f32>(at(beta, j));
-    store<f32>(at(yr, j), <f32>v);
+    store1(yr, j, <f32>v, dt);
   }
 }
 
@@ -135,7 +139,7 @@ export function lnScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f6
     store<f32>(at(mean, r), <f32>mu);
     store<f32>(at(rstd, r), rs);
     if (!(rs64 >= RS_MIN_LN && rs64 <= RS_MAX)) {
-      lnScaleRowExact(xr, yr, cols, mu, rs64, gamma, beta);
+      lnScaleRowExact(xr, yr, cols, mu, rs64, gamma, beta, DT_F32);
       // the next row's mean exactly (a call, not another inlined copy of the pipelined loop: that copy made the
       // common path ~10 % slower)
       if (r + 1 < rows) mu = sumExact(xr + rowBytes, cols) / <f64>cols;
@@ -297,31 +301,34 @@ let sumUXm: f64 = 0;
   }
 }
 
-/** One row in f64, as the js backend (rstd outside the SIMD range, or non-finite f32 sums); parameter sums in f64. */
+/**
+ * One backward row in f64, as the js backend (rstd outside the SIMD range, or non-finite sums), activations in storage
+ * dt; parameter sums straight into the f64 sums. The f32 and the 16-bit kernels' one slow path.
+ */
 export function lnRowExact(
   dyr: usize, xr: usize, dxr: usize, gamma: usize, cols: i32, savedMu: f32, rs32: f32, sumG: usize, sumB: usize,
-  params: bool,
+  params: bool, dt: i32,
 ): void {
   const rs = <f64>rs32;
   const sm = <f64>savedMu;
-  let sumX: f64 = 0;
-  let sumU: f64 = 0;
-  let sumUXhat: f64 = 0;
+  let sx: f64 = 0;
+  let su: f64 = 0;
+  let suxh: f64 = 0;
   for (let j: i32 = 0; j < cols; j++) {
-    const xv = <f64>load<f32>(at(xr, j));
-    const u = <f64>load<f32>(at(dyr, j)) * (gamma != 0 ? <f64>load<f32>(at(gamma, j)) : 1);
-    sumX += xv;
-    sumU += u;
-    sumUXhat += u * (xv - sm) * rs;
+    const xv = <f64>load1(xr, j, dt);
+    const u = <f64>load1(dyr, j, dt) * (gamma != 0 ? <f64>load<f32>(at(gamma, j)) : 1);
+    sx += xv;
+    su += u;
+    suxh += u * (xv - sm) * rs;
   }
-  const mu = sumX / <f64>cols;
-  const meanU = sumU / <f64>cols;
-  const meanUXhat = (sumUXhat - (mu - sm) * rs * sumU) / <f64>cols;
+  const mu = sx / <f64>cols;
+  const meanU = su / <f64>cols;
+  const meanUXhat = (suxh - (mu - sm) * rs * su) / <f64>cols;
   for (let j: i32 = 0; j < cols; j++) {
-    const d = <f64>load<f32>(at(dyr, j));
-    const xhat = (<f64>load<f32>(at(xr, j)) - mu) * rs;
+    const d = <f64>load1(dyr, j, dt);
+    const xhat = (<f64>load1(xr, j, dt) - mu) * rs;
     const u = d * (gamma != 0 ? <f64>load<f32>(at(gamma, j)) : 1);
-    store<f32>(at(dxr, j), <f32>(rs * (u - meanU - xhat * meanUXhat)));
+    store1(dxr, j, <f32>(rs * (u - meanU - xhat * meanUXhat)), dt);
     if (params) {
       store<f64>(sumG + (<usize>j << 3), load<f64>(sumG + (<usize>j << 3)) + d * xhat);
       store<f64>(sumB + (<usize>j << 3), load<f64>(sumB + (<usize>j << 3)) + d);
@@ -359,7 +366,7 @@ export function lnRowExact(
       exact = !(isFinite(a) && isFinite(b) && isFinite(shift));
       if (!exact) lnSweepB(dyr, xr, dxr, gamma, accG, accB, cols, mu, <f32>shift, rs, <f32>a, <f32>b, hasG, params);
     }
-    if (exact) lnRowExact(dyr, xr, dxr, g, cols, mu, rs, sumG, sumB, params);
+    if (exact) lnRowExact(dyr, xr, dxr, g, cols, mu, rs, sumG, sumB, params, DT_F32);
     if (params && ++sinceFlush >= PARAM_BLOCK_ROWS) {
       flushParams(ws, cols);
       sinceFlush = 0;

@@ -20,6 +20,7 @@ import {
 } from './_job';
 import { anyNaN8, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
+import { lnRowExact, lnScaleRowExact } from './_layer-norm';
 
 @inline function f32At(p: usize, i: i32): usize {
   return p + (<usize>i << 2);
@@ -204,15 +205,6 @@ function rowPivot16(xn: usize, cols: i32, dt: i32): f32 {
   return sumSquaresCentred16(xr, cols, mu, dt);
 }
 
-/** y = round(f32((x − mean)·rs·gamma + beta)) in f64 for one row off the fast path (as the js backend). */
-function ln16ScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f64, gamma: usize, beta: usize, dt: i32): void {
-  for (let j: i32 = 0; j < cols; j++) {
-    let v = (<f64>load1(xr, j, dt) - mu) * rs;
-    if (gamma != 0) v *= <f64>load<f32>(f32At(gamma, j));
-    if (beta != 0) v += <f64>load<f32>(f32At(beta, j));
-    store1(yr, j, <f32>v, dt);
-  }
-}
 
 @inline function ln16ForwardRows(
   x: usize, gamma: usize, beta: usize, y: usize, mean: usize, rstd: usize, rows: i32, cols: i32, eps: f64,
@@ -228,7 +220,7 @@ function ln16ScaleRowExact(xr: usize, yr: usize, cols: i32, mu: f64, rs: f64, ga
     store<f32>(f32At(mean, r), <f32>mu);
     store<f32>(f32At(rstd, r), rs);
     if (!(rs64 >= RS_MIN_LN && rs64 <= RS_MAX) || !paramsOk) {
-      ln16ScaleRowExact(xr, yr, cols, mu, rs64, gamma, beta, dt);
+      lnScaleRowExact(xr, yr, cols, mu, rs64, gamma, beta, dt);
       if (r + 1 < rows) mu = sumExact16(xr + rowBytes, cols, dt) / <f64>cols;
       shiftedSq = NaN; // no shifted sums for that row: two-pass
     } else if (r + 1 < rows) {
@@ -436,37 +428,6 @@ let sumUXm: f64 = 0;
   }
 }
 
-/** One row in f64, as the js backend (rstd outside the SIMD range, or non-finite sums); parameter sums in f64. */
-function ln16RowExact(
-  dyr: usize, xr: usize, dxr: usize, gamma: usize, cols: i32, savedMu: f32, rs32: f32, sumG: usize, sumB: usize,
-  params: bool, dt: i32,
-): void {
-  const rs = <f64>rs32;
-  const sm = <f64>savedMu;
-  let sx: f64 = 0;
-  let su: f64 = 0;
-  let suxh: f64 = 0;
-  for (let j: i32 = 0; j < cols; j++) {
-    const xv = <f64>load1(xr, j, dt);
-    const u = <f64>load1(dyr, j, dt) * (gamma != 0 ? <f64>load<f32>(f32At(gamma, j)) : 1);
-    sx += xv;
-    su += u;
-    suxh += u * (xv - sm) * rs;
-  }
-  const mu = sx / <f64>cols;
-  const meanU = su / <f64>cols;
-  const meanUXhat = (suxh - (mu - sm) * rs * su) / <f64>cols;
-  for (let j: i32 = 0; j < cols; j++) {
-    const d = <f64>load1(dyr, j, dt);
-    const xhat = (<f64>load1(xr, j, dt) - mu) * rs;
-    const u = d * (gamma != 0 ? <f64>load<f32>(f32At(gamma, j)) : 1);
-    store1(dxr, j, <f32>(rs * (u - meanU - xhat * meanUXhat)), dt);
-    if (params) {
-      store<f64>(sumG + (<usize>j << 3), load<f64>(sumG + (<usize>j << 3)) + d * xhat);
-      store<f64>(sumB + (<usize>j << 3), load<f64>(sumB + (<usize>j << 3)) + d);
-    }
-  }
-}
 
 @inline function ln16BackwardRows(
   dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize,
@@ -499,7 +460,7 @@ function ln16RowExact(
       exact = !(Math.abs(a) < RS_MAX && Math.abs(b) < RS_MAX && Math.abs(shift) < RS_MAX);
       if (!exact) ln16SweepB(dyr, xr, dxr, g, accG, accB, cols, mu, <f32>shift, rs, <f32>a, <f32>b, hasG, params, dt);
     }
-    if (exact) ln16RowExact(dyr, xr, dxr, g, cols, mu, rs, sumG, sumB, params, dt);
+    if (exact) lnRowExact(dyr, xr, dxr, g, cols, mu, rs, sumG, sumB, params, dt);
     if (params && ++sinceFlush >= PARAM_BLOCK_ROWS) {
       flushParams(ws, cols);
       sinceFlush = 0;
