@@ -113,6 +113,51 @@ export interface AddRmsNormBackwardKernelArgs<A extends Storage = Float32Array>
   sum: A;
 }
 
+/**
+ * Channels-last layout of the RMS family forward (spatial norms of NHWC images — statistics over H×W per sample and
+ * channel, gain and bias per channel: the paper's CIFAR-10 set-up, A.4, and InstanceNorm-style layers). x is
+ * [blocks, cols, channels]; each (block b, channel c) is one normalised vector of `cols` values at stride `channels`:
+ *   s      = Σ_{i<k} x[b,i,c]² / divisor,   rstd[b·channels + c] = 1/sqrt(s + eps)  (or 1/(sqrt(s) + eps) outside)
+ *   y[b,i,c] = x[b,i,c] · rstd[b·channels + c] · (gammaOffset + gamma[c]) + beta[c]        (gamma, beta: [channels])
+ * = the row kernel on x transposed to [blocks, channels, cols] (row b·channels + c) with the gain of row c, so rstd
+ * has the row kernel's layout. `workspace`: f64 scratch of at least 4·channels (contents ignored).
+ */
+export interface RmsNormChannelsKernelArgs extends Omit<RmsNormKernelArgs, 'rows'> {
+  blocks: number;
+  channels: number;
+  workspace: Float64Array;
+}
+
+/**
+ * Backward of RmsNormChannelsKernelArgs: per (b, c) the row formulas of RmsNormBackwardKernelArgs with the constant
+ * gain g = gammaOffset + gamma[c] (u = g·dy), and dgamma[c] = Σ_{b,i} dy·x̂, dbeta[c] = Σ_{b,i} dy ([channels],
+ * overwritten). `workspace`: f64 scratch of at least 4·channels.
+ */
+export interface RmsNormChannelsBackwardKernelArgs extends Omit<RmsNormBackwardKernelArgs, 'rows'> {
+  blocks: number;
+  channels: number;
+}
+
+/**
+ * LayerNorm forward in the channels-last layout: mean and rstd per (b, c) over the `cols` values of x[b, ·, c]
+ * (mean/rstd[b·channels + c]), y[b,i,c] = (x[b,i,c] − mean)·rstd·gamma[c] + beta[c]. Workspace ≥ 4·channels f64.
+ */
+export interface LayerNormChannelsKernelArgs extends Omit<LayerNormKernelArgs, 'rows'> {
+  blocks: number;
+  channels: number;
+  workspace: Float64Array;
+}
+
+/**
+ * LayerNorm backward in the channels-last layout: the row formulas per (b, c) with the constant gain gamma[c];
+ * dgamma[c] = Σ_{b,i} dy·x̂, dbeta[c] = Σ_{b,i} dy (overwritten). The mean is re-derived exactly (see
+ * LayerNormBackwardKernelArgs). Workspace ≥ 4·channels f64.
+ */
+export interface LayerNormChannelsBackwardKernelArgs extends Omit<LayerNormBackwardKernelArgs, 'rows'> {
+  blocks: number;
+  channels: number;
+}
+
 /** 16-bit storage variants: the same fields with Uint16Array activations, plus which 16-bit format they hold. */
 export type RmsNorm16KernelArgs = RmsNormKernelArgs<Uint16Array> & { dtype: HalfDtype };
 export type RmsNormBackward16KernelArgs = RmsNormBackwardKernelArgs<Uint16Array> & { dtype: HalfDtype };
@@ -139,6 +184,10 @@ export interface Backend {
   layerNormBackward16?(args: LayerNormBackward16KernelArgs): void;
   addRmsNorm16?(args: AddRmsNorm16KernelArgs): void;
   addRmsNormBackward16?(args: AddRmsNormBackward16KernelArgs): void;
+  rmsNormChannels?(args: RmsNormChannelsKernelArgs): void;
+  rmsNormChannelsBackward?(args: RmsNormChannelsBackwardKernelArgs): void;
+  layerNormChannels?(args: LayerNormChannelsKernelArgs): void;
+  layerNormChannelsBackward?(args: LayerNormChannelsBackwardKernelArgs): void;
 }
 
 /** Every kernel a Backend can define (the four float32 ones are mandatory). */
