@@ -120,7 +120,7 @@ export interface AddRmsNormBackwardKernelArgs<A extends Storage = Float32Array>
  *   s      = Σ_{i<k} x[b,i,c]² / divisor,   rstd[b·channels + c] = 1/sqrt(s + eps)  (or 1/(sqrt(s) + eps) outside)
  *   y[b,i,c] = x[b,i,c] · rstd[b·channels + c] · (gammaOffset + gamma[c]) + beta[c]        (gamma, beta: [channels])
  * = the row kernel on x transposed to [blocks, channels, cols] (row b·channels + c) with the gain of row c, so rstd
- * has the row kernel's layout. `workspace`: f64 scratch of at least 4·channels (contents ignored).
+ * has the row kernel's layout. `workspace`: f64 scratch of at least 6·channels (contents ignored).
  */
 export interface RmsNormChannelsKernelArgs extends Omit<RmsNormKernelArgs, 'rows'> {
   blocks: number;
@@ -131,7 +131,7 @@ export interface RmsNormChannelsKernelArgs extends Omit<RmsNormKernelArgs, 'rows
 /**
  * Backward of RmsNormChannelsKernelArgs: per (b, c) the row formulas of RmsNormBackwardKernelArgs with the constant
  * gain g = gammaOffset + gamma[c] (u = g·dy), and dgamma[c] = Σ_{b,i} dy·x̂, dbeta[c] = Σ_{b,i} dy ([channels],
- * overwritten). `workspace`: f64 scratch of at least 4·channels.
+ * overwritten). `workspace`: f64 scratch of at least 6·channels.
  */
 export interface RmsNormChannelsBackwardKernelArgs extends Omit<RmsNormBackwardKernelArgs, 'rows'> {
   blocks: number;
@@ -140,7 +140,7 @@ export interface RmsNormChannelsBackwardKernelArgs extends Omit<RmsNormBackwardK
 
 /**
  * LayerNorm forward in the channels-last layout: mean and rstd per (b, c) over the `cols` values of x[b, ·, c]
- * (mean/rstd[b·channels + c]), y[b,i,c] = (x[b,i,c] − mean)·rstd·gamma[c] + beta[c]. Workspace ≥ 4·channels f64.
+ * (mean/rstd[b·channels + c]), y[b,i,c] = (x[b,i,c] − mean)·rstd·gamma[c] + beta[c]. Workspace ≥ 6·channels f64.
  */
 export interface LayerNormChannelsKernelArgs extends Omit<LayerNormKernelArgs, 'rows'> {
   blocks: number;
@@ -151,7 +151,7 @@ export interface LayerNormChannelsKernelArgs extends Omit<LayerNormKernelArgs, '
 /**
  * LayerNorm backward in the channels-last layout: the row formulas per (b, c) with the constant gain gamma[c];
  * dgamma[c] = Σ_{b,i} dy·x̂, dbeta[c] = Σ_{b,i} dy (overwritten). The mean is re-derived exactly (see
- * LayerNormBackwardKernelArgs). Workspace ≥ 4·channels f64.
+ * LayerNormBackwardKernelArgs). Workspace ≥ 6·channels f64.
  */
 export interface LayerNormChannelsBackwardKernelArgs extends Omit<LayerNormBackwardKernelArgs, 'rows'> {
   blocks: number;
