@@ -4,8 +4,10 @@
 // here there is no validation beyond dtypes, no options object and no per-call allocation besides the outputs.
 import * as tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, Tensor, TensorInfo } from '@tensorflow/tfjs';
-import type {
-  LayerNormBackwardKernelArgs, LayerNormKernelArgs, RmsNormBackwardKernelArgs, RmsNormKernelArgs,
+import {
+  resolveBackend, type Backend, type LayerNormBackwardKernelArgs, type LayerNormChannelsBackwardKernelArgs,
+  type LayerNormChannelsKernelArgs, type LayerNormKernelArgs, type RmsNormBackwardKernelArgs,
+  type RmsNormChannelsBackwardKernelArgs, type RmsNormChannelsKernelArgs, type RmsNormKernelArgs,
 } from '../backends/backend.js';
 import { partialK } from '../ops/partial-k.js';
 import type { BackendName, EpsPlacement, KRule } from '../types.js';
@@ -17,7 +19,10 @@ export const RMS_FAMILY_GRAD = 'RmsnormRmsFamilyGrad';
 export const LAYER_NORM = 'RmsnormLayerNorm';
 export const LAYER_NORM_GRAD = 'RmsnormLayerNormGrad';
 
-/** Attributes of the RMS family kernels. x arrives as rows × cols, gamma/beta as [cols]. */
+/**
+ * Attributes of the RMS family kernels. x arrives as rows × cols with gamma/beta [cols], or — the channels-last
+ * spatial norm (ops.ts channelAxis) — as 3-D [blocks, cols, channels] with gamma/beta [channels].
+ */
 export interface RmsFamilyAttrs {
   l2: boolean;
   hasGamma: boolean;
@@ -75,6 +80,35 @@ const lnGradArgs: LayerNormBackwardKernelArgs = {
   rows: 0, cols: 0, workspace: new Float64Array(0),
 };
 
+const rmsChArgs: RmsNormChannelsKernelArgs = {
+  x: NONE, gamma: null, beta: null, gammaOffset: 0, y: NONE, rstd: NONE,
+  blocks: 0, cols: 0, channels: 0, k: 0, divisor: 0, eps: 0, epsOutside: false, workspace: new Float64Array(0),
+};
+const rmsChGradArgs: RmsNormChannelsBackwardKernelArgs = {
+  dy: NONE, x: NONE, rstd: NONE, gamma: null, gammaOffset: 0, dx: NONE, dgamma: null, dbeta: null,
+  blocks: 0, cols: 0, channels: 0, k: 0, divisor: 0, eps: 0, epsOutside: false, workspace: new Float64Array(0),
+};
+const lnChArgs: LayerNormChannelsKernelArgs = {
+  x: NONE, gamma: null, beta: null, y: NONE, mean: NONE, rstd: NONE, blocks: 0, cols: 0, channels: 0, eps: 0,
+  workspace: new Float64Array(0),
+};
+const lnChGradArgs: LayerNormChannelsBackwardKernelArgs = {
+  dy: NONE, x: NONE, mean: NONE, rstd: NONE, gamma: null, dx: NONE, dgamma: null, dbeta: null,
+  blocks: 0, cols: 0, channels: 0, workspace: new Float64Array(0),
+};
+
+/** The channels-last kernels of a core backend, or the js ones (they run on any view, tfjs's heap included). */
+function channelsCore(core: Backend): Backend {
+  return typeof core.rmsNormChannels === 'function' && typeof core.layerNormChannels === 'function'
+    ? core
+    : resolveBackend('js');
+}
+
+/** f64 scratch of the channels-last kernels (≥ 6·channels), grown once. */
+function channelWorkspace(args: { workspace: Float64Array }, channels: number): Float64Array {
+  return args.workspace.length >= 6 * channels ? args.workspace : (args.workspace = new Float64Array(6 * channels));
+}
+
 /** f64 scratch of the js core's backward (≥ 2·cols), grown once, shared by every call. */
 function workspace(args: { workspace: Float64Array }, cols: number): Float64Array {
   return args.workspace.length >= 2 * cols ? args.workspace : (args.workspace = new Float64Array(2 * cols));
@@ -92,6 +126,7 @@ function rmsFamilyKernel(backendName: KernelBackendName) {
     const a = attrs as unknown as RmsFamilyAttrs;
     const list = inputs as TensorInfo[]; // [x, gamma?, beta?]
     requireFloat32(list);
+    if (list[0].shape.length === 3) return rmsChannelsForward(backendName, backend, list, a);
     const x = list[0];
     const rows = x.shape[0];
     const cols = x.shape[1];
@@ -135,6 +170,7 @@ function rmsFamilyGradKernel(backendName: KernelBackendName) {
     const a = attrs as unknown as RmsFamilyAttrs;
     const list = inputs as TensorInfo[]; // [dy, x, rstd, gamma?]
     requireFloat32(list);
+    if (list[1].shape.length === 3) return rmsChannelsBackward(backendName, backend, list, a);
     const rows = list[1].shape[0];
     const cols = list[1].shape[1];
     const core = coreFor(backendName, backend, coreBackend);
@@ -175,6 +211,7 @@ function layerNormKernel(backendName: KernelBackendName) {
     const a = attrs as unknown as LayerNormAttrs;
     const list = inputs as TensorInfo[]; // [x, gamma?, beta?]
     requireFloat32(list);
+    if (list[0].shape.length === 3) return lnChannelsForward(backendName, backend, list, a);
     const x = list[0];
     const rows = x.shape[0];
     const cols = x.shape[1];
@@ -209,6 +246,7 @@ function layerNormGradKernel(backendName: KernelBackendName) {
     const a = attrs as unknown as LayerNormAttrs;
     const list = inputs as TensorInfo[]; // [dy, x, mean, rstd, gamma?]
     requireFloat32(list);
+    if (list[1].shape.length === 3) return lnChannelsBackward(backendName, backend, list, a);
     const rows = list[1].shape[0];
     const cols = list[1].shape[1];
     const core = coreFor(backendName, backend, coreBackend);
@@ -239,6 +277,141 @@ function layerNormGradKernel(backendName: KernelBackendName) {
     args.dgamma = args.dbeta = null;
     return outs;
   };
+}
+
+// Channels-last spatial norms: x [blocks, cols, channels], statistics [blocks·channels], gamma/beta [channels].
+
+function rmsChannelsForward(backendName: KernelBackendName, backend: unknown, list: TensorInfo[], a: RmsFamilyAttrs): TensorInfo[] {
+  const [blocks, cols, channels] = list[0].shape;
+  const core = channelsCore(coreFor(backendName, backend, coreBackend));
+  const y = makeOutput(backendName, backend, list[0].shape, blocks * cols * channels);
+  const rstd = makeOutput(backendName, backend, [blocks * channels], blocks * channels);
+  if (blocks * cols * channels === 0) return [y, rstd];
+  const args = rmsChArgs;
+  args.x = f32(backendName, backend, list[0]);
+  args.gamma = a.hasGamma ? f32(backendName, backend, list[1]) : null;
+  args.beta = a.hasBeta ? f32(backendName, backend, list[a.hasGamma ? 2 : 1]) : null;
+  args.gammaOffset = a.hasGamma ? a.gammaOffset : 0;
+  args.y = f32(backendName, backend, y);
+  args.rstd = f32(backendName, backend, rstd);
+  args.blocks = blocks;
+  args.cols = cols;
+  args.channels = channels;
+  setK(args, a, cols);
+  args.eps = a.eps;
+  args.epsOutside = a.epsPlacement === 'outside';
+  channelWorkspace(args, channels);
+  try {
+    core.rmsNormChannels!(args);
+  } finally {
+    args.x = args.y = args.rstd = NONE;
+    args.gamma = args.beta = null;
+  }
+  return [y, rstd];
+}
+
+/** Outputs [dx, dgamma?, dbeta?] of a channels-last backward (parameter gradients [channels]). */
+function channelGradOutputs(backendName: KernelBackendName, backend: unknown, shape: number[], a: LayerNormAttrs): TensorInfo[] {
+  const [blocks, cols, channels] = shape;
+  const outs = [makeOutput(backendName, backend, shape, blocks * cols * channels)];
+  if (a.hasGamma) outs.push(makeOutput(backendName, backend, [channels], channels));
+  if (a.hasBeta) outs.push(makeOutput(backendName, backend, [channels], channels));
+  return outs;
+}
+
+function rmsChannelsBackward(backendName: KernelBackendName, backend: unknown, list: TensorInfo[], a: RmsFamilyAttrs): TensorInfo[] {
+  const [blocks, cols, channels] = list[1].shape; // [dy, x, rstd, gamma?]
+  const core = channelsCore(coreFor(backendName, backend, coreBackend));
+  const outs = channelGradOutputs(backendName, backend, list[1].shape, a);
+  const args = rmsChGradArgs;
+  args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
+  args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
+  if (blocks * cols * channels === 0) {
+    args.dgamma?.fill(0);
+    args.dbeta?.fill(0);
+    args.dgamma = args.dbeta = null;
+    return outs;
+  }
+  args.dy = f32(backendName, backend, list[0]);
+  args.x = f32(backendName, backend, list[1]);
+  args.rstd = f32(backendName, backend, list[2]);
+  args.gamma = a.hasGamma ? f32(backendName, backend, list[3]) : null;
+  args.gammaOffset = a.hasGamma ? a.gammaOffset : 0;
+  args.dx = f32(backendName, backend, outs[0]);
+  args.blocks = blocks;
+  args.cols = cols;
+  args.channels = channels;
+  setK(args, a, cols);
+  args.eps = a.eps;
+  args.epsOutside = a.epsPlacement === 'outside';
+  channelWorkspace(args, channels);
+  try {
+    core.rmsNormChannelsBackward!(args);
+  } finally {
+    args.dy = args.x = args.rstd = args.dx = NONE;
+    args.gamma = args.dgamma = args.dbeta = null;
+  }
+  return outs;
+}
+
+function lnChannelsForward(backendName: KernelBackendName, backend: unknown, list: TensorInfo[], a: LayerNormAttrs): TensorInfo[] {
+  const [blocks, cols, channels] = list[0].shape;
+  const core = channelsCore(coreFor(backendName, backend, coreBackend));
+  const y = makeOutput(backendName, backend, list[0].shape, blocks * cols * channels);
+  const mean = makeOutput(backendName, backend, [blocks * channels], blocks * channels);
+  const rstd = makeOutput(backendName, backend, [blocks * channels], blocks * channels);
+  if (blocks * cols * channels === 0) return [y, mean, rstd];
+  const args = lnChArgs;
+  args.x = f32(backendName, backend, list[0]);
+  args.gamma = a.hasGamma ? f32(backendName, backend, list[1]) : null;
+  args.beta = a.hasBeta ? f32(backendName, backend, list[a.hasGamma ? 2 : 1]) : null;
+  args.y = f32(backendName, backend, y);
+  args.mean = f32(backendName, backend, mean);
+  args.rstd = f32(backendName, backend, rstd);
+  args.blocks = blocks;
+  args.cols = cols;
+  args.channels = channels;
+  args.eps = a.eps;
+  channelWorkspace(args, channels);
+  try {
+    core.layerNormChannels!(args);
+  } finally {
+    args.x = args.y = args.mean = args.rstd = NONE;
+    args.gamma = args.beta = null;
+  }
+  return [y, mean, rstd];
+}
+
+function lnChannelsBackward(backendName: KernelBackendName, backend: unknown, list: TensorInfo[], a: LayerNormAttrs): TensorInfo[] {
+  const [blocks, cols, channels] = list[1].shape; // [dy, x, mean, rstd, gamma?]
+  const core = channelsCore(coreFor(backendName, backend, coreBackend));
+  const outs = channelGradOutputs(backendName, backend, list[1].shape, a);
+  const args = lnChGradArgs;
+  args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
+  args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
+  if (blocks * cols * channels === 0) {
+    args.dgamma?.fill(0);
+    args.dbeta?.fill(0);
+    args.dgamma = args.dbeta = null;
+    return outs;
+  }
+  args.dy = f32(backendName, backend, list[0]);
+  args.x = f32(backendName, backend, list[1]);
+  args.mean = f32(backendName, backend, list[2]);
+  args.rstd = f32(backendName, backend, list[3]);
+  args.gamma = a.hasGamma ? f32(backendName, backend, list[4]) : null;
+  args.dx = f32(backendName, backend, outs[0]);
+  args.blocks = blocks;
+  args.cols = cols;
+  args.channels = channels;
+  channelWorkspace(args, channels);
+  try {
+    core.layerNormChannelsBackward!(args);
+  } finally {
+    args.dy = args.x = args.mean = args.rstd = args.dx = NONE;
+    args.gamma = args.dgamma = args.dbeta = null;
+  }
+  return outs;
 }
 
 /** A second engine tensor on t's data (no copy, no kernel dispatch): the backend's reference count goes up by one. */

@@ -12,6 +12,13 @@ import { LAYER_NORM, RMS_FAMILY, runNormKernel, type LayerNormAttrs, type RmsFam
 export interface TfRmsNormOptions {
   /** Normalised axes: an int or a list (default -1). Trailing axes are fastest; others are transposed to the end. */
   axis?: number | number[];
+  /**
+   * Gain and bias per index of this axis (which must not be normalised) instead of per normalised position: the
+   * spatial norm of images — statistics over H×W for each sample and channel, gamma/beta of shape [C] (the paper's
+   * CIFAR-10 set-up; InstanceNorm-style). Channels-last (`axis: [1, 2], channelAxis: 3` on NHWC) runs one fused
+   * kernel with no transposes; other layouts are composed.
+   */
+  channelAxis?: number;
   /** Bias added after the scaling, same shape rules as gamma. */
   beta?: Tensor | null;
   /** y = x·rstd·(gammaOffset + gamma) + beta. Default 0. Needs gamma. */
@@ -32,13 +39,15 @@ export type TfL2NormOptions = Omit<TfRmsNormOptions, 'p' | 'kRule'>;
 /** Options of the tfjs `layerNorm` op. */
 export interface TfLayerNormOptions {
   axis?: number | number[];
+  /** Gain and bias per index of this axis: see TfRmsNormOptions.channelAxis. */
+  channelAxis?: number;
   /** Default 1e-6 (tf.layers.layerNormalization uses 1e-3: pass it for a like-for-like comparison). */
   eps?: number;
 }
 
-const RMS_KEYS = ['axis', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule'];
-const L2_KEYS = ['axis', 'beta', 'gammaOffset', 'eps', 'epsPlacement'];
-const LN_KEYS = ['axis', 'eps'];
+const RMS_KEYS = ['axis', 'channelAxis', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule'];
+const L2_KEYS = ['axis', 'channelAxis', 'beta', 'gammaOffset', 'eps', 'epsPlacement'];
+const LN_KEYS = ['axis', 'channelAxis', 'eps'];
 
 function checkOptions(options: unknown, known: readonly string[]): Record<string, unknown> {
   if (options === undefined) return {};
@@ -124,6 +133,62 @@ function paramTensor(name: string, value: unknown, l: Layout): Tensor | null {
   return t;
 }
 
+/** options.channelAxis as a non-negative axis, or null when absent; it must not be a normalised axis. */
+function channelAxisOption(value: unknown, axes: number[], rank: number): number | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`options.channelAxis must be an integer, got ${describe(value)}`);
+  }
+  if (value < -rank || value >= rank) throw new RangeError(`options.channelAxis ${value} is out of range for a rank-${rank} tensor`);
+  const c = value < 0 ? value + rank : value;
+  if (axes.includes(c)) {
+    throw new RangeError(`options.channelAxis (${value}) must not be one of the normalised axes [${axes.join(', ')}]`);
+  }
+  return c;
+}
+
+/** gamma/beta of a spatial norm: one value per channel. */
+function channelParam(name: string, value: unknown, channels: number): Tensor | null {
+  if (value === undefined || value === null) return null;
+  const t = requireTensor(name, value);
+  if (t.rank !== 1 || t.shape[0] !== channels) {
+    throw new RangeError(`${name} must have shape [${channels}] (one value per index of options.channelAxis), got [${t.shape.join(', ')}]`);
+  }
+  return t;
+}
+
+/**
+ * A spatial norm (gain/bias per channel). Channels-last (normalised axes contiguous, directly before the last axis,
+ * which is the channel axis) where our kernels run: x as [blocks, cols, channels] through the fused channels-last
+ * kernel, a reshape each way and nothing else. Otherwise the norm without parameters, then gain and bias broadcast
+ * along the channel axis.
+ */
+function runChannelNorm(
+  xs: Tensor, axes: number[], ch: number, g: Tensor | null, b: Tensor | null, kernelName: string,
+  attrs: RmsFamilyAttrs | LayerNormAttrs, withoutParams: () => Tensor,
+): Tensor {
+  const rank = xs.rank;
+  const first = axes[0];
+  const channelsLast = ch === rank - 1 && axes.every((a, i) => a === first + i) && axes[axes.length - 1] === rank - 2;
+  if (channelsLast && usesKernels(kernelName)) {
+    const blocks = xs.shape.slice(0, first).reduce((p, q) => p * q, 1);
+    const cols = axes.reduce((p, a) => p * xs.shape[a], 1);
+    return tf.tidy(() => {
+      const x3 = tf.reshape(xs, [blocks, cols, xs.shape[ch]]);
+      const inputs = g === null ? (b === null ? [x3] : [x3, b]) : b === null ? [x3, g] : [x3, g, b];
+      return tf.reshape(runNormKernel(kernelName, inputs, g !== null, attrs)[0], xs.shape);
+    });
+  }
+  const offset = 'gammaOffset' in attrs ? attrs.gammaOffset : 0;
+  return tf.tidy(() => {
+    let y = withoutParams();
+    const shape = xs.shape.map((d, i) => (i === ch ? d : 1));
+    if (g !== null) y = tf.mul(y, tf.reshape(offset === 0 ? g : tf.add(g, offset), shape));
+    if (b !== null) y = tf.add(y, tf.reshape(b, shape));
+    return y;
+  });
+}
+
 /** Our fused kernel runs where it is registered: cpu/wasm always, webgpu after registerWebGpuKernels(). */
 function usesKernels(kernelName: string): boolean {
   return tf.getKernel(kernelName, tf.getBackend()) !== undefined;
@@ -176,9 +241,11 @@ function rmsFamily(
   const o = checkOptions(options, l2 ? L2_KEYS : RMS_KEYS);
   const xs = requireTensor('x', x);
   if (xs.rank < 1) throw new RangeError(`x must have rank >= 1, got a scalar`);
-  const l = layout(xs, normalizeAxes(o.axis, xs.rank));
-  const g = paramTensor('gamma', gamma, l);
-  const b = paramTensor('options.beta', o.beta, l);
+  const axes = normalizeAxes(o.axis, xs.rank);
+  const ch = channelAxisOption(o.channelAxis, axes, xs.rank);
+  const l = layout(xs, axes);
+  const g = ch === null ? paramTensor('gamma', gamma, l) : channelParam('gamma', gamma, xs.shape[ch]);
+  const b = ch === null ? paramTensor('options.beta', o.beta, l) : channelParam('options.beta', o.beta, xs.shape[ch]);
   const gammaOffset = finiteNumberOption('options.gammaOffset', o.gammaOffset, 0);
   if (gammaOffset !== 0 && g === null) {
     throw new RangeError(`options.gammaOffset (${gammaOffset}) needs gamma: without a gain it has no meaning`);
@@ -193,6 +260,11 @@ function rmsFamily(
     kRule: l2 ? 'ceil' : enumOption<KRule>('options.kRule', o.kRule, ['ceil', 'floor'], 'ceil'),
     gammaOffset,
   };
+  if (ch !== null) {
+    const bare: RmsFamilyAttrs = { ...attrs, hasGamma: false, hasBeta: false, gammaOffset: 0 };
+    const withoutParams = () => runNorm(xs, l, null, null, RMS_FAMILY, bare, (x2d) => rmsNormComposite(x2d, null, null, bare));
+    return runChannelNorm(xs, axes, ch, g, b, RMS_FAMILY, attrs, withoutParams);
+  }
   return runNorm(xs, l, g, b, RMS_FAMILY, attrs, (x2d, g1, b1) => rmsNormComposite(x2d, g1, b1, attrs));
 }
 
@@ -235,9 +307,16 @@ export function layerNorm(x: Tensor, gamma?: Tensor | null, beta?: Tensor | null
   const o = checkOptions(options, LN_KEYS);
   const xs = requireTensor('x', x);
   if (xs.rank < 1) throw new RangeError(`x must have rank >= 1, got a scalar`);
-  const l = layout(xs, normalizeAxes(o.axis, xs.rank));
-  const g = paramTensor('gamma', gamma, l);
-  const b = paramTensor('beta', beta, l);
+  const axes = normalizeAxes(o.axis, xs.rank);
+  const ch = channelAxisOption(o.channelAxis, axes, xs.rank);
+  const l = layout(xs, axes);
+  const g = ch === null ? paramTensor('gamma', gamma, l) : channelParam('gamma', gamma, xs.shape[ch]);
+  const b = ch === null ? paramTensor('beta', beta, l) : channelParam('beta', beta, xs.shape[ch]);
   const attrs: LayerNormAttrs = { hasGamma: g !== null, hasBeta: b !== null, eps: epsOption(o.eps) };
+  if (ch !== null) {
+    const bare: LayerNormAttrs = { hasGamma: false, hasBeta: false, eps: attrs.eps };
+    const withoutParams = () => runNorm(xs, l, null, null, LAYER_NORM, bare, (x2d) => layerNormComposite(x2d, null, null, bare.eps));
+    return runChannelNorm(xs, axes, ch, g, b, LAYER_NORM, attrs, withoutParams);
+  }
   return runNorm(xs, l, g, b, LAYER_NORM, attrs, (x2d, g1, b1) => layerNormComposite(x2d, g1, b1, attrs.eps));
 }

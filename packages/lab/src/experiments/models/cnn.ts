@@ -20,14 +20,13 @@ class SpatialNorm {
   apply(x: tf.Tensor4D): tf.Tensor4D {
     const v: Variant = this.cfg.variant;
     if (v === 'none') return x;
-    const eps = this.cfg.eps ?? 1e-6;
-    const axis = [1, 2];
-    let y: tf.Tensor;
-    if (v === 'layer' || v === 'layer-stock') y = normOps.layerNorm(x, null, null, { axis, eps });
-    else if (v === 'rms') y = normOps.rmsNorm(x, null, { axis, eps });
-    else if (v === 'prms') y = normOps.rmsNorm(x, null, { axis, eps, p: this.cfg.p });
-    else y = normOps.l2Norm(x, null, { axis, eps });
-    return y.mul(this.gamma!).add(this.beta!) as tf.Tensor4D;
+    // Statistics over H, W (axes 1, 2) per sample and channel, gain and bias on the channel axis (3): the
+    // channels-last kernel of rmsnorm/tfjs, no transposes and no separate broadcast ops.
+    const o = { axis: [1, 2], channelAxis: 3, eps: this.cfg.eps ?? 1e-6 };
+    if (v === 'layer' || v === 'layer-stock') return normOps.layerNorm(x, this.gamma, this.beta, o) as tf.Tensor4D;
+    if (v === 'rms') return normOps.rmsNorm(x, this.gamma, { ...o, beta: this.beta }) as tf.Tensor4D;
+    if (v === 'prms') return normOps.rmsNorm(x, this.gamma, { ...o, beta: this.beta, p: this.cfg.p }) as tf.Tensor4D;
+    return normOps.l2Norm(x, this.gamma, { ...o, beta: this.beta }) as tf.Tensor4D;
   }
 }
 

@@ -1,37 +1,26 @@
 // Portable LayerNorm kernels for the channels-last layout (x [blocks, cols, channels], statistics per block and
-// channel, gain/bias per channel): two-pass f64 as the row kernels (layer-norm.ts), one f64 accumulator per channel
-// in the caller's workspace, each block walked in memory order (i outer, channel inner).
+// channel, gain/bias per channel): two-pass f64 as the row kernels (layer-norm.ts). Each (block, channel) vector is
+// walked at stride `channels` with local accumulators (see rms-norm-channels.ts for why); nothing is allocated.
 import type { LayerNormChannelsBackwardKernelArgs, LayerNormChannelsKernelArgs } from '../backend.js';
 
-/**
- * Forward: mean, then the centred variance, per (block, channel); y = (x − mean)·rstd·gamma_c + beta_c.
- * Workspace: [0, C) sums then means, [C, 2C) centred squares then rstd.
- */
+/** Forward: mean, then the centred variance, per (block, channel); y = (x − mean)·rstd·gamma_c + beta_c. */
 export function layerNormChannels(a: LayerNormChannelsKernelArgs): void {
-  const { x, gamma, beta, y, mean, rstd, blocks, cols, channels: C, eps, workspace: ws } = a;
+  const { x, gamma, beta, y, mean, rstd, blocks, cols, channels: C, eps } = a;
   for (let b = 0; b < blocks; b++) {
-    const base = b * cols * C;
-    ws.fill(0, 0, 2 * C);
-    for (let i = 0; i < cols; i++) {
-      const o = base + i * C;
-      for (let c = 0; c < C; c++) ws[c] += x[o + c];
-    }
-    for (let c = 0; c < C; c++) ws[c] /= cols;
-    for (let i = 0; i < cols; i++) {
-      const o = base + i * C;
-      for (let c = 0; c < C; c++) ws[C + c] += (x[o + c] - ws[c]) * (x[o + c] - ws[c]);
-    }
     for (let c = 0; c < C; c++) {
-      ws[C + c] = 1 / Math.sqrt(ws[C + c] / cols + eps);
-      mean[b * C + c] = ws[c];
-      rstd[b * C + c] = ws[C + c];
-    }
-    for (let i = 0; i < cols; i++) {
-      const o = base + i * C;
-      for (let c = 0; c < C; c++) {
-        const v = (x[o + c] - ws[c]) * ws[C + c] * (gamma === null ? 1 : gamma[c]);
-        y[o + c] = v + (beta === null ? 0 : beta[c]);
-      }
+      const base = b * cols * C + c;
+      const end = base + cols * C;
+      let s = 0;
+      for (let o = base; o < end; o += C) s += x[o];
+      const mu = s / cols;
+      let sq = 0;
+      for (let o = base; o < end; o += C) sq += (x[o] - mu) * (x[o] - mu);
+      const rs = 1 / Math.sqrt(sq / cols + eps);
+      mean[b * C + c] = mu;
+      rstd[b * C + c] = rs;
+      const gr = rs * (gamma === null ? 1 : gamma[c]);
+      const bias = beta === null ? 0 : beta[c];
+      for (let o = base; o < end; o += C) y[o] = (x[o] - mu) * gr + bias;
     }
   }
 }
@@ -40,47 +29,39 @@ export function layerNormChannels(a: LayerNormChannelsKernelArgs): void {
  * Backward per (block, channel) with the constant gain g = gamma_c (u = g·dy), the row kernel's formulas:
  *   μ = Σx/cols (exact f64; the saved mean is f32-rounded), x̂ = (x − μ)·rs,
  *   dx = rs·(u − mean(u) − x̂·mean(u·x̂)),   dgamma_c += Σ dy·x̂,   dbeta_c += Σ dy
- * mean(u·x̂) comes from Σ dy·(x − saved mean), corrected for μ − saved mean as the row kernel does.
- * Workspace: [0, C) Σx, [C, 2C) Σdy, [2C, 3C) Σdy·(x − saved), [3C, 4C) mean(u·x̂), [4C, 6C) dgamma/dbeta sums.
- * All sums of a block are taken before its dx is written, so dx may be dy (in place).
+ * Σ dy·x̂ comes from Σ dy·(x − saved mean), corrected for μ − saved mean as the row kernel does.
+ * Workspace [0, 2C): the dgamma/dbeta sums. A vector's sums are taken before its dx is written (dx may be dy).
  */
 export function layerNormChannelsBackward(a: LayerNormChannelsBackwardKernelArgs): void {
   const { dy, x, mean, rstd, gamma, dx, dgamma, dbeta, blocks, cols, channels: C, workspace: ws } = a;
-  ws.fill(0, 4 * C, 6 * C);
+  ws.fill(0, 0, 2 * C);
   for (let b = 0; b < blocks; b++) {
-    const base = b * cols * C;
-    const s = b * C;
-    ws.fill(0, 0, 3 * C);
-    for (let i = 0; i < cols; i++) {
-      const o = base + i * C;
-      for (let c = 0; c < C; c++) {
-        ws[c] += x[o + c];
-        ws[C + c] += dy[o + c];
-        ws[2 * C + c] += dy[o + c] * (x[o + c] - mean[s + c]);
-      }
-    }
     for (let c = 0; c < C; c++) {
-      const rs = rstd[s + c];
+      const base = b * cols * C + c;
+      const end = base + cols * C;
+      const saved = mean[b * C + c];
+      let sumX = 0;
+      let sumDy = 0;
+      let sumDyXc = 0;
+      for (let o = base; o < end; o += C) {
+        sumX += x[o];
+        sumDy += dy[o];
+        sumDyXc += dy[o] * (x[o] - saved);
+      }
+      const rs = rstd[b * C + c];
       const g = gamma === null ? 1 : gamma[c];
-      const mu = ws[c] / cols;
-      // Σ dy·x̂ about the exact mean: Σ dy·(x − saved)·rs − (μ − saved)·rs·Σ dy.
-      const sumDyXhat = (ws[2 * C + c] - (mu - mean[s + c]) * ws[C + c]) * rs;
-      ws[c] = mu;
-      ws[3 * C + c] = (g * sumDyXhat) / cols;
-      ws[4 * C + c] += sumDyXhat;
-      ws[5 * C + c] += ws[C + c];
-      ws[C + c] = (g * ws[C + c]) / cols; // mean(u)
-    }
-    for (let i = 0; i < cols; i++) {
-      const o = base + i * C;
-      for (let c = 0; c < C; c++) {
-        const rs = rstd[s + c];
-        const xhat = (x[o + c] - ws[c]) * rs;
-        const g = gamma === null ? 1 : gamma[c];
-        dx[o + c] = rs * (g * dy[o + c] - ws[C + c] - xhat * ws[3 * C + c]);
+      const mu = sumX / cols;
+      const sumDyXhat = (sumDyXc - (mu - saved) * sumDy) * rs;
+      ws[c] += sumDyXhat;
+      ws[C + c] += sumDy;
+      const meanU = (g * sumDy) / cols;
+      const meanUXhat = (g * sumDyXhat) / cols;
+      for (let o = base; o < end; o += C) {
+        const xhat = (x[o] - mu) * rs;
+        dx[o] = rs * (g * dy[o] - meanU - xhat * meanUXhat);
       }
     }
   }
-  if (dgamma !== null) for (let c = 0; c < C; c++) dgamma[c] = ws[4 * C + c];
-  if (dbeta !== null) for (let c = 0; c < C; c++) dbeta[c] = ws[5 * C + c];
+  if (dgamma !== null) for (let c = 0; c < C; c++) dgamma[c] = ws[c];
+  if (dbeta !== null) for (let c = 0; c < C; c++) dbeta[c] = ws[C + c];
 }
