@@ -1,0 +1,425 @@
+// The channels-last ("spatial") norm kernels — x [blocks, cols, channels], statistics per (block, channel) over the
+// cols values at stride channels, gain/bias per channel (NHWC images normalised over H×W: the paper's CIFAR-10 set-up,
+// A.4) — on every registered backend that defines them, against the float64 ROW reference on transposed data
+// (test/channels-ref.ts: the gain is applied per channel in f64 there, never taken from the code under test).
+// Also the buffer contract: NaN workspace garbage is ignored, junk-filled outputs are overwritten (dgamma/dbeta too,
+// not accumulated into), inputs stay bit-identical. A backend that lacks a channels kernel is reported as skipped.
+import assert from 'node:assert/strict';
+import { after, describe, it, type TestContext } from 'node:test';
+import '../src/backends/js/index.js';
+import '../src/backends/wasm/index.js';
+import { BackendUnavailableError, resolveKernel, type Backend, type KernelName } from '../src/backends/backend.js';
+import { partialK } from '../src/ops/partial-k.js';
+import type { KRule } from '../src/types.js';
+import { channelsExpected, toChannelsLast, toRows, type ChannelsExpected, type ChannelsSpec } from './channels-ref.js';
+import { compareArrays, describeComparison, hashSeed, mulberry32, randomNormal } from './compare.js';
+import { tolerance, type Direction, type ToleranceBackend, type ToleranceOp } from './tolerance.js';
+
+const CHANNELS = [1, 2, 3, 4, 5, 8, 16, 17, 33] as const;
+const COLS = [1, 2, 7, 64, 784] as const;
+/** f64 workspace the kernels get per channel (backend.ts: at least 6·channels) — exactly that, to hold them to it. */
+const WORKSPACE_PER_CHANNEL = 6;
+/** Finite junk every output starts as: a kernel that leaves an element unwritten fails the comparison. */
+const JUNK = -1234.5;
+
+/** One channels-last call: forward, then backward from the reference's f32-rounded rstd/mean. */
+interface ChannelCase extends ChannelsSpec {
+  name: string;
+  x: Float32Array;
+  dy: Float32Array;
+  gamma: Float32Array | null;
+  beta: Float32Array | null;
+  /** The statistic's divisor passed to the RMS kernels: k for (p)RMSNorm, 1 for L2-Norm. */
+  divisor: number;
+  wantDgamma: boolean;
+  wantDbeta: boolean;
+}
+
+/** RMS-family variant: which op, p/kRule, eps placement. */
+interface RmsVariant {
+  op: 'rmsNorm' | 'l2Norm';
+  p?: number;
+  kRule?: KRule;
+}
+
+function kOf(v: RmsVariant, cols: number): number {
+  return v.op === 'rmsNorm' && v.p !== undefined ? partialK(v.p, cols, v.kRule ?? 'ceil') : cols;
+}
+
+function variantTag(v: RmsVariant): string {
+  return v.op === 'l2Norm' ? 'l2Norm' : v.p === undefined ? 'rmsNorm' : `pRMSNorm p=${v.p} ${v.kRule ?? 'ceil'}`;
+}
+
+/** Kernels of a backend for one family, or the reason it cannot run them (then the test skips). */
+function kernels(backend: ToleranceBackend, family: 'rms' | 'ln'): Backend | string {
+  const names: KernelName[] = family === 'rms'
+    ? ['rmsNormChannels', 'rmsNormChannelsBackward']
+    : ['layerNormChannels', 'layerNormChannelsBackward'];
+  try {
+    let b: Backend | undefined;
+    for (const n of names) b = resolveKernel(backend, n);
+    return b!;
+  } catch (e) {
+    if (e instanceof BackendUnavailableError) return e.message;
+    throw e;
+  }
+}
+
+const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
+
+/** Element-wise identity including NaN payload-agnostic equality and the sign of zero. */
+function assertUnchanged(name: string, now: ArrayLike<number> | null, before: ArrayLike<number> | null, problems: string[]) {
+  if (now === null || before === null) return;
+  for (let i = 0; i < now.length; i++) {
+    if (!Object.is(now[i], before[i])) {
+      problems.push(`input ${name}[${i}] was modified: ${before[i]} -> ${now[i]}`);
+      return;
+    }
+  }
+}
+
+/** Per row: the f64 rstd is finite but overflows float32 (saved rstd = +Infinity; its backward is non-finite). */
+function overflowRows(e: ChannelsExpected): boolean[] {
+  return Array.from(e.rstd, (v) => Number.isFinite(v) && !Number.isFinite(Math.fround(v)));
+}
+
+function masked(a: ArrayLike<number>, skip: boolean[], len: number): Float64Array {
+  const out = Float64Array.from(a);
+  skip.forEach((s, r) => { if (s) out.fill(0, r * len, (r + 1) * len); });
+  return out;
+}
+
+/** Worst ratio (error / allowed) per backend × op × output, printed after the suites for the report. */
+const worst = new Map<string, { ratio: number; where: string }>();
+
+/**
+ * Run one case through a backend's channels kernels and return its failure messages (empty = pass). Expected
+ * values: the float64 reference rounded once to float32 (what an exact kernel would store), compared under
+ * tolerance(backend, op, direction) with the run-case.ts row scales.
+ */
+function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase): string[] {
+  const problems: string[] = [];
+  const { blocks, cols, channels } = c;
+  const n = blocks * cols * channels;
+  const vectors = blocks * channels;
+  const e = channelsExpected(c, c.x, c.dy);
+  const fr = (a: Float64Array) => a.map(Math.fround);
+  const inputs = { x: c.x.slice(), dy: c.dy.slice(), gamma: c.gamma?.slice() ?? null, beta: c.beta?.slice() ?? null };
+  const check = (name: string, dir: Direction, actual: ArrayLike<number>, want: ArrayLike<number>, rowLength: number, scales?: ArrayLike<number>) => {
+    const cmp = compareArrays(actual, want, tolerance(backendName, c.op, dir), rowLength, scales);
+    const key = `${backendName} ${c.op} ${name}`;
+    if (Number.isFinite(cmp.ratio) && cmp.ratio > (worst.get(key)?.ratio ?? -1)) worst.set(key, { ratio: cmp.ratio, where: c.name });
+    if (!cmp.ok) problems.push(`[${c.name}] ${describeComparison(name, cmp)}`);
+  };
+
+  // forward
+  const y = new Float32Array(n).fill(JUNK);
+  const rstd = new Float32Array(vectors).fill(JUNK);
+  const mean = new Float32Array(vectors).fill(JUNK);
+  const workspace = new Float64Array(WORKSPACE_PER_CHANNEL * channels).fill(NaN);
+  if (c.op === 'layerNorm') {
+    be.layerNormChannels!({ x: c.x, gamma: c.gamma, beta: c.beta, y, mean, rstd, blocks, cols, channels, eps: c.eps, workspace });
+  } else {
+    be.rmsNormChannels!({
+      x: c.x, gamma: c.gamma, beta: c.beta, gammaOffset: c.gammaOffset, y, rstd, blocks, cols, channels, k: c.k,
+      divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
+    });
+  }
+  check('y', 'forward', toRows(y, c), fr(e.y), cols, e.yScale);
+  check('rstd', 'forward', rstd, fr(e.rstd), 1);
+  if (c.op === 'layerNorm') check('mean', 'forward', mean, fr(e.mean!), 1, e.meanScale);
+
+  // backward, from the exact kernel's saved statistics (f32-rounded reference), so it is checked on its own
+  const savedRstd = f32(e.rstd);
+  const savedMean = c.op === 'layerNorm' ? f32(e.mean!) : new Float32Array(0);
+  const saved = { rstd: savedRstd.slice(), mean: savedMean.slice() };
+  const dx = new Float32Array(n).fill(JUNK);
+  const dgamma = c.wantDgamma ? new Float32Array(channels).fill(JUNK) : null;
+  const dbeta = c.wantDbeta ? new Float32Array(channels).fill(JUNK) : null;
+  workspace.fill(NaN);
+  if (c.op === 'layerNorm') {
+    be.layerNormChannelsBackward!({
+      dy: c.dy, x: c.x, mean: savedMean, rstd: savedRstd, gamma: c.gamma, dx, dgamma, dbeta, blocks, cols, channels, workspace,
+    });
+  } else {
+    be.rmsNormChannelsBackward!({
+      dy: c.dy, x: c.x, rstd: savedRstd, gamma: c.gamma, gammaOffset: c.gammaOffset, dx, dgamma, dbeta, blocks, cols,
+      channels, k: c.k, divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
+    });
+  }
+  const skip = overflowRows(e);
+  const dxRows = toRows(dx, c);
+  check('dx', 'backward', masked(dxRows, skip, cols), masked(fr(e.dx), skip, cols), cols, e.dxScale);
+  skip.forEach((s, r) => {
+    if (!s) return;
+    for (let i = 0; i < cols; i++) {
+      const v = dxRows[r * cols + i];
+      if (Number.isFinite(v)) problems.push(`[${c.name}] dx of vector ${r} (saved rstd overflowed to Infinity) is ${v} at ${i}, expected non-finite`);
+    }
+  });
+  // a channel with an overflowed vector has a non-finite sum by definition of the saved state: left out
+  const badChannel = (ch: number) => skip.some((s, r) => s && r % channels === ch);
+  const keep = (a: ArrayLike<number>) => Float64Array.from(a, (v, ch) => (badChannel(ch) ? 0 : v));
+  if (dgamma !== null) check('dgamma', 'backward', keep(dgamma), keep(fr(e.dgamma)), 1, e.dgammaScale);
+  if (dbeta !== null) check('dbeta', 'backward', keep(dbeta), keep(fr(e.dbeta)), 1, e.dbetaScale);
+
+  assertUnchanged('x', c.x, inputs.x, problems);
+  assertUnchanged('dy', c.dy, inputs.dy, problems);
+  assertUnchanged('gamma', c.gamma, inputs.gamma, problems);
+  assertUnchanged('beta', c.beta, inputs.beta, problems);
+  assertUnchanged('rstd (backward input)', savedRstd, saved.rstd, problems);
+  assertUnchanged('mean (backward input)', savedMean, saved.mean, problems);
+  return problems;
+}
+
+/** Seeded inputs of one shape: x, dy ~ N(0,1) (x optionally offset/scaled), gamma ~ N(1, 0.2), small gamma for offset
+ * 1 ~ N(0, 0.2), beta ~ N(0, 0.5) — seeded from the name so a failure reproduces from its message. */
+function shapeData(name: string, blocks: number, cols: number, channels: number, xMean = 0, xStd = 1) {
+  const rand = mulberry32(hashSeed(name));
+  const n = blocks * cols * channels;
+  return {
+    x: randomNormal(rand, n, xMean, xStd),
+    dy: randomNormal(rand, n),
+    gamma: randomNormal(rand, channels, 1, 0.2),
+    gammaSmall: randomNormal(rand, channels, 0, 0.2),
+    beta: randomNormal(rand, channels, 0, 0.5),
+  };
+}
+
+type Data = ReturnType<typeof shapeData>;
+
+interface Options {
+  gamma: 'none' | 'gamma' | 'offset';
+  beta: boolean;
+  eps: number;
+  epsOutside: boolean;
+  wantDgamma: boolean;
+  wantDbeta: boolean;
+}
+
+function rmsCase(base: string, d: Data, shape: { blocks: number; cols: number; channels: number }, v: RmsVariant, o: Options): ChannelCase {
+  const k = kOf(v, shape.cols);
+  const gamma = o.gamma === 'none' ? null : o.gamma === 'gamma' ? d.gamma : d.gammaSmall;
+  const name = `${base} ${variantTag(v)} (k=${k}) gamma=${o.gamma} beta=${o.beta} eps=${o.eps} ${o.epsOutside ? 'outside' : 'inside'} dgamma=${o.wantDgamma} dbeta=${o.wantDbeta}`;
+  return {
+    name, op: v.op, ...shape, x: d.x, dy: d.dy, gamma, beta: o.beta ? d.beta : null, gammaOffset: o.gamma === 'offset' ? 1 : 0,
+    eps: o.eps, epsOutside: o.epsOutside, k, divisor: v.op === 'l2Norm' ? 1 : k, wantDgamma: o.wantDgamma, wantDbeta: o.wantDbeta,
+  };
+}
+
+function lnCase(base: string, d: Data, shape: { blocks: number; cols: number; channels: number }, o: Omit<Options, 'epsOutside'>): ChannelCase {
+  const name = `${base} layerNorm gamma=${o.gamma} beta=${o.beta} eps=${o.eps} dgamma=${o.wantDgamma} dbeta=${o.wantDbeta}`;
+  return {
+    name, op: 'layerNorm', ...shape, x: d.x, dy: d.dy, gamma: o.gamma === 'none' ? null : d.gamma, beta: o.beta ? d.beta : null,
+    gammaOffset: 0, eps: o.eps, epsOutside: false, k: shape.cols, divisor: shape.cols, wantDgamma: o.wantDgamma, wantDbeta: o.wantDbeta,
+  };
+}
+
+/** Per shape: every RMS-family option value at least once, in rotating combinations (the full product: below). */
+const RMS_VARIANTS: Array<[RmsVariant, Options]> = [
+  [{ op: 'rmsNorm' }, { gamma: 'none', beta: false, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true }],
+  [{ op: 'rmsNorm' }, { gamma: 'gamma', beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true }],
+  [{ op: 'rmsNorm' }, { gamma: 'offset', beta: true, eps: 1e-2, epsOutside: true, wantDgamma: true, wantDbeta: false }],
+  [{ op: 'rmsNorm', p: 0.3, kRule: 'ceil' }, { gamma: 'gamma', beta: false, eps: 1e-6, epsOutside: false, wantDgamma: false, wantDbeta: true }],
+  [{ op: 'rmsNorm', p: 0.3, kRule: 'floor' }, { gamma: 'gamma', beta: true, eps: 1e-6, epsOutside: true, wantDgamma: false, wantDbeta: false }],
+  [{ op: 'rmsNorm', p: 0.0625, kRule: 'ceil' }, { gamma: 'offset', beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true }],
+  [{ op: 'rmsNorm', p: 0.5, kRule: 'floor' }, { gamma: 'none', beta: true, eps: 0, epsOutside: false, wantDgamma: true, wantDbeta: true }],
+  [{ op: 'l2Norm' }, { gamma: 'gamma', beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true }],
+  [{ op: 'l2Norm' }, { gamma: 'none', beta: true, eps: 1e-2, epsOutside: true, wantDgamma: true, wantDbeta: false }],
+  [{ op: 'l2Norm' }, { gamma: 'offset', beta: false, eps: 0, epsOutside: false, wantDgamma: false, wantDbeta: true }],
+];
+
+const LN_VARIANTS: Array<Omit<Options, 'epsOutside'>> = [
+  { gamma: 'none', beta: false, eps: 1e-6, wantDgamma: true, wantDbeta: true },
+  { gamma: 'gamma', beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true },
+  { gamma: 'gamma', beta: false, eps: 1e-5, wantDgamma: true, wantDbeta: false },
+  { gamma: 'none', beta: true, eps: 1e-2, wantDgamma: false, wantDbeta: true },
+  { gamma: 'gamma', beta: true, eps: 0, wantDgamma: false, wantDbeta: false },
+];
+
+/** blocks for a (channels, cols) pair: 1..4 rotating, so every block count meets every channel count and width. */
+function blocksFor(ci: number, coi: number): number[] {
+  const b = 1 + ((ci + coi) % 4);
+  return b === 1 ? [1] : [1, b]; // blocks = 1 everywhere (the single-image case), plus one larger count
+}
+
+/** Every option combination on two small shapes (RMS family). */
+function fullProductCases(shape: { blocks: number; cols: number; channels: number }): ChannelCase[] {
+  const base = `full ${shape.blocks}x${shape.cols}x${shape.channels}`;
+  const d = shapeData(base, shape.blocks, shape.cols, shape.channels);
+  const variants: RmsVariant[] = [
+    { op: 'rmsNorm' }, { op: 'rmsNorm', p: 0.5, kRule: 'ceil' }, { op: 'rmsNorm', p: 0.5, kRule: 'floor' }, { op: 'l2Norm' },
+  ];
+  const cases: ChannelCase[] = [];
+  for (const v of variants) {
+    for (const gamma of ['none', 'gamma', 'offset'] as const) {
+      for (const beta of [false, true]) {
+        for (const epsOutside of [false, true]) {
+          for (const eps of [1e-6, 0, 1e-2]) {
+            for (const [wantDgamma, wantDbeta] of [[true, true], [true, false], [false, true], [false, false]] as const) {
+              cases.push(rmsCase(base, d, shape, v, { gamma, beta, eps, epsOutside, wantDgamma, wantDbeta }));
+            }
+          }
+        }
+      }
+    }
+  }
+  return cases;
+}
+
+/** Vector kinds of the numeric-extremes matrix (test/numeric-extremes.test.ts), one per (block, channel). */
+const KINDS = ['normal', 'subnormal', 'subnormal±', '3e38', '1e30', '1e-30', '1e±30', 'zero', 'nan', '+inf', '-inf'] as const;
+type Kind = (typeof KINDS)[number];
+
+function vector(kind: Kind, cols: number, rand: () => number): Float32Array {
+  const v = new Float32Array(cols);
+  const sign = () => (rand() < 0.5 ? -1 : 1);
+  for (let j = 0; j < cols; j++) {
+    switch (kind) {
+      case 'subnormal': v[j] = 1e-40 * (1 + (j % 7)); break;
+      case 'subnormal±': v[j] = sign() * 1e-40 * (1 + (j % 5)); break;
+      case '3e38': v[j] = sign() * 3e38 * (0.5 + 0.5 * rand()); break;
+      case '1e30': v[j] = sign() * 1e30 * (0.5 + rand()); break; // x² overflows f32
+      case '1e-30': v[j] = sign() * 1e-30 * (0.5 + rand()); break; // x² underflows f32
+      case '1e±30': v[j] = sign() * (j % 2 === 0 ? 1e30 : 1e-30) * (1 + rand()); break;
+      case 'zero': v[j] = 0; break;
+      default: v[j] = randomNormal(rand, 1)[0];
+    }
+  }
+  if (kind === 'nan') v[Math.floor(cols / 3)] = NaN;
+  if (kind === '+inf') v[cols - 1] = Infinity;
+  if (kind === '-inf') v[0] = -Infinity;
+  return v;
+}
+
+/** x with one vector kind per (block, channel): blocks 2 × channels 11, every kind in each block (rotated). */
+function extremeData(cols: number) {
+  const blocks = 2;
+  const channels = KINDS.length;
+  const shape = { blocks, cols, channels };
+  const rand = mulberry32(hashSeed(`channels extremes ${cols}`));
+  const rows = new Float32Array(blocks * channels * cols);
+  for (let b = 0; b < blocks; b++) {
+    for (let c = 0; c < channels; c++) rows.set(vector(KINDS[(c + 3 * b) % channels], cols, rand), (b * channels + c) * cols);
+  }
+  return {
+    shape,
+    x: toChannelsLast(rows, shape),
+    dy: randomNormal(rand, rows.length),
+    gamma: randomNormal(rand, channels, 1, 0.2),
+    beta: randomNormal(rand, channels, 0, 0.5),
+  };
+}
+
+function assertNoProblems(problems: string[], count: number): void {
+  assert.ok(problems.length === 0, `${problems.length} problems in ${count} cases:\n${problems.slice(0, 8).join('\n')}`);
+}
+
+function runAll(t: TestContext, backend: ToleranceBackend, family: 'rms' | 'ln', cases: () => ChannelCase[]): void {
+  const be = kernels(backend, family);
+  if (typeof be === 'string') {
+    t.skip(be);
+    return;
+  }
+  const list = cases();
+  const problems = list.flatMap((c) => runCase(backend, be, c));
+  assertNoProblems(problems, list.length);
+}
+
+for (const backend of ['js', 'wasm'] as const) {
+  describe(`channels-last kernels: ${backend} vs the float64 row reference`, () => {
+    after(() => {
+      const lines = [...worst].filter(([k]) => k.startsWith(`${backend} `))
+        .map(([k, w]) => `  ${k.padEnd(26)} ${w.ratio.toFixed(3)}  at ${w.where}`);
+      if (lines.length > 0) console.log(`worst error/allowed, channels-last ${backend}:\n${lines.join('\n')}`);
+    });
+
+    CHANNELS.forEach((channels, ci) => {
+      it(`RMS family, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × (p)RMSNorm/L2 options`, (t) => {
+        runAll(t, backend, 'rms', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
+          const base = `${blocks}x${cols}x${channels}`;
+          const d = shapeData(base, blocks, cols, channels);
+          return RMS_VARIANTS.map(([v, o]) => rmsCase(base, d, { blocks, cols, channels }, v, o));
+        })));
+      });
+      it(`LayerNorm, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × gamma/beta`, (t) => {
+        runAll(t, backend, 'ln', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
+          const base = `${blocks}x${cols}x${channels}`;
+          const d = shapeData(base, blocks, cols, channels);
+          return LN_VARIANTS.map((o) => lnCase(base, d, { blocks, cols, channels }, o));
+        })));
+      });
+    });
+
+    it('RMS family: every option combination (p/kRule, L2, gamma/offset, beta, eps 0/1e-6/1e-2 × placement, dgamma/dbeta)', (t) => {
+      runAll(t, backend, 'rms', () => [
+        ...fullProductCases({ blocks: 3, cols: 7, channels: 5 }),
+        ...fullProductCases({ blocks: 2, cols: 64, channels: 17 }),
+      ]);
+    });
+
+    it('LayerNorm: every gamma/beta × dgamma/dbeta combination, eps 0/1e-6', (t) => {
+      runAll(t, backend, 'ln', () => {
+        const shape = { blocks: 3, cols: 49, channels: 6 };
+        const base = `full ${shape.blocks}x${shape.cols}x${shape.channels}`;
+        const d = shapeData(base, shape.blocks, shape.cols, shape.channels);
+        const cases: ChannelCase[] = [];
+        for (const gamma of ['none', 'gamma'] as const) {
+          for (const beta of [false, true]) {
+            for (const eps of [1e-6, 0]) {
+              for (const [wantDgamma, wantDbeta] of [[true, true], [true, false], [false, true], [false, false]] as const) {
+                cases.push(lnCase(base, d, shape, { gamma, beta, eps, wantDgamma, wantDbeta }));
+              }
+            }
+          }
+        }
+        return cases;
+      });
+    });
+
+    const extremeSpecs: Array<{ tag: string; family: 'rms' | 'ln'; v?: RmsVariant; epsOutside?: boolean }> = [
+      { tag: 'rmsNorm', family: 'rms', v: { op: 'rmsNorm' } },
+      { tag: 'rmsNorm outside', family: 'rms', v: { op: 'rmsNorm' }, epsOutside: true },
+      { tag: 'pRMSNorm p=0.5', family: 'rms', v: { op: 'rmsNorm', p: 0.5, kRule: 'ceil' } },
+      { tag: 'l2Norm', family: 'rms', v: { op: 'l2Norm' } },
+      { tag: 'l2Norm outside', family: 'rms', v: { op: 'l2Norm' }, epsOutside: true },
+      { tag: 'layerNorm', family: 'ln' },
+    ];
+    for (const spec of extremeSpecs) {
+      it(`${spec.tag}: numeric extremes per vector (${KINDS.join(', ')}), cols 1/8/67, eps 0/1e-80/1e-6`, (t) => {
+        runAll(t, backend, spec.family, () => [1, 8, 67].flatMap((cols) => [0, 1e-80, 1e-6].map((eps) => {
+          const d = extremeData(cols);
+          const name = `extremes 2x${cols}x${KINDS.length} ${spec.tag} eps=${eps}`;
+          const data = { ...d, gammaSmall: d.gamma };
+          const o = { gamma: 'gamma' as const, beta: true, eps, epsOutside: spec.epsOutside ?? false, wantDgamma: true, wantDbeta: true };
+          return spec.family === 'ln' ? lnCase(name, data, d.shape, o) : rmsCase(name, data, d.shape, spec.v!, o);
+        })));
+      });
+    }
+
+    it('layerNorm on 1e4 + N(0,1) data (catches one-pass variance and a saved-mean backward)', (t) => {
+      runAll(t, backend, 'ln', () => [7, 64, 784].flatMap((cols) => [3, 17].map((channels) => {
+        const base = `offset 1e4 2x${cols}x${channels}`;
+        const d = shapeData(base, 2, cols, channels, 1e4, 1);
+        return lnCase(base, d, { blocks: 2, cols, channels }, { gamma: 'gamma', beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true });
+      })));
+    });
+
+    it('blocks = 0: nothing to normalise, dgamma/dbeta overwritten with zeros', (t) => {
+      for (const family of ['rms', 'ln'] as const) {
+        const be = kernels(backend, family);
+        if (typeof be === 'string') {
+          t.skip(be);
+          return;
+        }
+        for (const channels of [1, 5, 17]) {
+          const d = shapeData(`blocks0 ${channels}`, 0, 7, channels);
+          const c = family === 'ln'
+            ? lnCase(`blocks=0 x7x${channels}`, d, { blocks: 0, cols: 7, channels }, { gamma: 'gamma', beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true })
+            : rmsCase(`blocks=0 x7x${channels}`, d, { blocks: 0, cols: 7, channels }, { op: 'rmsNorm' }, { gamma: 'gamma', beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true });
+          assertNoProblems(runCase(backend, be, c), 1);
+        }
+      }
+    });
+  });
+}
