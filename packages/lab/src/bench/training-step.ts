@@ -1,7 +1,8 @@
-// Training-step benchmark on tfjs wasm (not a test): a post-norm Transformer block and a GRU char-LM, each with
-// no norm / stock tf.layers.layerNormalization / LayerNorm from tf.moments / our fused LayerNorm / RMSNorm / pRMSNorm,
-// interleaved round-robin in one run. Prints the paper's speed-up (T_LN − T)/T_LN; writes bench/results/.
-// Run: npx tsx src/bench/training-step.ts [--models transformer,gru | norms] [--budget-s 150] [--max-rounds 20]
+// Training-step benchmark on tfjs wasm (not a test): a post-norm Transformer block, a GRU char-LM and a small NHWC
+// CNN (spatial norms: statistics over H×W per sample and channel, gain/bias per channel — the paper's CIFAR set-up),
+// each with no norm / stock tf.layers.layerNormalization / LayerNorm from tf.moments / our fused LayerNorm / RMSNorm /
+// pRMSNorm, interleaved round-robin in one run. Prints the paper's speed-up (T_LN − T)/T_LN; writes bench/results/.
+// Run: npx tsx src/bench/training-step.ts [--models transformer,gru,cnn | norms] [--budget-s 150] [--max-rounds 20]
 //        [--norm-rounds 15] [--out FILE]   (--norm-rounds 0 skips the norms-alone part: the stock layer is slow)
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -36,6 +37,33 @@ function makeNorm(variant: Variant, dim: number): Norm {
     case 'fused-ln': return (x) => layerNorm(x, gamma, beta, { eps: EPS });
     case 'rmsnorm': return (x) => rmsNorm(x, gamma, { eps: EPS });
     case 'prmsnorm': return (x) => rmsNorm(x, gamma, { eps: EPS, p: P });
+  }
+}
+
+/** pRMSNorm's p on the CNN (the paper's CIFAR-10 value, A.4). */
+const P_CNN = 0.125;
+
+/**
+ * A spatial norm of NHWC x over H×W with gain/bias per channel (`channels` of them). The stock layer normalises the
+ * same axes but, as Keras does, carries its gain/bias over H×W: the layer a tfjs user would reach for.
+ */
+function makeSpatialNorm(variant: Variant, channels: number): Norm {
+  const gamma = tf.variable(tf.ones([channels]));
+  const beta = tf.variable(tf.zeros([channels]));
+  const o = { axis: [1, 2], channelAxis: 3, eps: EPS };
+  switch (variant) {
+    case 'none': return (x) => x;
+    case 'stock-ln-layer': {
+      const layer = tf.layers.layerNormalization({ axis: [1, 2], epsilon: EPS });
+      return (x) => layer.apply(x) as Tensor;
+    }
+    case 'moments-ln': return (x) => {
+      const { mean, variance } = tf.moments(x, [1, 2], true);
+      return tf.add(tf.mul(tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, EPS))), gamma), beta);
+    };
+    case 'fused-ln': return (x) => layerNorm(x, gamma, beta, o);
+    case 'rmsnorm': return (x) => rmsNorm(x, gamma, { ...o, beta });
+    case 'prmsnorm': return (x) => rmsNorm(x, gamma, { ...o, beta, p: P_CNN });
   }
 }
 
@@ -110,18 +138,47 @@ function gruLm(variant: Variant): Model {
   return { step: async () => { const l = opt.minimize(loss, true)!; const v = (await l.data())[0]; l.dispose(); return v; } };
 }
 
+/** conv3×3(8) → N → relu → maxpool → conv3×3(16) → N → relu → maxpool → dense(10), NHWC 28×28×1, batch 32. */
+function cnn(variant: Variant): Model {
+  const [B, S, C1, C2, K] = [32, 28, 8, 16, 10];
+  const init = (shape: number[], seed: number) => tf.variable(tf.initializers.glorotUniform({ seed }).apply(shape) as Tensor);
+  const k1 = init([3, 3, 1, C1], 21);
+  const k2 = init([3, 3, C1, C2], 22);
+  const b1 = tf.variable(tf.zeros([C1]));
+  const b2 = tf.variable(tf.zeros([C2]));
+  const head = dense((S / 4) * (S / 4) * C2, K, 23);
+  const n1 = makeSpatialNorm(variant, C1);
+  const n2 = makeSpatialNorm(variant, C2);
+  const images = tf.randomNormal([B, S, S, 1], 0, 1, 'float32', 24) as tf.Tensor4D;
+  const targets = tf.oneHot(tf.tensor1d(Int32Array.from({ length: B }, (_, i) => (i * 7 + 3) % K), 'int32'), K);
+  const opt = tf.train.adam(1e-3);
+  const loss = () => {
+    let h = tf.add(tf.conv2d(images, k1 as tf.Tensor4D, 1, 'same'), b1) as tf.Tensor4D;
+    h = tf.maxPool(tf.relu(n1(h)) as tf.Tensor4D, 2, 2, 'valid');
+    h = tf.add(tf.conv2d(h, k2 as tf.Tensor4D, 1, 'same'), b2) as tf.Tensor4D;
+    h = tf.maxPool(tf.relu(n2(h)) as tf.Tensor4D, 2, 2, 'valid');
+    return tf.losses.softmaxCrossEntropy(targets, head(tf.reshape(h, [B, -1]))) as tf.Scalar;
+  };
+  return { step: async () => { const l = opt.minimize(loss, true)!; const v = (await l.data())[0]; l.dispose(); return v; } };
+}
+
 /**
  * The norms alone at the models' shapes: forward + backward (tf.grads w.r.t. x, gamma, beta) per call, interleaved.
  * This is where RMSNorm's saving shows; in a full step it is diluted by the matmuls.
  */
 async function normOnly(records: object[], machine: ReturnType<typeof machineInfo>, rounds: number): Promise<string> {
-  const shapes: Array<[number, number]> = [[1024, 128], [32, 256]];
+  // rows × cols of the 2-D norms; the CNN's first spatial norm (NHWC, statistics over 28×28 for 32·8 vectors).
+  const cases: Array<{ shape: number[]; rows: number; cols: number; make: (v: Variant) => Norm }> = [
+    { shape: [1024, 128], rows: 1024, cols: 128, make: (v) => makeNorm(v, 128) },
+    { shape: [32, 256], rows: 32, cols: 256, make: (v) => makeNorm(v, 256) },
+    { shape: [32, 28, 28, 8], rows: 32 * 8, cols: 28 * 28, make: (v) => makeSpatialNorm(v, 8) },
+  ];
   const lines: string[] = [];
-  for (const [rows, cols] of shapes) {
-    const x = tf.randomNormal([rows, cols]);
-    const dy = tf.randomNormal([rows, cols]);
+  for (const { shape, rows, cols, make } of cases) {
+    const x = tf.randomNormal(shape);
+    const dy = tf.randomNormal(shape);
     const variants = VARIANTS.filter((v) => v !== 'none').map((v) => {
-      const norm = makeNorm(v, cols);
+      const norm = make(v);
       const call = () => tf.tidy(() => { tf.grads((a: Tensor) => norm(a))([x], dy)[0].dataSync(); });
       return { v, call, samples: [] as number[] };
     });
@@ -135,13 +192,13 @@ async function normOnly(records: object[], machine: ReturnType<typeof machineInf
       }
     }
     const p50 = Object.fromEntries(variants.map((c) => [c.v, summarize(c.samples).p50]));
-    lines.push(`norm fwd+bwd ${rows}×${cols}: ` + variants.map((c) => `${c.v} ${p50[c.v].toFixed(3)} ms`).join(', ') +
+    lines.push(`norm fwd+bwd ${shape.join('×')}: ` + variants.map((c) => `${c.v} ${p50[c.v].toFixed(3)} ms`).join(', ') +
       ` | RMS vs fused LN ${speedupOverLn(p50.rmsnorm, p50['fused-ln']).toFixed(1)}%, pRMS ${speedupOverLn(p50.prmsnorm, p50['fused-ln']).toFixed(1)}%`);
     for (const c of variants) {
       const q = summarize(c.samples);
       records.push({
-        op: 'norm-fwd-bwd', direction: 'full', impl: c.v, backend: 'tfjs-wasm', threads: 1, rows, cols,
-        p: c.v === 'prmsnorm' ? P : c.v === 'rmsnorm' ? 1 : null, ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80,
+        op: 'norm-fwd-bwd', direction: 'full', impl: c.v, backend: 'tfjs-wasm', threads: 1, rows, cols, shape,
+        p: c.v === 'prmsnorm' ? (shape.length === 4 ? P_CNN : P) : c.v === 'rmsnorm' ? 1 : null, ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80,
         gbps: null, ceiling_gbps: null, pct_of_ceiling: null, node: machine.node, cpu: machine.cpu, date: machine.date,
         version: machine.version, speedup_vs_fused_ln_pct: speedupOverLn(q.p50, p50['fused-ln']),
         speedup_vs_moments_ln_pct: speedupOverLn(q.p50, p50['moments-ln']), ratio_stock_ln_layer: p50['stock-ln-layer'] / q.p50,
@@ -176,7 +233,7 @@ function arg(name: string, fallback: string): string {
 }
 
 async function main(): Promise<void> {
-  const models = arg('models', 'transformer,gru').split(',').filter((m) => m !== '' && m !== 'norms');
+  const models = arg('models', 'transformer,gru,cnn').split(',').filter((m) => m !== '' && m !== 'norms');
   const budgetS = Number(arg('budget-s', '150'));
   const maxRounds = Number(arg('max-rounds', '20'));
   const machine = machineInfo();
@@ -187,8 +244,8 @@ async function main(): Promise<void> {
   const normRounds = Number(arg('norm-rounds', '15'));
   const summary: string[] = normRounds > 0 ? [await normOnly(records, machine, normRounds)] : [];
   for (const name of models) {
-    const build = name === 'transformer' ? transformer : name === 'gru' ? gruLm : null;
-    if (build === null) throw new RangeError(`--models: unknown model '${name}' (expected transformer, gru)`);
+    const build = name === 'transformer' ? transformer : name === 'gru' ? gruLm : name === 'cnn' ? cnn : null;
+    if (build === null) throw new RangeError(`--models: unknown model '${name}' (expected transformer, gru, cnn)`);
     const built = VARIANTS.map((v) => ({ variant: v, model: build(v), samples: [] as number[], kernels: 0 }));
     for (const b of built) { await b.model.step(); await b.model.step(); } // warm-up: kernels, shapes, optimizer slots
     // Kernel dispatches per step: a load-independent view of each variant's engine work.
@@ -214,8 +271,9 @@ async function main(): Promise<void> {
     // rounds (a shared machine); its median is steadier than the ratio of two medians.
     const ln = built.find((b) => b.variant === 'fused-ln')!.samples;
     const paired = (b: { samples: number[] }) => summarize(b.samples.map((t, r) => 100 * (ln[r] - t) / ln[r])).p50;
-    const [B, T, D] = name === 'transformer' ? [16, 64, 128] : [32, 64, 128];
-    console.log(`\n${name} (B ${B}, T ${T}, d ${D}), ${rounds} interleaved rounds, median ms per training step:`);
+    const [B, T, D] = name === 'transformer' ? [16, 64, 128] : name === 'cnn' ? [32, 28 * 28, 8] : [32, 64, 128];
+    const dims = name === 'cnn' ? 'B 32, 28×28, channels 8/16' : `B ${B}, T ${T}, d ${D}`;
+    console.log(`\n${name} (${dims}), ${rounds} interleaved rounds, median ms per training step:`);
     console.log('variant           ms_p50   vs stock LN layer   speed-up vs fused LN (paired)   vs tf.moments LN   kernels/step');
     for (const b of built) {
       const q = summarize(b.samples);
@@ -226,7 +284,7 @@ async function main(): Promise<void> {
       console.log(line);
       records.push({
         op: 'train-step', direction: 'full', impl: `${name}/${b.variant}`, backend: 'tfjs-wasm', threads: 1,
-        rows: B * T, cols: D, p: b.variant === 'prmsnorm' ? P : b.variant === 'rmsnorm' ? 1 : null,
+        rows: B * T, cols: D, p: b.variant === 'prmsnorm' ? (name === 'cnn' ? P_CNN : P) : b.variant === 'rmsnorm' ? 1 : null,
         ms_p20: q.p20, ms_p50: q.p50, ms_p80: q.p80, gbps: null, ceiling_gbps: null, pct_of_ceiling: null,
         node: machine.node, cpu: machine.cpu, date: machine.date, version: machine.version,
         model: name, rounds, kernels_per_step: b.kernels, paired_speedup_vs_fused_ln_pct: paired(b), speedup_vs_fused_ln_pct: speedupOverLn(q.p50, p50['fused-ln']),
