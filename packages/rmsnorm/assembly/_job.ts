@@ -5,6 +5,7 @@ export {
   OP, ROWS, COLS, K, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, P0, WS, WS_STRIDE, DGAMMA, DBETA, SLOTS,
   OP_RMS_FWD, OP_RMS_BWD, OP_LN_FWD, OP_LN_BWD, WS_BYTES_PER_COL, WS_EXTRA, WS_ALIGN,
   DTYPE, OP_ADD_RMS_FWD, OP_ADD_RMS_BWD, DT_F32, DT_F16, DT_BF16, OP_LN16_FWD, OP_LN16_BWD,
+  CHANNELS, OP_RMS_CH_FWD, OP_RMS_CH_BWD, OP_LN_CH_FWD, OP_LN_CH_BWD, CH_WS_BYTES_PER_CHANNEL,
 } from '../src/backends/wasm/job-layout';
 
 // Floats per f32 partial-sum block before it is flushed into an f64 total: with 2–4 accumulators of 4 lanes, each

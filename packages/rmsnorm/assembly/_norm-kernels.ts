@@ -1,5 +1,5 @@
 // f32x4 SIMD kernels for the RMS family (RMSNorm, pRMSNorm, L2-Norm) and LayerNorm, forward and backward (16-bit
-// storage: _add-rms-norm.ts, _layer-norm16.ts), on raw byte pointers into (imported) linear memory: the entry points
+// storage: _add-rms-norm.ts, _layer-norm16.ts; channels-last layout: _channels.ts), on raw byte pointers into (imported) linear memory: the entry points
 // included by norm.ts (private memory) and norm-shared.ts (shared memory for worker threads). runJob(args, part,
 // parts) reads its arguments from memory, so a worker thread runs its share of rows without knowing any kernel
 // signature.
@@ -10,6 +10,8 @@ import { lnBackward, lnForward } from './_layer-norm';
 import { addRmsBackward, addRmsForward } from './_add-rms-norm';
 import { OP_ADD_RMS_BWD, OP_ADD_RMS_FWD, OP_LN16_BWD, OP_LN16_FWD } from './_job';
 import { lnBackward16, lnForward16 } from './_layer-norm16';
+import { OP_LN_CH_BWD, OP_LN_CH_FWD, OP_RMS_CH_BWD, OP_RMS_CH_FWD } from './_job';
+import { lnChBackward, lnChForward, rmsChBackward, rmsChForward } from './_channels';
 
 export { reduceParams } from './_params';
 
@@ -32,4 +34,9 @@ export function runJob(args: usize, part: i32, parts: i32): void {
   else if (op == OP_ADD_RMS_BWD) addRmsBackward(args, r0, r1, part);
   else if (op == OP_LN16_FWD) lnForward16(args, r0, r1);
   else if (op == OP_LN16_BWD) lnBackward16(args, r0, r1, part);
+  // channels-last ops: ROWS = blocks, and every part (forward too) has its workspace
+  else if (op == OP_RMS_CH_FWD) rmsChForward(args, r0, r1, part);
+  else if (op == OP_RMS_CH_BWD) rmsChBackward(args, r0, r1, part);
+  else if (op == OP_LN_CH_FWD) lnChForward(args, r0, r1, part);
+  else if (op == OP_LN_CH_BWD) lnChBackward(args, r0, r1, part);
 }

@@ -1,6 +1,6 @@
 // dgamma/dbeta accumulation: per-part workspace layout, f32 block accumulators flushed into f64 sums, and the final
 // reduction over parts (threads) into the caller's f32 outputs.
-import { COLS, DBETA, DGAMMA, WS, WS_STRIDE, at, ptr, slot } from './_job';
+import { CHANNELS, COLS, DBETA, DGAMMA, OP, OP_LN_CH_BWD, OP_RMS_CH_FWD, WS, WS_STRIDE, at, ptr, slot } from './_job';
 
 // Per-part workspace (bytes from its base; c4 = cols rounded up to 4), parts `stride` bytes apart:
 //   sumG f64[c4] @0 | sumB f64[c4] @8·c4 | accG f32[c4] @16·c4 | accB f32[c4] @20·c4 (f32 blocks of ≤ 32 rows) |
@@ -39,7 +39,9 @@ export function flushParams(ws: usize, cols: i32, withB: bool = true): void {
 
 /** dgamma/dbeta = Σ over parts of the f64 sums, stored as f32 (overwrites; 0 pointer = not wanted). */
 export function reduceParams(args: usize, parts: i32): void {
-  const cols = <i32>slot(args, COLS);
+  // one parameter per column, or per channel for the channels-last ops
+  const op = <i32>slot(args, OP);
+  const cols = <i32>slot(args, op >= OP_RMS_CH_FWD && op <= OP_LN_CH_BWD ? CHANNELS : COLS);
   const ws = ptr(args, WS);
   const stride = ptr(args, WS_STRIDE);
   const dgamma = ptr(args, DGAMMA);

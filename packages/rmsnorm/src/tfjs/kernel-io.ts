@@ -9,6 +9,8 @@ import '../backends/wasm/index.js';
 import { foreignWasmState, type WasmState } from '../backends/wasm/instance.js';
 import { layerNorm, layerNormBackward } from '../backends/wasm/layer-norm.js';
 import { rmsNorm, rmsNormBackward } from '../backends/wasm/rms-norm.js';
+import { layerNormChannels, layerNormChannelsBackward } from '../backends/wasm/layer-norm-channels.js';
+import { rmsNormChannels, rmsNormChannelsBackward } from '../backends/wasm/rms-norm-channels.js';
 import type { BackendName } from '../types.js';
 
 /** The tfjs backends our kernels are registered for. */
@@ -44,6 +46,10 @@ function foreignBackend(state: WasmState): Backend {
     rmsNormBackward: (a) => rmsNormBackward(state, a),
     layerNorm: (a) => layerNorm(state, a),
     layerNormBackward: (a) => layerNormBackward(state, a),
+    rmsNormChannels: (a) => rmsNormChannels(state, a),
+    rmsNormChannelsBackward: (a) => rmsNormChannelsBackward(state, a),
+    layerNormChannels: (a) => layerNormChannels(state, a),
+    layerNormChannelsBackward: (a) => layerNormChannelsBackward(state, a),
   };
 }
 

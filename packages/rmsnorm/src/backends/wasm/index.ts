@@ -8,6 +8,8 @@ import {
 import { wasmState } from './instance.js';
 import { layerNorm, layerNorm16, layerNormBackward, layerNormBackward16 } from './layer-norm.js';
 import { rmsNorm, rmsNormBackward } from './rms-norm.js';
+import { layerNormChannels, layerNormChannelsBackward } from './layer-norm-channels.js';
+import { rmsNormChannels, rmsNormChannelsBackward } from './rms-norm-channels.js';
 
 export const wasmBackend: Backend = {
   name: 'wasm',
@@ -25,6 +27,11 @@ export const wasmBackend: Backend = {
   rmsNormBackward16: (a) => rmsNormBackward16(wasmState()!, a),
   layerNorm16: (a) => layerNorm16(wasmState()!, a),
   layerNormBackward16: (a) => layerNormBackward16(wasmState()!, a),
+  // channels-last layout (x [blocks, cols, channels])
+  rmsNormChannels: (a) => rmsNormChannels(wasmState()!, a),
+  rmsNormChannelsBackward: (a) => rmsNormChannelsBackward(wasmState()!, a),
+  layerNormChannels: (a) => layerNormChannels(wasmState()!, a),
+  layerNormChannelsBackward: (a) => layerNormChannelsBackward(wasmState()!, a),
 };
 
 registerBackend(wasmBackend);

@@ -18,7 +18,8 @@ export const WS_STRIDE = 21; // bytes between parts' workspaces
 export const DGAMMA = 22; // 0 = not wanted
 export const DBETA = 23; // 0 = not wanted
 export const DTYPE = 24; // activation storage of the fused/16-bit ops: DT_F32, DT_F16, DT_BF16
-export const SLOTS = 25;
+export const CHANNELS = 25; // channels-last ops: channels per position (x is [ROWS = blocks, COLS, CHANNELS])
+export const SLOTS = 26;
 
 // op codes
 export const OP_RMS_FWD = 1; // P0.. = x, gamma, beta, y, rstd
@@ -33,6 +34,12 @@ export const OP_ADD_RMS_BWD = 6; // P0.. = dy, dsum, sum, rstd, gamma, dx (dsum 
 // OP_LN_FWD / OP_LN_BWD, with x, y, dy, dx holding 16-bit patterns.
 export const OP_LN16_FWD = 7; // P0.. = x, gamma, beta, y, mean, rstd
 export const OP_LN16_BWD = 8; // P0.. = dy, x, mean, rstd, gamma, dx
+// Channels-last layout (assembly/_channels.ts): x is [ROWS = blocks, COLS, CHANNELS], statistics per (block, channel),
+// gamma/beta/dgamma/dbeta per channel; the pointer order of the row ops. Parts of a job are block ranges.
+export const OP_RMS_CH_FWD = 9; // P0.. = x, gamma, beta, y, rstd
+export const OP_RMS_CH_BWD = 10; // P0.. = dy, x, rstd, gamma, dx
+export const OP_LN_CH_FWD = 11; // P0.. = x, gamma, beta, y, mean, rstd
+export const OP_LN_CH_BWD = 12; // P0.. = dy, x, mean, rstd, gamma, dx
 
 // storage codes (slot DTYPE)
 export const DT_F32 = 0;
@@ -44,3 +51,7 @@ export const DT_BF16 = 2;
 export const WS_BYTES_PER_COL = 24;
 export const WS_EXTRA = 512;
 export const WS_ALIGN = 64;
+// Channels-last ops (forward too): CH_WS_BYTES_PER_CHANNEL bytes per channel (rounded up to 4 channels): f64 dgamma
+// and dbeta sums (reduceParams reads them as for the row ops), three f64 per-channel sums of one block, six f32
+// per-channel factors (assembly/_channels.ts), then WS_EXTRA, rounded up to WS_ALIGN.
+export const CH_WS_BYTES_PER_CHANNEL = 64;

@@ -6,11 +6,13 @@ import { stagingState } from './staging.js';
 import { partsFor, runParts } from './threads.js';
 
 import {
-  COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, ROWS, SLOTS, WS, WS_ALIGN, WS_BYTES_PER_COL,
-  WS_EXTRA, WS_STRIDE,
+  CH_WS_BYTES_PER_CHANNEL, CHANNELS, COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, ROWS, SLOTS, WS,
+  WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA, WS_STRIDE,
 } from './job-layout.js';
 
-export { OP_LN_BWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_FWD } from './job-layout.js';
+export {
+  OP_LN_BWD, OP_LN_CH_BWD, OP_LN_CH_FWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_CH_BWD, OP_RMS_CH_FWD, OP_RMS_FWD,
+} from './job-layout.js';
 
 /** Every caller builds its Job with all fields in this order, so the property loads in execute stay monomorphic. */
 export interface Job {
@@ -109,8 +111,11 @@ function place(state: WasmState, count: number): number {
   return scratchBytes;
 }
 
-/** Run a job (see Job); copies results back into non-resident outputs. */
-export function execute(main: WasmState, job: Job): void {
+/**
+ * Run a job (see Job); copies results back into non-resident outputs. `channels` > 0: a channels-last job (rows =
+ * blocks of cols × channels values; workspace per channel, forward too; slot CHANNELS).
+ */
+export function execute(main: WasmState, job: Job, channels = 0): void {
   const n = job.arrays.length;
   const backward = job.backward;
   const arrays = job.arrays;
@@ -123,17 +128,18 @@ export function execute(main: WasmState, job: Job): void {
   // dgamma/dbeta (indices n, n+1) are outputs too
   const outMask = job.outMask | (backward ? 3 << n : 0);
   const scratchBytes = place(main, count);
-  const parts = partsFor(main, job.rows, job.rows * job.cols);
+  const parts = partsFor(main, job.rows, job.rows * job.cols * (channels > 0 ? channels : 1));
   // All arrays plain and one thread: the private staging instance copies with memcpy (staging.ts); its scratch
   // layout is the one place() computed (offsets are relative to the scratch block).
   const state = placedResident === 0 && parts === 1 && main.shared ? (stagingState() ?? main) : main;
   const { heap, exports } = state;
   const { args: argsBlock, scratch, workspace } = state.blocks;
   // Allocation may grow the memory: every resident pointer was taken above, before this point.
-  const c4 = (job.cols + 3) & ~3;
-  // per-part workspace: f64 sums, f32 blocks, per-row splats (job-layout.ts)
-  const stride = Math.ceil((WS_BYTES_PER_COL * c4 + WS_EXTRA) / WS_ALIGN) * WS_ALIGN;
-  const ws = backward ? workspace.ensure(heap, stride * parts) : 0;
+  const c4 = ((channels > 0 ? channels : job.cols) + 3) & ~3;
+  // per-part workspace: f64 sums, f32 blocks, per-row splats, or per-channel sums and factors (job-layout.ts)
+  const perCol = channels > 0 ? CH_WS_BYTES_PER_CHANNEL : WS_BYTES_PER_COL;
+  const stride = Math.ceil((perCol * c4 + WS_EXTRA) / WS_ALIGN) * WS_ALIGN;
+  const ws = backward || channels > 0 ? workspace.ensure(heap, stride * parts) : 0;
   const base = scratchBytes > 0 ? scratch.ensure(heap, scratchBytes) : 0;
   const args = argsBlock.ensure(heap, SLOTS * 8);
   heap.refresh();
@@ -148,6 +154,7 @@ export function execute(main: WasmState, job: Job): void {
     }
   }
   writeSlots(heap.f64, args, job, ptrs, n, ws, stride, backward);
+  heap.f64[(args >>> 3) + CHANNELS] = channels;
   if (parts > 1) runParts(state, args, parts);
   else exports.runJob(args, 0, 1);
   if (backward && (ptrs[n] !== 0 || ptrs[n + 1] !== 0)) exports.reduceParams(args, parts);
