@@ -5,15 +5,20 @@
 // Also the buffer contract: NaN workspace garbage is ignored, junk-filled outputs are overwritten (dgamma/dbeta too,
 // not accumulated into), inputs stay bit-identical. A backend that lacks a channels kernel is reported as skipped.
 import assert from 'node:assert/strict';
-import { after, describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
 import '../src/backends/js/index.js';
-import '../src/backends/wasm/index.js';
 import { BackendUnavailableError, resolveKernel, type Backend, type KernelName } from '../src/backends/backend.js';
+import { initThreads, terminateThreads } from '../src/backends/wasm/index.js';
 import { partialK } from '../src/ops/partial-k.js';
 import type { KRule } from '../src/types.js';
 import { channelsExpected, toChannelsLast, toRows, type ChannelsExpected, type ChannelsSpec } from './channels-ref.js';
 import { compareArrays, describeComparison, hashSeed, mulberry32, randomNormal } from './compare.js';
-import { tolerance, type Direction, type ToleranceBackend, type ToleranceOp } from './tolerance.js';
+import { tolerance, type Direction, type ToleranceBackend } from './tolerance.js';
+import * as tf from '@tensorflow/tfjs';
+import {
+  l2Norm as tfL2Norm, layerNorm as tfLayerNorm, rmsNorm as tfRmsNorm, type TfLayerNormOptions, type TfRmsNormOptions,
+} from '../src/tfjs/index.js';
+import { assertClose, TFJS_BACKENDS, useBackend } from './tfjs-util.js';
 
 const CHANNELS = [1, 2, 3, 4, 5, 8, 16, 17, 33] as const;
 const COLS = [1, 2, 7, 64, 784] as const;
@@ -21,6 +26,8 @@ const COLS = [1, 2, 7, 64, 784] as const;
 const WORKSPACE_PER_CHANNEL = 6;
 /** Finite junk every output starts as: a kernel that leaves an element unwritten fails the comparison. */
 const JUNK = -1234.5;
+/** Value around every array view: a kernel writing outside its view changes it. */
+const GUARD = 4242.25;
 
 /** One channels-last call: forward, then backward from the reference's f32-rounded rstd/mean. */
 interface ChannelCase extends ChannelsSpec {
@@ -65,8 +72,6 @@ function kernels(backend: ToleranceBackend, family: 'rms' | 'ln'): Backend | str
   }
 }
 
-const f32 = (a: ArrayLike<number>) => Float32Array.from(a);
-
 /** Element-wise identity including NaN payload-agnostic equality and the sign of zero. */
 function assertUnchanged(name: string, now: ArrayLike<number> | null, before: ArrayLike<number> | null, problems: string[]) {
   if (now === null || before === null) return;
@@ -97,25 +102,39 @@ const worst = new Map<string, { ratio: number; where: string }>();
  * values: the float64 reference rounded once to float32 (what an exact kernel would store), compared under
  * tolerance(backend, op, direction) with the run-case.ts row scales.
  */
-function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase): string[] {
+function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, offset = 0, label: string = backendName): string[] {
   const problems: string[] = [];
   const { blocks, cols, channels } = c;
   const n = blocks * cols * channels;
   const vectors = blocks * channels;
   const e = channelsExpected(c, c.x, c.dy);
   const fr = (a: Float64Array) => a.map(Math.fround);
+  // Every array a view at element `offset` of a larger buffer (guard values around it must stay untouched).
+  const views: Array<{ name: string; backing: Float32Array; start: number; end: number }> = [];
+  const view = (name: string, length: number, fill: number | ArrayLike<number>): Float32Array => {
+    const backing = new Float32Array(length + offset + 3).fill(GUARD);
+    const v = backing.subarray(offset, offset + length);
+    if (typeof fill === 'number') v.fill(fill);
+    else v.set(fill);
+    views.push({ name, backing, start: offset, end: offset + length });
+    return v;
+  };
+  c = {
+    ...c, x: view('x', n, c.x), dy: view('dy', n, c.dy),
+    gamma: c.gamma === null ? null : view('gamma', channels, c.gamma), beta: c.beta === null ? null : view('beta', channels, c.beta),
+  };
   const inputs = { x: c.x.slice(), dy: c.dy.slice(), gamma: c.gamma?.slice() ?? null, beta: c.beta?.slice() ?? null };
   const check = (name: string, dir: Direction, actual: ArrayLike<number>, want: ArrayLike<number>, rowLength: number, scales?: ArrayLike<number>) => {
     const cmp = compareArrays(actual, want, tolerance(backendName, c.op, dir), rowLength, scales);
-    const key = `${backendName} ${c.op} ${name}`;
+    const key = `${label}|${c.op} ${name}`;
     if (Number.isFinite(cmp.ratio) && cmp.ratio > (worst.get(key)?.ratio ?? -1)) worst.set(key, { ratio: cmp.ratio, where: c.name });
     if (!cmp.ok) problems.push(`[${c.name}] ${describeComparison(name, cmp)}`);
   };
 
   // forward
-  const y = new Float32Array(n).fill(JUNK);
-  const rstd = new Float32Array(vectors).fill(JUNK);
-  const mean = new Float32Array(vectors).fill(JUNK);
+  const y = view('y', n, JUNK);
+  const rstd = view('rstd', vectors, JUNK);
+  const mean = view('mean', vectors, JUNK);
   const workspace = new Float64Array(WORKSPACE_PER_CHANNEL * channels).fill(NaN);
   if (c.op === 'layerNorm') {
     be.layerNormChannels!({ x: c.x, gamma: c.gamma, beta: c.beta, y, mean, rstd, blocks, cols, channels, eps: c.eps, workspace });
@@ -130,12 +149,12 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase): st
   if (c.op === 'layerNorm') check('mean', 'forward', mean, fr(e.mean!), 1, e.meanScale);
 
   // backward, from the exact kernel's saved statistics (f32-rounded reference), so it is checked on its own
-  const savedRstd = f32(e.rstd);
-  const savedMean = c.op === 'layerNorm' ? f32(e.mean!) : new Float32Array(0);
+  const savedRstd = view('saved rstd', vectors, e.rstd);
+  const savedMean = view('saved mean', c.op === 'layerNorm' ? vectors : 0, c.op === 'layerNorm' ? e.mean! : []);
   const saved = { rstd: savedRstd.slice(), mean: savedMean.slice() };
-  const dx = new Float32Array(n).fill(JUNK);
-  const dgamma = c.wantDgamma ? new Float32Array(channels).fill(JUNK) : null;
-  const dbeta = c.wantDbeta ? new Float32Array(channels).fill(JUNK) : null;
+  const dx = view('dx', n, JUNK);
+  const dgamma = c.wantDgamma ? view('dgamma', channels, JUNK) : null;
+  const dbeta = c.wantDbeta ? view('dbeta', channels, JUNK) : null;
   workspace.fill(NaN);
   if (c.op === 'layerNorm') {
     be.layerNormChannelsBackward!({
@@ -169,6 +188,10 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase): st
   assertUnchanged('beta', c.beta, inputs.beta, problems);
   assertUnchanged('rstd (backward input)', savedRstd, saved.rstd, problems);
   assertUnchanged('mean (backward input)', savedMean, saved.mean, problems);
+  for (const v of views) {
+    const i = v.backing.findIndex((a, j) => (j < v.start || j >= v.end) && !Object.is(a, GUARD));
+    if (i >= 0) problems.push(`[${c.name}] ${v.name}: element ${i - v.start} outside the view was written (${v.backing[i]})`);
+  }
   return problems;
 }
 
@@ -315,35 +338,54 @@ function assertNoProblems(problems: string[], count: number): void {
   assert.ok(problems.length === 0, `${problems.length} problems in ${count} cases:\n${problems.slice(0, 8).join('\n')}`);
 }
 
-function runAll(t: TestContext, backend: ToleranceBackend, family: 'rms' | 'ln', cases: () => ChannelCase[]): void {
-  const be = kernels(backend, family);
-  if (typeof be === 'string') {
-    t.skip(be);
-    return;
-  }
-  const list = cases();
-  const problems = list.flatMap((c) => runCase(backend, be, c));
-  assertNoProblems(problems, list.length);
+/** A backend under test: its name (tolerance row) and a label (wasm also runs on 2 worker threads). */
+interface Suite {
+  label: string;
+  backend: ToleranceBackend;
+  threads: number;
 }
 
-for (const backend of ['js', 'wasm'] as const) {
-  describe(`channels-last kernels: ${backend} vs the float64 row reference`, () => {
+const SUITES: Suite[] = [
+  { label: 'js', backend: 'js', threads: 1 },
+  { label: 'wasm', backend: 'wasm', threads: 1 },
+  { label: 'wasm threads=2', backend: 'wasm', threads: 2 },
+];
+
+for (const suite of SUITES) {
+  const { backend, label } = suite;
+  const runAll = (t: TestContext, family: 'rms' | 'ln', cases: () => ChannelCase[], offset = 0): void => {
+    const be = kernels(backend, family);
+    if (typeof be === 'string') {
+      t.skip(be);
+      return;
+    }
+    const list = cases();
+    const problems = list.flatMap((c) => runCase(backend, be, c, offset, label));
+    assertNoProblems(problems, list.length);
+  };
+
+  describe(`channels-last kernels: ${label} vs the float64 row reference`, () => {
+    if (suite.threads > 1) {
+      // every job split across the pool, however small (blocks 2..4 give each thread whole blocks)
+      before(() => initThreads(suite.threads, { minElements: 0, wakeMinElements: 0 }));
+      after(() => terminateThreads());
+    }
     after(() => {
-      const lines = [...worst].filter(([k]) => k.startsWith(`${backend} `))
-        .map(([k, w]) => `  ${k.padEnd(26)} ${w.ratio.toFixed(3)}  at ${w.where}`);
-      if (lines.length > 0) console.log(`worst error/allowed, channels-last ${backend}:\n${lines.join('\n')}`);
+      const lines = [...worst].filter(([k]) => k.startsWith(`${label}|`))
+        .map(([k, w]) => `  ${k.slice(label.length + 1).padEnd(20)} ${w.ratio.toFixed(3)}  at ${w.where}`);
+      if (lines.length > 0) console.log(`worst error/allowed, channels-last ${label}:\n${lines.join('\n')}`);
     });
 
     CHANNELS.forEach((channels, ci) => {
       it(`RMS family, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × (p)RMSNorm/L2 options`, (t) => {
-        runAll(t, backend, 'rms', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
+        runAll(t, 'rms', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
           const base = `${blocks}x${cols}x${channels}`;
           const d = shapeData(base, blocks, cols, channels);
           return RMS_VARIANTS.map(([v, o]) => rmsCase(base, d, { blocks, cols, channels }, v, o));
         })));
       });
       it(`LayerNorm, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × gamma/beta`, (t) => {
-        runAll(t, backend, 'ln', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
+        runAll(t, 'ln', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
           const base = `${blocks}x${cols}x${channels}`;
           const d = shapeData(base, blocks, cols, channels);
           return LN_VARIANTS.map((o) => lnCase(base, d, { blocks, cols, channels }, o));
@@ -352,14 +394,14 @@ for (const backend of ['js', 'wasm'] as const) {
     });
 
     it('RMS family: every option combination (p/kRule, L2, gamma/offset, beta, eps 0/1e-6/1e-2 × placement, dgamma/dbeta)', (t) => {
-      runAll(t, backend, 'rms', () => [
+      runAll(t, 'rms', () => [
         ...fullProductCases({ blocks: 3, cols: 7, channels: 5 }),
         ...fullProductCases({ blocks: 2, cols: 64, channels: 17 }),
       ]);
     });
 
     it('LayerNorm: every gamma/beta × dgamma/dbeta combination, eps 0/1e-6', (t) => {
-      runAll(t, backend, 'ln', () => {
+      runAll(t, 'ln', () => {
         const shape = { blocks: 3, cols: 49, channels: 6 };
         const base = `full ${shape.blocks}x${shape.cols}x${shape.channels}`;
         const d = shapeData(base, shape.blocks, shape.cols, shape.channels);
@@ -387,7 +429,7 @@ for (const backend of ['js', 'wasm'] as const) {
     ];
     for (const spec of extremeSpecs) {
       it(`${spec.tag}: numeric extremes per vector (${KINDS.join(', ')}), cols 1/8/67, eps 0/1e-80/1e-6`, (t) => {
-        runAll(t, backend, spec.family, () => [1, 8, 67].flatMap((cols) => [0, 1e-80, 1e-6].map((eps) => {
+        runAll(t, spec.family, () => [1, 8, 67].flatMap((cols) => [0, 1e-80, 1e-6].map((eps) => {
           const d = extremeData(cols);
           const name = `extremes 2x${cols}x${KINDS.length} ${spec.tag} eps=${eps}`;
           const data = { ...d, gammaSmall: d.gamma };
@@ -398,7 +440,7 @@ for (const backend of ['js', 'wasm'] as const) {
     }
 
     it('layerNorm on 1e4 + N(0,1) data (catches one-pass variance and a saved-mean backward)', (t) => {
-      runAll(t, backend, 'ln', () => [7, 64, 784].flatMap((cols) => [3, 17].map((channels) => {
+      runAll(t, 'ln', () => [7, 64, 784].flatMap((cols) => [3, 17].map((channels) => {
         const base = `offset 1e4 2x${cols}x${channels}`;
         const d = shapeData(base, 2, cols, channels, 1e4, 1);
         return lnCase(base, d, { blocks: 2, cols, channels }, { gamma: 'gamma', beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true });
@@ -406,20 +448,245 @@ for (const backend of ['js', 'wasm'] as const) {
     });
 
     it('blocks = 0: nothing to normalise, dgamma/dbeta overwritten with zeros', (t) => {
-      for (const family of ['rms', 'ln'] as const) {
-        const be = kernels(backend, family);
-        if (typeof be === 'string') {
-          t.skip(be);
-          return;
-        }
-        for (const channels of [1, 5, 17]) {
-          const d = shapeData(`blocks0 ${channels}`, 0, 7, channels);
-          const c = family === 'ln'
-            ? lnCase(`blocks=0 x7x${channels}`, d, { blocks: 0, cols: 7, channels }, { gamma: 'gamma', beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true })
-            : rmsCase(`blocks=0 x7x${channels}`, d, { blocks: 0, cols: 7, channels }, { op: 'rmsNorm' }, { gamma: 'gamma', beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true });
-          assertNoProblems(runCase(backend, be, c), 1);
-        }
+      const opts = { gamma: 'gamma' as const, beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true };
+      const shapes = [1, 5, 17].map((channels) => ({ blocks: 0, cols: 7, channels }));
+      const data = (s: { channels: number }) => shapeData(`blocks0 ${s.channels}`, 0, 7, s.channels);
+      runAll(t, 'rms', () => shapes.map((s) => rmsCase(`blocks=0 x7x${s.channels}`, data(s), s, { op: 'rmsNorm' }, opts)));
+      runAll(t, 'ln', () => shapes.map((s) => lnCase(`blocks=0 x7x${s.channels}`, data(s), s, opts)));
+    });
+
+    for (const offset of [1, 2, 3]) {
+      it(`every array a view at element offset ${offset} of a larger buffer: same results, nothing written outside`, (t) => {
+        const shapes = [{ blocks: 3, cols: 7, channels: 5 }, { blocks: 2, cols: 64, channels: 17 }, { blocks: 1, cols: 9, channels: 33 }];
+        const cases = (family: 'rms' | 'ln') => shapes.flatMap((s) => {
+          const base = `offset ${offset} ${s.blocks}x${s.cols}x${s.channels}`;
+          const d = shapeData(base, s.blocks, s.cols, s.channels);
+          const o = { gamma: 'offset' as const, beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true };
+          return family === 'ln'
+            ? [lnCase(base, d, s, { ...o, gamma: 'gamma' })]
+            : [rmsCase(base, d, s, { op: 'rmsNorm', p: 0.5, kRule: 'ceil' }, o), rmsCase(base, d, s, { op: 'l2Norm' }, { ...o, epsOutside: true })];
+        });
+        runAll(t, 'rms', () => cases('rms'), offset);
+        runAll(t, 'ln', () => cases('ln'), offset);
+      });
+    }
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// tfjs: rmsNorm/l2Norm/layerNorm with options.channelAxis (gamma/beta [C], statistics over options.axis per sample
+// and channel). Forward vs the float64 reference above; gradients (tf.variableGrads) vs the reference and vs tfjs
+// autodiff of the same norm composed here from stock tf ops. NHWC runs the fused channels kernels, NCHW the composed
+// path: both must agree.
+
+type Layout = 'NHWC' | 'NCHW';
+
+interface TfCase {
+  name: string;
+  op: 'rmsNorm' | 'l2Norm' | 'layerNorm';
+  gamma: boolean;
+  beta: boolean;
+  gammaOffset?: number;
+  eps: number;
+  outside?: boolean;
+  p?: number;
+  kRule?: KRule;
+}
+
+const TF_CASES: TfCase[] = [
+  { name: 'rmsNorm plain', op: 'rmsNorm', gamma: false, beta: false, eps: 1e-6 },
+  { name: 'rmsNorm gamma+beta', op: 'rmsNorm', gamma: true, beta: true, eps: 1e-6 },
+  { name: 'rmsNorm gammaOffset=1 eps outside', op: 'rmsNorm', gamma: true, beta: true, gammaOffset: 1, eps: 1e-3, outside: true },
+  { name: 'pRMSNorm p=0.3 ceil', op: 'rmsNorm', gamma: true, beta: false, eps: 1e-6, p: 0.3, kRule: 'ceil' },
+  { name: 'pRMSNorm p=0.3 floor', op: 'rmsNorm', gamma: true, beta: true, eps: 1e-5, p: 0.3, kRule: 'floor' },
+  { name: 'l2Norm gamma+beta', op: 'l2Norm', gamma: true, beta: true, eps: 1e-6 },
+  { name: 'l2Norm beta, eps outside', op: 'l2Norm', gamma: false, beta: true, eps: 1e-2, outside: true },
+  { name: 'layerNorm gamma+beta', op: 'layerNorm', gamma: true, beta: true, eps: 1e-5 },
+  { name: 'layerNorm gamma only', op: 'layerNorm', gamma: true, beta: false, eps: 1e-3 },
+  { name: 'layerNorm plain', op: 'layerNorm', gamma: false, beta: false, eps: 1e-6 },
+];
+
+/** x shapes as [B, H, W, C]; NCHW tensors hold the same sizes as [B, C, H, W]. */
+const TF_SHAPES: Array<[number, number, number, number]> = [[2, 5, 6, 3], [3, 4, 7, 1], [1, 3, 3, 8]];
+
+const FWD = tolerance('wasm', 'rmsNorm', 'forward');
+const BWD = tolerance('wasm', 'rmsNorm', 'backward');
+
+function tfOptions(c: TfCase, layout: Layout, beta: tf.Tensor | null): Record<string, unknown> {
+  const o: Record<string, unknown> = { axis: layout === 'NHWC' ? [1, 2] : [2, 3], channelAxis: layout === 'NHWC' ? 3 : 1, eps: c.eps };
+  if (c.op !== 'layerNorm') {
+    if (beta !== null) o.beta = beta;
+    if (c.gammaOffset !== undefined) o.gammaOffset = c.gammaOffset;
+    if (c.outside) o.epsPlacement = 'outside';
+  }
+  if (c.op === 'rmsNorm' && c.p !== undefined) Object.assign(o, { p: c.p, kRule: c.kRule });
+  return o;
+}
+
+/** The op under test (channelAxis passes through the options object, as a user would write it). */
+function ours(c: TfCase, layout: Layout, x: tf.Tensor, g: tf.Tensor | null, b: tf.Tensor | null): tf.Tensor {
+  const o = tfOptions(c, layout, b);
+  if (c.op === 'layerNorm') return tfLayerNorm(x, g, b, o as TfLayerNormOptions);
+  return c.op === 'l2Norm' ? tfL2Norm(x, g, o as TfRmsNormOptions) : tfRmsNorm(x, g, o as TfRmsNormOptions);
+}
+
+/**
+ * The same norm from stock tf ops: statistics over the spatial axes with keepDims (pRMSNorm: the first k of the
+ * flattened H·W values, via reshape + slice), then gain/bias broadcast along the channel axis.
+ */
+function composed(c: TfCase, layout: Layout, x: tf.Tensor, g: tf.Tensor | null, b: tf.Tensor | null): tf.Tensor {
+  const axes = layout === 'NHWC' ? [1, 2] : [2, 3];
+  const [B, d1, d2, d3] = x.shape as [number, number, number, number];
+  const [H, W, C] = layout === 'NHWC' ? [d1, d2, d3] : [d2, d3, d1];
+  const paramShape = layout === 'NHWC' ? [C] : [1, C, 1, 1];
+  let y: tf.Tensor;
+  if (c.op === 'layerNorm') {
+    const { mean, variance } = tf.moments(x, axes, true);
+    y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, c.eps)));
+  } else {
+    let ms: tf.Tensor;
+    const k = c.op === 'rmsNorm' && c.p !== undefined ? partialK(c.p, H * W, c.kRule ?? 'ceil') : H * W;
+    if (c.op === 'l2Norm') ms = tf.sum(tf.square(x), axes, true);
+    else if (k === H * W) ms = tf.mean(tf.square(x), axes, true);
+    else if (layout === 'NHWC') {
+      const head = tf.slice(tf.reshape(x, [B, H * W, C]), [0, 0, 0], [B, k, C]);
+      ms = tf.reshape(tf.mean(tf.square(head), 1, true), [B, 1, 1, C]);
+    } else {
+      const head = tf.slice(tf.reshape(x, [B, C, H * W]), [0, 0, 0], [B, C, k]);
+      ms = tf.reshape(tf.mean(tf.square(head), 2, true), [B, C, 1, 1]);
+    }
+    const r = c.outside ? tf.div(1, tf.add(tf.sqrt(ms), c.eps)) : tf.rsqrt(tf.add(ms, c.eps));
+    y = tf.mul(x, r);
+  }
+  if (g !== null) y = tf.mul(y, tf.reshape(tf.add(g, c.gammaOffset ?? 0), paramShape));
+  if (b !== null) y = tf.add(y, tf.reshape(b, paramShape));
+  return y;
+}
+
+/** The float64 expectation of a tfjs case, in the row layout [B, C, H·W] (= NCHW memory order). */
+function tfExpected(c: TfCase, layout: Layout, shape: number[], xData: Float32Array, dyData: Float32Array, gData: Float32Array | null, bData: Float32Array | null) {
+  const [B, H, W, C] = shape;
+  const s = { blocks: B, cols: H * W, channels: C };
+  const k = c.op === 'rmsNorm' && c.p !== undefined ? partialK(c.p, H * W, c.kRule ?? 'ceil') : H * W;
+  const channelsLast = (a: Float32Array) => (layout === 'NHWC' ? a : toChannelsLast(a, s));
+  const spec: ChannelsSpec = {
+    op: c.op, ...s, gamma: gData, beta: bData, gammaOffset: c.gammaOffset ?? 0, eps: c.eps, epsOutside: c.outside ?? false, k,
+  };
+  const e = channelsExpected(spec, channelsLast(xData), channelsLast(dyData));
+  const rows = (a: ArrayLike<number>) => (layout === 'NHWC' ? toRows(a, s) : Float64Array.from(a));
+  return { e, rows };
+}
+
+/** Whether this build knows options.channelAxis (until it lands, the tfjs tests skip instead of failing). */
+function channelAxisMissing(): string | null {
+  try {
+    tf.tidy(() => tfRmsNorm(tf.ones([1, 2, 2, 3]), tf.ones([3]), { axis: [1, 2], channelAxis: 3 } as TfRmsNormOptions));
+    return null;
+  } catch (e) {
+    if (e instanceof TypeError && /channelAxis is not a known option/.test(e.message)) return `options.channelAxis not implemented yet: ${e.message}`;
+    throw e;
+  }
+}
+
+for (const backend of TFJS_BACKENDS) {
+  describe(`tfjs channelAxis on ${backend}`, () => {
+    it('selects the backend', async () => useBackend(backend));
+
+    for (const layout of ['NHWC', 'NCHW'] as const) {
+      for (const c of TF_CASES) {
+        it(`${c.name}, ${layout} (${layout === 'NHWC' ? 'axis [1,2], channelAxis 3: fused' : 'axis [2,3], channelAxis 1: composed'}): forward and gradients`, (t) => {
+          const missing = channelAxisMissing();
+          if (missing !== null) {
+            t.skip(missing);
+            return;
+          }
+          for (const shape of TF_SHAPES) {
+            const [B, H, W, C] = shape;
+            const tshape = layout === 'NHWC' ? shape : [B, C, H, W];
+            const seed = hashSeed(`${c.name} ${layout} ${shape.join('x')}`);
+            const rand = mulberry32(seed);
+            const xData = randomNormal(rand, B * H * W * C);
+            const dyData = randomNormal(rand, xData.length);
+            const gData = c.gamma ? randomNormal(rand, C, c.gammaOffset === undefined ? 1 : 0, 0.2) : null;
+            const bData = c.beta ? randomNormal(rand, C, 0, 0.5) : null;
+            const { e, rows } = tfExpected(c, layout, shape, xData, dyData, gData, bData);
+            const where = `[${c.name} ${layout} ${tshape.join('x')}]`;
+            tf.tidy(() => {
+              const x = tf.tensor(xData, tshape);
+              const dy = tf.tensor(dyData, tshape);
+              const g = gData === null ? null : tf.tensor1d(gData);
+              const b = bData === null ? null : tf.tensor1d(bData);
+              const y = ours(c, layout, x, g, b);
+              assert.deepEqual(y.shape, tshape);
+              assertClose(`${where} y vs reference`, rows(y.dataSync()), e.y, FWD.atol, FWD.rtol);
+
+              const xv = tf.variable(x);
+              const gv = g === null ? null : tf.variable(g);
+              const bv = b === null ? null : tf.variable(b);
+              const vars = [xv, ...(gv ? [gv] : []), ...(bv ? [bv] : [])];
+              const loss = (f: typeof ours) => () => tf.sum(tf.mul(f(c, layout, xv, gv, bv), dy)) as tf.Scalar;
+              const mine = tf.variableGrads(loss(ours), vars).grads;
+              const theirs = tf.variableGrads(loss(composed), vars).grads;
+              const names: Array<[string, tf.Variable | null]> = [['dx', xv], ['dgamma', gv], ['dbeta', bv]];
+              for (const [name, v] of names) {
+                if (v === null) continue;
+                const got = mine[v.name].dataSync();
+                assertClose(`${where} ${name} vs composed autodiff`, got, theirs[v.name].dataSync(), 2e-4, 2e-4);
+              }
+              assertClose(`${where} dx vs reference`, rows(mine[xv.name].dataSync()), e.dx, BWD.atol, BWD.rtol);
+              if (gv !== null) assertClose(`${where} dgamma vs reference`, mine[gv.name].dataSync(), e.dgamma, BWD.atol * 10, BWD.rtol);
+              if (bv !== null) assertClose(`${where} dbeta vs reference`, mine[bv.name].dataSync(), e.dbeta, BWD.atol * 10, BWD.rtol);
+              vars.forEach((v) => v.dispose());
+            });
+          }
+        });
       }
+    }
+
+    it('NHWC with channelAxis runs no Transpose (the fused channels-last path)', async (t) => {
+      const missing = channelAxisMissing();
+      if (missing !== null) {
+        t.skip(missing);
+        return;
+      }
+      const x = tf.randomNormal([2, 4, 5, 3]);
+      const g = tf.ones([3]);
+      const b = tf.zeros([3]);
+      for (const run of [
+        () => tfRmsNorm(x, g, { axis: [1, 2], channelAxis: 3, beta: b } as TfRmsNormOptions),
+        () => tfLayerNorm(x, g, b, { axis: [1, 2], channelAxis: 3 } as TfLayerNormOptions),
+      ]) {
+        const info = await tf.profile(() => run());
+        assert.ok(!info.kernelNames.includes('Transpose'), `kernels run: ${info.kernelNames.join(', ')}`);
+      }
+      tf.dispose([x, g, b]);
+    });
+
+    it('validation: channelAxis inside axis, gamma/beta not [C], non-integer channelAxis', (t) => {
+      const missing = channelAxisMissing();
+      if (missing !== null) {
+        t.skip(missing);
+        return;
+      }
+      tf.tidy(() => {
+        const x = tf.ones([2, 4, 5, 3]);
+        const g = tf.ones([3]);
+        const opts = (o: object) => o as TfRmsNormOptions;
+        for (const f of [tfRmsNorm, tfL2Norm]) {
+          assert.throws(() => f(x, g, opts({ axis: [1, 2], channelAxis: 2 })), { name: 'RangeError', message: /options\.channelAxis/ });
+          assert.throws(() => f(x, g, opts({ axis: [1, 2], channelAxis: -2 })), { name: 'RangeError', message: /options\.channelAxis/ });
+          assert.throws(() => f(x, tf.ones([4]), opts({ axis: [1, 2], channelAxis: 3 })), { name: 'RangeError', message: /gamma.*\[3\]/ });
+          assert.throws(() => f(x, tf.ones([1, 3]), opts({ axis: [1, 2], channelAxis: 3 })), { name: 'RangeError', message: /gamma.*\[3\]/ });
+          assert.throws(() => f(x, g, opts({ axis: [1, 2], channelAxis: 3, beta: tf.ones([5]) })), { name: 'RangeError', message: /beta.*\[3\]/ });
+          assert.throws(() => f(x, g, opts({ axis: [1, 2], channelAxis: 2.5 })), { name: 'TypeError', message: /options\.channelAxis/ });
+          assert.throws(() => f(x, g, opts({ axis: [1, 2], channelAxis: '3' })), { name: 'TypeError', message: /options\.channelAxis/ });
+        }
+        const lo = (o: object) => o as TfLayerNormOptions;
+        assert.throws(() => tfLayerNorm(x, g, null, lo({ axis: [1, 2], channelAxis: 1 })), { name: 'RangeError', message: /options\.channelAxis/ });
+        assert.throws(() => tfLayerNorm(x, tf.ones([20]), null, lo({ axis: [1, 2], channelAxis: 3 })), { name: 'RangeError', message: /gamma.*\[3\]/ });
+        assert.throws(() => tfLayerNorm(x, g, tf.ones([2]), lo({ axis: [1, 2], channelAxis: 3 })), { name: 'RangeError', message: /beta.*\[3\]/ });
+        assert.throws(() => tfLayerNorm(x, g, null, lo({ axis: [1, 2], channelAxis: NaN })), { name: 'TypeError', message: /options\.channelAxis/ });
+      });
     });
   });
 }
