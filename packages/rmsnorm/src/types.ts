@@ -47,6 +47,13 @@ export interface CommonNormOptions {
    * Float32Array; arithmetic is f32 or wider and each 16-bit result is rounded to nearest even.
    */
   dtype?: Dtype;
+  /**
+   * Channels-last layout (spatial norms of NHWC images, docs/math.md §9): x holds [blocks, cols, channels] and each
+   * (block, channel) is normalised over its `cols` values at stride `channels`; gamma/beta (and dgamma/dbeta) have
+   * `channels` values, rstd/mean one per (block, channel) at index block·channels + channel. float32 only; not
+   * accepted by addRmsNorm. Default: absent (rows × cols).
+   */
+  channels?: number;
 }
 
 export interface RmsNormOptions extends CommonNormOptions {

@@ -36,7 +36,7 @@ export function addRmsNorm<A extends Storage = Float32Array>(
   cols: number,
   options?: AddRmsNormOptions,
 ): AddRmsNormResult<A> {
-  const s = rmsFamilySettings(x, cols, options, false, ['y', 'sum', 'rstd']);
+  const s = rmsFamilySettings(x, cols, options, false, ['y', 'sum', 'rstd'], 'x', true);
   const res = requireStorage('residual', residual, s.dtype);
   requireLength('residual', res, s.x.length, 'x.length');
   const half = s.dtype !== 'float32';
@@ -136,7 +136,7 @@ export function addRmsNormBackward<A extends Storage = Float32Array>(
   cols: number,
   options?: AddRmsNormBackwardOptions,
 ): BackwardResult<A> {
-  const s = rmsFamilySettings(sum, cols, options, false, ['dx', 'dgamma', 'dbeta'], 'sum');
+  const s = rmsFamilySettings(sum, cols, options, false, ['dx', 'dgamma', 'dbeta'], 'sum', true);
   const dys = requireStorage('dy', dy, s.dtype);
   requireLength('dy', dys, s.x.length, 'sum.length');
   const dsums = dsum === null ? null : requireStorage('dsum', dsum, s.dtype);

@@ -6,7 +6,8 @@ import { aliasAdd, aliasBegin, aliasCheck, describe, outputBuffer, outputStorage
 
 /**
  * dx has x.length values and may be dy itself (in place); dgamma/dbeta have cols values. Only caller-provided
- * outputs are alias-checked (fresh ones cannot overlap anything). `mean` is null for the RMS family.
+ * outputs are alias-checked (fresh ones cannot overlap anything). `mean` is null for the RMS family. `perChannel`:
+ * the channels-last layout, where dgamma/dbeta have `cols` = options.channels values.
  */
 export function backwardOutputs(
   out: Record<string, unknown>,
@@ -18,6 +19,7 @@ export function backwardOutputs(
   beta: Float32Array | null,
   cols: number,
   dtype: Dtype = 'float32',
+  perChannel = false,
 ): BackwardResult<Storage> {
   const givenDx = out.dx;
   const givenDgamma = out.dgamma;
@@ -30,8 +32,9 @@ export function backwardOutputs(
     throw new RangeError(`options.out.dbeta (${describe(givenDbeta)}) needs options.beta: without a bias there is no dbeta`);
   }
   const dx = outputStorage('options.out.dx', givenDx, x.length, 'x.length', dtype);
-  const dgamma = gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, cols, 'cols');
-  const dbeta = beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, cols, 'cols');
+  const what = perChannel ? 'options.channels' : 'cols';
+  const dgamma = gamma === null ? null : outputBuffer('options.out.dgamma', givenDgamma, cols, what);
+  const dbeta = beta === null ? null : outputBuffer('options.out.dbeta', givenDbeta, cols, what);
   if (givenDx !== undefined || givenDgamma !== undefined || givenDbeta !== undefined) {
     aliasBegin();
     aliasAdd('dy', dy);

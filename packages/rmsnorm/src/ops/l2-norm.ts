@@ -15,7 +15,8 @@ import { rmsFamilyBackward, rmsFamilyForward, rmsFamilySettings } from './rms-no
  * L2-Norm over the last axis: rstd = 1/sqrt(Σ x² + eps) (inside, default) or 1/(‖x‖ + eps) (outside),
  * y = x · rstd · (gammaOffset + gamma) + beta. Equals RMSNorm with the gain scaled by 1/√cols (and eps/cols).
  *
- * Shapes: x rows × cols; gamma/beta cols; y rows × cols; rstd rows (= 1/‖x‖ per row).
+ * Shapes: x rows × cols; gamma/beta cols; y rows × cols; rstd rows (= 1/‖x‖ per row). `options.channels`: the
+ * channels-last layout as for rmsNorm (docs/math.md §9).
  *
  * @example
  * const { y } = l2Norm(new Float32Array([3, 4]), 2); // y ≈ [0.6, 0.8]

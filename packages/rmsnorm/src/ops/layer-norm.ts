@@ -14,9 +14,11 @@ import {
   aliasAdd,
   aliasBegin,
   aliasCheck,
+  channelsOption,
   dtypeOption,
   enumOption,
   epsOption,
+  layoutOf,
   optionalFloat32Array,
   optionsObject,
   outObject,
@@ -25,12 +27,11 @@ import {
   requireFloat32Array,
   requireLength,
   requireStorage,
-  rowsOf,
   workspaceFor,
 } from './validate.js';
 
 const BACKENDS = ['auto', 'js', 'wasm'] as const;
-const LN_KEYS = ['gamma', 'beta', 'eps', 'backend', 'out', 'dtype'] as const;
+const LN_KEYS = ['gamma', 'beta', 'eps', 'backend', 'out', 'dtype', 'channels'] as const;
 
 function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly string[]) {
   const o = optionsObject<LayerNormOptions>(options, LN_KEYS);
@@ -40,18 +41,21 @@ function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly
   const betaIn = o.beta;
   const epsIn = o.eps;
   const backendIn = o.backend;
+  const channelsIn = o.channels;
   const out = outObject(o.out, outKeys);
   const dtype = dtypeOption(dtypeIn);
   const xs = requireStorage('x', x, dtype);
-  const rows = rowsOf(xs, cols);
-  const n = cols as number;
+  const channels = channelsOption(channelsIn);
+  const { rows, blocks, params, paramsWhat } = layoutOf(xs, cols, channels, dtype);
   return {
     dtype,
     x: xs,
-    cols: n,
+    cols: cols as number,
     rows,
-    gamma: optionalFloat32Array('options.gamma', gammaIn, n) ?? null,
-    beta: optionalFloat32Array('options.beta', betaIn, n) ?? null,
+    channels,
+    blocks,
+    gamma: optionalFloat32Array('options.gamma', gammaIn, params, paramsWhat) ?? null,
+    beta: optionalFloat32Array('options.beta', betaIn, params, paramsWhat) ?? null,
     eps: epsOption(epsIn),
     backend: enumOption('options.backend', backendIn, BACKENDS, 'auto'),
     out,
@@ -65,6 +69,8 @@ function settings(x: unknown, cols: unknown, options: unknown, outKeys: readonly
  *   y    = (x − mean) · rstd · gamma + beta
  *
  * Shapes: x rows × cols; gamma/beta cols; y rows × cols; mean and rstd rows. eps (default 1e-6) is inside the sqrt.
+ * With `options.channels` (InstanceNorm in NHWC, docs/math.md §9): x is [blocks, cols, channels], statistics per
+ * (block, channel) over cols; gamma/beta are channels; mean/rstd are blocks·channels.
  *
  * @example
  * const { y, mean, rstd } = layerNorm(new Float32Array([1, 2, 3]), 3); // y ≈ [-1.2247, 0, 1.2247]
@@ -73,7 +79,8 @@ export function layerNorm<A extends Storage = Float32Array>(
   x: A, cols: number, options?: LayerNormOptions,
 ): LayerNormResult<A> {
   const s = settings(x, cols, options, ['y', 'mean', 'rstd']);
-  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'layerNorm16');
+  const kernel = s.channels !== null ? 'layerNormChannels' : s.dtype === 'float32' ? null : 'layerNorm16';
+  const backend = kernel === null ? resolveBackend(s.backend) : resolveKernel(s.backend, kernel);
   const givenY = s.out.y;
   const givenMean = s.out.mean;
   const givenRstd = s.out.rstd;
@@ -91,7 +98,12 @@ export function layerNorm<A extends Storage = Float32Array>(
     aliasAdd('options.out.rstd', givenRstd === undefined ? null : rstd);
     aliasCheck(3, true);
   }
-  if (s.rows > 0 && s.dtype !== 'float32') {
+  if (s.rows > 0 && s.channels !== null) {
+    backend.layerNormChannels!({
+      x: s.x as Float32Array, gamma: s.gamma, beta: s.beta, y: y as Float32Array, mean, rstd, blocks: s.blocks,
+      cols: s.cols, channels: s.channels, eps: s.eps, workspace: workspaceFor(3 * s.channels),
+    });
+  } else if (s.rows > 0 && s.dtype !== 'float32') {
     backend.layerNorm16!({
       dtype: s.dtype, x: s.x as Uint16Array, gamma: s.gamma, beta: s.beta, y: y as Uint16Array, mean, rstd,
       rows: s.rows, cols: s.cols, eps: s.eps,
@@ -142,11 +154,18 @@ export function layerNormBackward<A extends Storage = Float32Array>(
   requireLength('dy', dys, s.x.length, 'x.length');
   requireLength('mean', means, s.rows, 'rows');
   requireLength('rstd', rs, s.rows, 'rows');
-  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'layerNormBackward16');
-  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, means, rs, s.gamma, s.beta, s.cols, s.dtype);
+  const kernel = s.channels !== null ? 'layerNormChannelsBackward' : s.dtype === 'float32' ? null : 'layerNormBackward16';
+  const backend = kernel === null ? resolveBackend(s.backend) : resolveKernel(s.backend, kernel);
+  const params = s.channels ?? s.cols;
+  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, means, rs, s.gamma, s.beta, params, s.dtype, s.channels !== null);
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);
+  } else if (s.channels !== null) {
+    backend.layerNormChannelsBackward!({
+      dy: dys as Float32Array, x: s.x as Float32Array, mean: means, rstd: rs, gamma: s.gamma, dx: dx as Float32Array,
+      dgamma, dbeta, blocks: s.blocks, cols: s.cols, channels: s.channels, workspace: workspaceFor(3 * s.channels),
+    });
   } else if (s.dtype !== 'float32') {
     backend.layerNormBackward16!({
       dtype: s.dtype, dy: dys as Uint16Array, x: s.x as Uint16Array, mean: means, rstd: rs, gamma: s.gamma,

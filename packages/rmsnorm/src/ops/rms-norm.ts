@@ -18,10 +18,12 @@ import {
   aliasAdd,
   aliasBegin,
   aliasCheck,
+  channelsOption,
   dtypeOption,
   enumOption,
   epsOption,
   finiteNumberOption,
+  layoutOf,
   optionalFloat32Array,
   optionsObject,
   outObject,
@@ -31,19 +33,24 @@ import {
   requireFloat32Array,
   requireLength,
   requireStorage,
-  rowsOf,
   workspaceFor,
 } from './validate.js';
 
 const BACKENDS = ['auto', 'js', 'wasm'] as const;
 const PLACEMENTS: readonly EpsPlacement[] = ['inside', 'outside'];
 const K_RULES: readonly KRule[] = ['ceil', 'floor'];
-const RMS_KEYS = ['gamma', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule', 'backend', 'out', 'dtype'] as const;
+// The fused residual add (ops/add-rms-norm.ts) takes the RMS keys without `channels` (row layout only).
+const FUSED_KEYS = ['gamma', 'beta', 'gammaOffset', 'eps', 'epsPlacement', 'p', 'kRule', 'backend', 'out', 'dtype'] as const;
+const RMS_KEYS = [...FUSED_KEYS, 'channels'];
 const L2_KEYS = RMS_KEYS.filter((k) => k !== 'p' && k !== 'kRule');
 
 /** Resolved, validated settings of one RMS-family call. */
 export interface RmsFamilySettings {
+  /** Statistics (rstd values): rows of the row layout, blocks·channels of the channels-last one. */
   rows: number;
+  /** options.channels (channels-last layout [blocks, cols, channels]) or null (rows × cols). */
+  channels: number | null;
+  blocks: number;
   gamma: Float32Array | null;
   beta: Float32Array | null;
   gammaOffset: number;
@@ -57,7 +64,10 @@ export interface RmsFamilySettings {
   out: Record<string, unknown>;
 }
 
-/** Validate x/cols and the options shared by RMSNorm, pRMSNorm and L2-Norm. `l2` fixes k = cols, divisor = 1. */
+/**
+ * Validate x/cols and the options shared by RMSNorm, pRMSNorm and L2-Norm. `l2` fixes k = cols, divisor = 1;
+ * `fused` (the residual add) has no channels-last layout.
+ */
 export function rmsFamilySettings(
   x: unknown,
   cols: unknown,
@@ -65,8 +75,9 @@ export function rmsFamilySettings(
   l2: boolean,
   outKeys: readonly string[],
   xName = 'x',
+  fused = false,
 ): RmsFamilySettings & { x: Storage; cols: number } {
-  const o = optionsObject<RmsNormOptions>(options, l2 ? L2_KEYS : RMS_KEYS);
+  const o = optionsObject<RmsNormOptions>(options, fused ? FUSED_KEYS : l2 ? L2_KEYS : RMS_KEYS);
   // Every option (and options.out) is read once, here, before any array is checked: a getter cannot then detach or
   // resize x or gamma after its check (the kernel would read stale or out-of-range memory).
   const dtypeIn = o.dtype;
@@ -78,13 +89,15 @@ export function rmsFamilySettings(
   const pIn = l2 ? undefined : o.p;
   const kRuleIn = l2 ? undefined : o.kRule;
   const backendIn = o.backend;
+  const channelsIn = fused ? undefined : o.channels;
   const out = outObject(o.out, outKeys);
   const dtype = dtypeOption(dtypeIn);
   const xs = requireStorage(xName, x, dtype);
-  const rows = rowsOf(xs, cols, xName);
+  const channels = channelsOption(channelsIn);
+  const { rows, blocks, params, paramsWhat } = layoutOf(xs, cols, channels, dtype, xName);
   const n = cols as number;
-  const gamma = optionalFloat32Array('options.gamma', gammaIn, n) ?? null;
-  const beta = optionalFloat32Array('options.beta', betaIn, n) ?? null;
+  const gamma = optionalFloat32Array('options.gamma', gammaIn, params, paramsWhat) ?? null;
+  const beta = optionalFloat32Array('options.beta', betaIn, params, paramsWhat) ?? null;
   const gammaOffset = finiteNumberOption('options.gammaOffset', gammaOffsetIn, 0);
   if (gammaOffset !== 0 && gamma === null) {
     throw new RangeError(`options.gammaOffset (${gammaOffset}) needs options.gamma: without a gain it has no meaning`);
@@ -99,6 +112,8 @@ export function rmsFamilySettings(
     x: xs,
     cols: n,
     rows,
+    channels,
+    blocks,
     gamma,
     beta,
     gammaOffset,
@@ -114,7 +129,8 @@ export function rmsFamilySettings(
 
 /** Shared forward of the RMS family (RMSNorm, pRMSNorm, L2-Norm). */
 export function rmsFamilyForward(s: RmsFamilySettings & { x: Storage; cols: number }): RmsNormResult<Storage> {
-  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'rmsNorm16');
+  const kernel = s.channels !== null ? 'rmsNormChannels' : s.dtype === 'float32' ? null : 'rmsNorm16';
+  const backend = kernel === null ? resolveBackend(s.backend) : resolveKernel(s.backend, kernel);
   const givenY = s.out.y;
   const givenRstd = s.out.rstd;
   const y = outputStorage('options.out.y', givenY, s.x.length, 'x.length', s.dtype);
@@ -129,7 +145,13 @@ export function rmsFamilyForward(s: RmsFamilySettings & { x: Storage; cols: numb
     aliasAdd('options.out.rstd', givenRstd === undefined ? null : rstd);
     aliasCheck(3, true);
   }
-  if (s.rows > 0 && s.dtype !== 'float32') {
+  if (s.rows > 0 && s.channels !== null) {
+    backend.rmsNormChannels!({
+      x: s.x as Float32Array, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset, y: y as Float32Array, rstd,
+      blocks: s.blocks, cols: s.cols, channels: s.channels, k: s.k, divisor: s.divisor, eps: s.eps,
+      epsOutside: s.epsOutside, workspace: workspaceFor(3 * s.channels),
+    });
+  } else if (s.rows > 0 && s.dtype !== 'float32') {
     backend.rmsNorm16!({
       dtype: s.dtype, x: s.x as Uint16Array, gamma: s.gamma, beta: s.beta, gammaOffset: s.gammaOffset,
       y: y as Uint16Array, rstd, rows: s.rows, cols: s.cols, k: s.k, divisor: s.divisor, eps: s.eps,
@@ -154,11 +176,19 @@ export function rmsFamilyBackward(
   const rs = requireFloat32Array('rstd', rstd);
   requireLength('dy', dys, s.x.length, 'x.length');
   requireLength('rstd', rs, s.rows, 'rows');
-  const backend = s.dtype === 'float32' ? resolveBackend(s.backend) : resolveKernel(s.backend, 'rmsNormBackward16');
-  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, null, rs, s.gamma, s.beta, s.cols, s.dtype);
+  const kernel = s.channels !== null ? 'rmsNormChannelsBackward' : s.dtype === 'float32' ? null : 'rmsNormBackward16';
+  const backend = kernel === null ? resolveBackend(s.backend) : resolveKernel(s.backend, kernel);
+  const params = s.channels ?? s.cols;
+  const { dx, dgamma, dbeta } = backwardOutputs(s.out, dys, s.x, null, rs, s.gamma, s.beta, params, s.dtype, s.channels !== null);
   if (s.rows === 0) {
     dgamma?.fill(0);
     dbeta?.fill(0);
+  } else if (s.channels !== null) {
+    backend.rmsNormChannelsBackward!({
+      dy: dys as Float32Array, x: s.x as Float32Array, rstd: rs, gamma: s.gamma, gammaOffset: s.gammaOffset,
+      dx: dx as Float32Array, dgamma, dbeta, blocks: s.blocks, cols: s.cols, channels: s.channels, k: s.k,
+      divisor: s.divisor, eps: s.eps, epsOutside: s.epsOutside, workspace: workspaceFor(3 * s.channels),
+    });
   } else if (s.dtype !== 'float32') {
     backend.rmsNormBackward16!({
       dtype: s.dtype, dy: dys as Uint16Array, x: s.x as Uint16Array, rstd: rs, gamma: s.gamma,
@@ -185,12 +215,15 @@ export function rmsFamilyBackward(
  *   y    = x · rstd · (gammaOffset + gamma) + beta
  *
  * Shapes: x is rows × cols (row-major), gamma/beta are cols, y is rows × cols, rstd is rows.
+ * With `options.channels` (channels-last spatial norm, docs/math.md §9): x is [blocks, cols, channels], each
+ * (block, channel) normalised over its cols values; gamma/beta are channels, rstd is blocks·channels.
  * NaN/Inf in a row make that row's outputs NaN/Inf; other rows are unaffected. Inputs are never modified.
  *
  * @example
  * const x = new Float32Array([1, 2, 3, 4, 5, 6]);
  * const { y, rstd } = rmsNorm(x, 3, { gamma: new Float32Array([1, 1, 1]) });
  * // y[0..3] = [1, 2, 3] / sqrt((1 + 4 + 9)/3 + 1e-6)
+ * // NHWC image 2×2×3 over H×W per channel: rmsNorm(img, 4, { channels: 3, gamma: new Float32Array(3).fill(1) })
  */
 export function rmsNorm<A extends Storage = Float32Array>(x: A, cols: number, options?: RmsNormOptions): RmsNormResult<A> {
   return rmsFamilyForward(rmsFamilySettings(x, cols, options, false, ['y', 'rstd'])) as RmsNormResult<A>;

@@ -55,10 +55,10 @@ export function requireFloat32Array(name: string, value: unknown): Float32Array 
   return value as Float32Array;
 }
 
-export function optionalFloat32Array(name: string, value: unknown, length: number): Float32Array | undefined {
+export function optionalFloat32Array(name: string, value: unknown, length: number, what = 'cols'): Float32Array | undefined {
   if (value === undefined) return undefined;
   const arr = requireFloat32Array(name, value);
-  if (arr.length !== length) throw new RangeError(`${name} must have length ${length} (cols), got ${arr.length}`);
+  if (arr.length !== length) throw new RangeError(`${name} must have length ${length} (${what}), got ${arr.length}`);
   return arr;
 }
 
@@ -70,6 +70,32 @@ export function rowsOf(x: Storage, cols: unknown, xName = 'x'): number {
     throw new RangeError(`${xName}.length must be a multiple of cols (${cols}), got ${x.length}`);
   }
   return x.length / cols;
+}
+
+/** options.channels: null (row layout) or a positive integer (channels-last layout, docs/math.md §9). */
+export function channelsOption(value: unknown): number | null {
+  if (value === undefined) return null;
+  if (typeof value !== 'number') throw new TypeError(`options.channels must be a number, got ${describe(value)}`);
+  if (!Number.isInteger(value) || value < 1) throw new RangeError(`options.channels must be a positive integer, got ${value}`);
+  return value;
+}
+
+/**
+ * The statistics count (rows), blocks and gamma/beta length of a call: rows × cols, or with options.channels the
+ * channels-last [blocks, cols, channels] (one statistic per block and channel; gain/bias per channel).
+ */
+export function layoutOf(
+  x: Storage, cols: unknown, channels: number | null, dtype: Dtype, xName = 'x',
+): { rows: number; blocks: number; params: number; paramsWhat: string } {
+  const rows = rowsOf(x, cols, xName);
+  if (channels === null) return { rows, blocks: rows, params: cols as number, paramsWhat: 'cols' };
+  if (dtype !== 'float32') {
+    throw new RangeError(`options.channels needs dtype 'float32' (16-bit storage has row kernels only), got '${dtype}'`);
+  }
+  if (rows % channels !== 0) {
+    throw new RangeError(`${xName}.length must be a multiple of cols·channels (${cols}·${channels}), got ${x.length}`);
+  }
+  return { rows, blocks: rows / channels, params: channels, paramsWhat: 'options.channels' };
 }
 
 export function requireLength(name: string, arr: Storage, length: number, what: string): void {
