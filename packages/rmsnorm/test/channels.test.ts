@@ -13,7 +13,7 @@ import { partialK } from '../src/ops/partial-k.js';
 import type { KRule } from '../src/types.js';
 import { channelsExpected, toChannelsLast, toRows, type ChannelsExpected, type ChannelsSpec } from './channels-ref.js';
 import { compareArrays, describeComparison, hashSeed, mulberry32, randomNormal } from './compare.js';
-import { tolerance, type Direction, type ToleranceBackend } from './tolerance.js';
+import { NMSE_BOUND, tolerance, type Direction, type ToleranceBackend } from './tolerance.js';
 import * as tf from '@tensorflow/tfjs';
 import {
   l2Norm as tfL2Norm, layerNorm as tfLayerNorm, rmsNorm as tfRmsNorm, type TfLayerNormOptions, type TfRmsNormOptions,
@@ -40,6 +40,8 @@ interface ChannelCase extends ChannelsSpec {
   divisor: number;
   wantDgamma: boolean;
   wantDbeta: boolean;
+  /** Also hold y and dx to NMSE ≤ NMSE_BOUND (large inputs: catches small systematic drift). */
+  checkNmse?: boolean;
 }
 
 /** RMS-family variant: which op, p/kRule, eps placement. */
@@ -129,6 +131,9 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, off
     const key = `${label}|${c.op} ${name}`;
     if (Number.isFinite(cmp.ratio) && cmp.ratio > (worst.get(key)?.ratio ?? -1)) worst.set(key, { ratio: cmp.ratio, where: c.name });
     if (!cmp.ok) problems.push(`[${c.name}] ${describeComparison(name, cmp)}`);
+    if (c.checkNmse && (name === 'y' || name === 'dx') && !(cmp.nmse <= NMSE_BOUND)) {
+      problems.push(`[${c.name}] ${name}: NMSE ${cmp.nmse} > ${NMSE_BOUND}`);
+    }
   };
 
   // forward
@@ -447,6 +452,19 @@ for (const suite of SUITES) {
       })));
     });
 
+    it('large shapes (1x65539x1, 2x4097x33, 4x1024x64): element-wise and NMSE ≤ 1e-7', (t) => {
+      const shapes = [{ blocks: 1, cols: 65539, channels: 1 }, { blocks: 2, cols: 4097, channels: 33 }, { blocks: 4, cols: 1024, channels: 64 }];
+      const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true };
+      const data = (s: typeof shapes[number]) => shapeData(`large ${s.blocks}x${s.cols}x${s.channels}`, s.blocks, s.cols, s.channels);
+      const big = (c: ChannelCase): ChannelCase => ({ ...c, checkNmse: true });
+      runAll(t, 'rms', () => shapes.flatMap((s) => {
+        const d = data(s);
+        const base = `large ${s.blocks}x${s.cols}x${s.channels}`;
+        return [rmsCase(base, d, s, { op: 'rmsNorm' }, o), rmsCase(base, d, s, { op: 'rmsNorm', p: 0.0625, kRule: 'ceil' }, o)].map(big);
+      }));
+      runAll(t, 'ln', () => shapes.map((s) => big(lnCase(`large ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, o))));
+    });
+
     it('blocks = 0: nothing to normalise, dgamma/dbeta overwritten with zeros', (t) => {
       const opts = { gamma: 'gamma' as const, beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true };
       const shapes = [1, 5, 17].map((channels) => ({ blocks: 0, cols: 7, channels }));
@@ -577,6 +595,26 @@ function tfExpected(c: TfCase, layout: Layout, shape: number[], xData: Float32Ar
   return { e, rows };
 }
 
+/** `a` (row-major, `shape`) with its axes reordered by `perm` (tf.transpose semantics), as float64. */
+function permute(a: ArrayLike<number>, shape: number[], perm: number[]): Float64Array {
+  const rank = shape.length;
+  const strides = new Array<number>(rank).fill(1);
+  for (let i = rank - 2; i >= 0; i--) strides[i] = strides[i + 1] * shape[i + 1];
+  const outShape = perm.map((p) => shape[p]);
+  const out = new Float64Array(a.length);
+  const idx = new Array<number>(rank).fill(0);
+  for (let o = 0; o < out.length; o++) {
+    let src = 0;
+    for (let i = 0; i < rank; i++) src += idx[i] * strides[perm[i]];
+    out[o] = a[src];
+    for (let i = rank - 1; i >= 0; i--) {
+      if (++idx[i] < outShape[i]) break;
+      idx[i] = 0;
+    }
+  }
+  return out;
+}
+
 /** Whether this build knows options.channelAxis (until it lands, the tfjs tests skip instead of failing). */
 function channelAxisMissing(): string | null {
   try {
@@ -660,6 +698,111 @@ for (const backend of TFJS_BACKENDS) {
         assert.ok(!info.kernelNames.includes('Transpose'), `kernels run: ${info.kernelNames.join(', ')}`);
       }
       tf.dispose([x, g, b]);
+    });
+
+    // Other layouts: rank 3 (one image, blocks = 1), rank 5 (NDHWC, three spatial axes), a single normalised axis
+    // (blocks = B·H), a negative channelAxis, the channel axis in the middle of rank 5 (composed), and B = 0.
+    const LAYOUTS: Array<{ shape: number[]; axis: number[]; channelAxis: number }> = [
+      { shape: [6, 5, 4], axis: [0, 1], channelAxis: 2 },
+      { shape: [2, 3, 4, 2, 5], axis: [1, 2, 3], channelAxis: 4 },
+      { shape: [2, 3, 7, 4], axis: [2], channelAxis: 3 },
+      { shape: [2, 5, 6, 3], axis: [1, 2], channelAxis: -1 },
+      { shape: [2, 4, 3, 5, 2], axis: [1, 3], channelAxis: 2 },
+      { shape: [0, 4, 5, 3], axis: [1, 2], channelAxis: 3 },
+    ];
+    for (const lay of LAYOUTS) {
+      it(`shape [${lay.shape}] axis [${lay.axis}] channelAxis ${lay.channelAxis}: rmsNorm/l2Norm/layerNorm forward and gradients`, (t) => {
+        const missing = channelAxisMissing();
+        if (missing !== null) {
+          t.skip(missing);
+          return;
+        }
+        const rank = lay.shape.length;
+        const ch = (lay.channelAxis + rank) % rank;
+        const C = lay.shape[ch];
+        // rows layout [others..., channel, axis...]: the reference's rows are (others, channel), its cols the axes
+        const perm = [...Array(rank).keys()].filter((a) => a !== ch && !lay.axis.includes(a)).concat([ch], lay.axis);
+        const cols = lay.axis.reduce((p, a) => p * lay.shape[a], 1);
+        const size = lay.shape.reduce((p, q) => p * q, 1);
+        const s = { blocks: size / (cols * C), cols, channels: C };
+        const toRowLayout = (a: ArrayLike<number>) => permute(a, lay.shape, perm);
+        const paramShape = lay.shape.map((d, i) => (i === ch ? d : 1));
+        for (const op of ['rmsNorm', 'l2Norm', 'layerNorm'] as const) {
+          const rand = mulberry32(hashSeed(`layout ${lay.shape} ${op}`));
+          const xData = randomNormal(rand, size);
+          const dyData = randomNormal(rand, size);
+          const gData = randomNormal(rand, C, 1, 0.2);
+          const bData = randomNormal(rand, C, 0, 0.5);
+          const spec: ChannelsSpec = { op, ...s, gamma: gData, beta: bData, gammaOffset: 0, eps: 1e-5, epsOutside: false, k: cols };
+          const e = size === 0 ? null : channelsExpected(spec, toChannelsLast(toRowLayout(xData), s), toChannelsLast(toRowLayout(dyData), s));
+          const where = `[${op} [${lay.shape}] axis [${lay.axis}] channelAxis ${lay.channelAxis}]`;
+          tf.tidy(() => {
+            const xv = tf.variable(tf.tensor(xData, lay.shape));
+            const gv = tf.variable(tf.tensor1d(gData));
+            const bv = tf.variable(tf.tensor1d(bData));
+            const dy = tf.tensor(dyData, lay.shape);
+            const o = { axis: lay.axis, channelAxis: lay.channelAxis, eps: 1e-5 };
+            const mine = (x: tf.Tensor) => op === 'layerNorm'
+              ? tfLayerNorm(x, gv, bv, o as TfLayerNormOptions)
+              : (op === 'l2Norm' ? tfL2Norm : tfRmsNorm)(x, gv, { ...o, beta: bv } as TfRmsNormOptions);
+            const theirs = (x: tf.Tensor) => {
+              let y: tf.Tensor;
+              if (op === 'layerNorm') {
+                const { mean, variance } = tf.moments(x, lay.axis, true);
+                y = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+              } else {
+                const ss = op === 'l2Norm' ? tf.sum(tf.square(x), lay.axis, true) : tf.mean(tf.square(x), lay.axis, true);
+                y = tf.mul(x, tf.rsqrt(tf.add(ss, 1e-5)));
+              }
+              return tf.add(tf.mul(y, tf.reshape(gv, paramShape)), tf.reshape(bv, paramShape));
+            };
+            const y = mine(xv);
+            assert.deepEqual(y.shape, lay.shape);
+            if (e !== null) assertClose(`${where} y vs reference`, toRowLayout(y.dataSync()), e.y, FWD.atol, FWD.rtol);
+            const vars = [xv, gv, bv];
+            const loss = (f: (x: tf.Tensor) => tf.Tensor) => () => tf.sum(tf.mul(f(xv), dy)) as tf.Scalar;
+            const a = tf.variableGrads(loss(mine), vars).grads;
+            if (e !== null) {
+              // (stock tf ops fail on an empty batch — cpu Add grad reshape, wasm Mean — so B = 0 is checked alone)
+              const b = tf.variableGrads(loss(theirs), vars).grads;
+              for (const [name, v] of [['dx', xv], ['dgamma', gv], ['dbeta', bv]] as const) {
+                assertClose(`${where} ${name} vs composed autodiff`, a[v.name].dataSync(), b[v.name].dataSync(), 2e-4, 2e-4);
+              }
+              assertClose(`${where} dx vs reference`, toRowLayout(a[xv.name].dataSync()), e.dx, BWD.atol, BWD.rtol);
+              assertClose(`${where} dgamma vs reference`, a[gv.name].dataSync(), e.dgamma, BWD.atol * 10, BWD.rtol);
+              assertClose(`${where} dbeta vs reference`, a[bv.name].dataSync(), e.dbeta, BWD.atol * 10, BWD.rtol);
+            } else {
+              assert.deepEqual(a[xv.name].shape, lay.shape);
+              assert.deepEqual(Array.from(a[gv.name].dataSync()), new Array(C).fill(0), `${where} dgamma of an empty batch`);
+              assert.deepEqual(Array.from(a[bv.name].dataSync()), new Array(C).fill(0), `${where} dbeta of an empty batch`);
+            }
+            vars.forEach((v) => v.dispose());
+          });
+        }
+      });
+    }
+
+    it('tensor count stays constant over repeated channelAxis training steps (no leaks)', (t) => {
+      const missing = channelAxisMissing();
+      if (missing !== null) {
+        t.skip(missing);
+        return;
+      }
+      const x = tf.variable(tf.randomNormal([2, 4, 4, 3]));
+      const xc = tf.randomNormal([2, 3, 4, 4]);
+      const g = tf.variable(tf.ones([3]));
+      const b = tf.variable(tf.zeros([3]));
+      const opt = tf.train.sgd(0.01);
+      const step = () => opt.minimize(() => tf.addN([
+        tf.sum(tf.square(tfRmsNorm(x, g, { axis: [1, 2], channelAxis: 3, beta: b, p: 0.5 } as TfRmsNormOptions))),
+        tf.sum(tfLayerNorm(x, g, b, { axis: [1, 2], channelAxis: 3 } as TfLayerNormOptions)),
+        tf.sum(tf.square(tfL2Norm(xc, g, { axis: [2, 3], channelAxis: 1, beta: b } as TfRmsNormOptions))),
+      ]) as tf.Scalar);
+      step();
+      const before = tf.memory().numTensors;
+      for (let i = 0; i < 50; i++) step();
+      assert.equal(tf.memory().numTensors, before);
+      tf.dispose([x, xc, g, b]);
     });
 
     it('validation: channelAxis inside axis, gamma/beta not [C], non-integer channelAxis', (t) => {
