@@ -138,6 +138,7 @@ class LocalPool {
   private readonly errors = new Map<string, string>();
   private readonly workers: ChildProcess[] = [];
   private readonly started = new Map<string, number>();
+  private readonly pool: PoolWorker[] = [];
   private stopped: string | undefined;
   private alive = 0;
   private resolveAll: () => void = () => {};
@@ -181,6 +182,7 @@ class LocalPool {
   private launch(): void {
     const child = fork(workerPath(), [], { execArgv: workerExecArgv(), stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
     const w: PoolWorker = { child, current: null, stderr: '' };
+    this.pool.push(w);
     child.stderr?.on('data', (d: Buffer) => {
       w.stderr = (w.stderr + d.toString()).slice(-4000);
     });
@@ -193,6 +195,13 @@ class LocalPool {
   /** Hand the worker its next job, or tell it to exit when none is left. */
   private next(w: PoolWorker): void {
     if (this.stopped !== undefined) return; // the workers are being ended
+    if (this.queue[0]?.kind === 'timing' && this.pool.some((o) => o !== w && o.current !== null)) {
+      // A timing pass runs alone: a run or another pass in a second process would load the cores and memory it
+      // measures. This worker leaves; the busy one takes the passes one after another when it is done.
+      w.current = null;
+      w.child.send({ type: 'exit' } satisfies ToWorker);
+      return;
+    }
     const job = (w.current = this.queue.shift() ?? null);
     if (!job) {
       w.child.send({ type: 'exit' } satisfies ToWorker);
