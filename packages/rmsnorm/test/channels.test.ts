@@ -16,7 +16,8 @@ import { compareArrays, describeComparison, hashSeed, mulberry32, randomNormal }
 import { NMSE_BOUND, tolerance, type Direction, type ToleranceBackend } from './tolerance.js';
 import * as tf from '@tensorflow/tfjs';
 import {
-  l2Norm as tfL2Norm, layerNorm as tfLayerNorm, rmsNorm as tfRmsNorm, type TfLayerNormOptions, type TfRmsNormOptions,
+  l2Norm as tfL2Norm, layerNorm as tfLayerNorm, rmsNorm as tfRmsNorm, setTfjsCoreBackend, type TfLayerNormOptions,
+  type TfRmsNormOptions,
 } from '../src/tfjs/index.js';
 import { assertClose, TFJS_BACKENDS, useBackend } from './tfjs-util.js';
 
@@ -527,6 +528,9 @@ const TF_CASES: TfCase[] = [
 /** x shapes as [B, H, W, C]; NCHW tensors hold the same sizes as [B, C, H, W]. */
 const TF_SHAPES: Array<[number, number, number, number]> = [[2, 5, 6, 3], [3, 4, 7, 1], [1, 3, 3, 8]];
 
+/** Core kernels under the tfjs kernels (setTfjsCoreBackend): 'auto' (wasm where it can), js, our wasm explicitly. */
+const TF_CORES = ['auto', 'js', 'wasm'] as const;
+
 const FWD = tolerance('wasm', 'rmsNorm', 'forward');
 const BWD = tolerance('wasm', 'rmsNorm', 'backward');
 
@@ -638,44 +642,49 @@ for (const backend of TFJS_BACKENDS) {
             t.skip(missing);
             return;
           }
-          for (const shape of TF_SHAPES) {
-            const [B, H, W, C] = shape;
-            const tshape = layout === 'NHWC' ? shape : [B, C, H, W];
-            const seed = hashSeed(`${c.name} ${layout} ${shape.join('x')}`);
-            const rand = mulberry32(seed);
-            const xData = randomNormal(rand, B * H * W * C);
-            const dyData = randomNormal(rand, xData.length);
-            const gData = c.gamma ? randomNormal(rand, C, c.gammaOffset === undefined ? 1 : 0, 0.2) : null;
-            const bData = c.beta ? randomNormal(rand, C, 0, 0.5) : null;
-            const { e, rows } = tfExpected(c, layout, shape, xData, dyData, gData, bData);
-            const where = `[${c.name} ${layout} ${tshape.join('x')}]`;
-            tf.tidy(() => {
-              const x = tf.tensor(xData, tshape);
-              const dy = tf.tensor(dyData, tshape);
-              const g = gData === null ? null : tf.tensor1d(gData);
-              const b = bData === null ? null : tf.tensor1d(bData);
-              const y = ours(c, layout, x, g, b);
-              assert.deepEqual(y.shape, tshape);
-              assertClose(`${where} y vs reference`, rows(y.dataSync()), e.y, FWD.atol, FWD.rtol);
+          try {
+            for (const [core, shape] of TF_CORES.flatMap((k) => TF_SHAPES.map((sh) => [k, sh] as const))) {
+              setTfjsCoreBackend(core);
+              const [B, H, W, C] = shape;
+              const tshape = layout === 'NHWC' ? shape : [B, C, H, W];
+              const seed = hashSeed(`${c.name} ${layout} ${shape.join('x')}`);
+              const rand = mulberry32(seed);
+              const xData = randomNormal(rand, B * H * W * C);
+              const dyData = randomNormal(rand, xData.length);
+              const gData = c.gamma ? randomNormal(rand, C, c.gammaOffset === undefined ? 1 : 0, 0.2) : null;
+              const bData = c.beta ? randomNormal(rand, C, 0, 0.5) : null;
+              const { e, rows } = tfExpected(c, layout, shape, xData, dyData, gData, bData);
+              const where = `[${c.name} ${layout} ${tshape.join('x')} core ${core}]`;
+              tf.tidy(() => {
+                const x = tf.tensor(xData, tshape);
+                const dy = tf.tensor(dyData, tshape);
+                const g = gData === null ? null : tf.tensor1d(gData);
+                const b = bData === null ? null : tf.tensor1d(bData);
+                const y = ours(c, layout, x, g, b);
+                assert.deepEqual(y.shape, tshape);
+                assertClose(`${where} y vs reference`, rows(y.dataSync()), e.y, FWD.atol, FWD.rtol);
 
-              const xv = tf.variable(x);
-              const gv = g === null ? null : tf.variable(g);
-              const bv = b === null ? null : tf.variable(b);
-              const vars = [xv, ...(gv ? [gv] : []), ...(bv ? [bv] : [])];
-              const loss = (f: typeof ours) => () => tf.sum(tf.mul(f(c, layout, xv, gv, bv), dy)) as tf.Scalar;
-              const mine = tf.variableGrads(loss(ours), vars).grads;
-              const theirs = tf.variableGrads(loss(composed), vars).grads;
-              const names: Array<[string, tf.Variable | null]> = [['dx', xv], ['dgamma', gv], ['dbeta', bv]];
-              for (const [name, v] of names) {
-                if (v === null) continue;
-                const got = mine[v.name].dataSync();
-                assertClose(`${where} ${name} vs composed autodiff`, got, theirs[v.name].dataSync(), 2e-4, 2e-4);
-              }
-              assertClose(`${where} dx vs reference`, rows(mine[xv.name].dataSync()), e.dx, BWD.atol, BWD.rtol);
-              if (gv !== null) assertClose(`${where} dgamma vs reference`, mine[gv.name].dataSync(), e.dgamma, BWD.atol * 10, BWD.rtol);
-              if (bv !== null) assertClose(`${where} dbeta vs reference`, mine[bv.name].dataSync(), e.dbeta, BWD.atol * 10, BWD.rtol);
-              vars.forEach((v) => v.dispose());
-            });
+                const xv = tf.variable(x);
+                const gv = g === null ? null : tf.variable(g);
+                const bv = b === null ? null : tf.variable(b);
+                const vars = [xv, ...(gv ? [gv] : []), ...(bv ? [bv] : [])];
+                const loss = (f: typeof ours) => () => tf.sum(tf.mul(f(c, layout, xv, gv, bv), dy)) as tf.Scalar;
+                const mine = tf.variableGrads(loss(ours), vars).grads;
+                const theirs = tf.variableGrads(loss(composed), vars).grads;
+                const names: Array<[string, tf.Variable | null]> = [['dx', xv], ['dgamma', gv], ['dbeta', bv]];
+                for (const [name, v] of names) {
+                  if (v === null) continue;
+                  const got = mine[v.name].dataSync();
+                  assertClose(`${where} ${name} vs composed autodiff`, got, theirs[v.name].dataSync(), 2e-4, 2e-4);
+                }
+                assertClose(`${where} dx vs reference`, rows(mine[xv.name].dataSync()), e.dx, BWD.atol, BWD.rtol);
+                if (gv !== null) assertClose(`${where} dgamma vs reference`, mine[gv.name].dataSync(), e.dgamma, BWD.atol * 10, BWD.rtol);
+                if (bv !== null) assertClose(`${where} dbeta vs reference`, mine[bv.name].dataSync(), e.dbeta, BWD.atol * 10, BWD.rtol);
+                vars.forEach((v) => v.dispose());
+              });
+            }
+          } finally {
+            setTfjsCoreBackend('auto');
           }
         });
       }
