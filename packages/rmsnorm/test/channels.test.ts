@@ -445,6 +445,26 @@ for (const suite of SUITES) {
       });
     }
 
+    it('a NaN gain or a non-finite bias stays in its channel (other channels and dgamma/dbeta match the reference)', (t) => {
+      const shape = { blocks: 3, cols: 10, channels: 6 };
+      const bad = (base: string) => {
+        const d = shapeData(base, shape.blocks, shape.cols, shape.channels);
+        const gamma = d.gamma.slice();
+        const beta = d.beta.slice();
+        gamma[1] = NaN;
+        beta[2] = -Infinity;
+        beta[4] = NaN;
+        return { ...d, gamma, gammaSmall: gamma, beta };
+      };
+      const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true };
+      runAll(t, 'rms', () => [
+        rmsCase('bad params', bad('bad params rms'), shape, { op: 'rmsNorm' }, { ...o, epsOutside: false }),
+        rmsCase('bad params', bad('bad params prms'), shape, { op: 'rmsNorm', p: 0.5, kRule: 'floor' }, { ...o, epsOutside: true }),
+        rmsCase('bad params', bad('bad params l2'), shape, { op: 'l2Norm' }, { ...o, epsOutside: false }),
+      ]);
+      runAll(t, 'ln', () => [lnCase('bad params', bad('bad params ln'), shape, o)]);
+    });
+
     it('layerNorm on 1e4 + N(0,1) data (catches one-pass variance and a saved-mean backward)', (t) => {
       runAll(t, 'ln', () => [7, 64, 784].flatMap((cols) => [3, 17].map((channels) => {
         const base = `offset 1e4 2x${cols}x${channels}`;
