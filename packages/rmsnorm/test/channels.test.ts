@@ -21,8 +21,9 @@ import {
 } from '../src/tfjs/index.js';
 import { assertClose, TFJS_BACKENDS, useBackend } from './tfjs-util.js';
 
-const CHANNELS = [1, 2, 3, 4, 5, 8, 16, 17, 33] as const;
-const COLS = [1, 2, 7, 64, 784] as const;
+// channels: every SIMD chunk combination of 16/8/4 channels plus scalar tails; cols: step and 32-position block tails
+const CHANNELS = [1, 2, 3, 4, 5, 8, 12, 16, 17, 20, 24, 28, 31, 33] as const;
+const COLS = [1, 2, 3, 7, 32, 33, 38, 64, 784] as const;
 /** f64 workspace the kernels get per channel (backend.ts: at least 6·channels) — exactly that, to hold them to it. */
 const WORKSPACE_PER_CHANNEL = 6;
 /** Finite junk every output starts as: a kernel that leaves an element unwritten fails the comparison. */
@@ -86,8 +87,26 @@ function assertUnchanged(name: string, now: ArrayLike<number> | null, before: Ar
   }
 }
 
+/** The reference expectation of a case and its values rounded once to float32 (what an exact kernel would store). */
+type Expected = ChannelsExpected & { f32: { y: Float64Array; rstd: Float64Array; mean: Float64Array | null; dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } };
+
+// The suites (js, wasm, wasm threads=2) run the same case objects (caseCache): the reference runs once per case.
+const expectedCache = new WeakMap<ChannelCase, Expected>();
+const caseCache = new Map<string, ChannelCase[]>();
+
+function expectedOf(c: ChannelCase): Expected {
+  let e = expectedCache.get(c);
+  if (e === undefined) {
+    const r = channelsExpected(c, c.x, c.dy);
+    const fr = (a: Float64Array) => a.map(Math.fround);
+    e = { ...r, f32: { y: fr(r.y), rstd: fr(r.rstd), mean: r.mean && fr(r.mean), dx: fr(r.dx), dgamma: fr(r.dgamma), dbeta: fr(r.dbeta) } };
+    expectedCache.set(c, e);
+  }
+  return e;
+}
+
 /** Per row: the f64 rstd is finite but overflows float32 (saved rstd = +Infinity; its backward is non-finite). */
-function overflowRows(e: ChannelsExpected): boolean[] {
+function overflowRows(e: Expected): boolean[] {
   return Array.from(e.rstd, (v) => Number.isFinite(v) && !Number.isFinite(Math.fround(v)));
 }
 
@@ -96,6 +115,19 @@ function masked(a: ArrayLike<number>, skip: boolean[], len: number): Float64Arra
   skip.forEach((s, r) => { if (s) out.fill(0, r * len, (r + 1) * len); });
   return out;
 }
+
+/**
+ * Cases a backend does not meet yet (node:test todo: reported, not failing the run), each with the reason; the failure
+ * is described in the report of the test's author (also /tmp/team/channels-tests-notes.md while the team works).
+ */
+const CHANNELS_TODO: Array<{ backend: ToleranceBackend; match: RegExp; reason: string }> = [
+  {
+    backend: 'wasm',
+    match: /^extremes lone subnormal 3x67x17 l2Norm (outside )?eps=(0|1e-80) /,
+    reason: 'wasm rmsNormChannelsBackward fast path: dy·(g·rs) overflows f32 (rs ≈ 2.8e38, dy ≈ −1.32) where the result '
+      + '(−3.35e38) is finite; js and the row wasm kernel are exact',
+  },
+];
 
 /** Worst ratio (error / allowed) per backend × op × output, printed after the suites for the report. */
 const worst = new Map<string, { ratio: number; where: string }>();
@@ -110,8 +142,7 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, off
   const { blocks, cols, channels } = c;
   const n = blocks * cols * channels;
   const vectors = blocks * channels;
-  const e = channelsExpected(c, c.x, c.dy);
-  const fr = (a: Float64Array) => a.map(Math.fround);
+  const e = expectedOf(c);
   // Every array a view at element `offset` of a larger buffer (guard values around it must stay untouched).
   const views: Array<{ name: string; backing: Float32Array; start: number; end: number }> = [];
   const view = (name: string, length: number, fill: number | ArrayLike<number>): Float32Array => {
@@ -150,9 +181,9 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, off
       divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
     });
   }
-  check('y', 'forward', toRows(y, c), fr(e.y), cols, e.yScale);
-  check('rstd', 'forward', rstd, fr(e.rstd), 1);
-  if (c.op === 'layerNorm') check('mean', 'forward', mean, fr(e.mean!), 1, e.meanScale);
+  check('y', 'forward', toRows(y, c), e.f32.y, cols, e.yScale);
+  check('rstd', 'forward', rstd, e.f32.rstd, 1);
+  if (c.op === 'layerNorm') check('mean', 'forward', mean, e.f32.mean!, 1, e.meanScale);
 
   // backward, from the exact kernel's saved statistics (f32-rounded reference), so it is checked on its own
   const savedRstd = view('saved rstd', vectors, e.rstd);
@@ -174,7 +205,7 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, off
   }
   const skip = overflowRows(e);
   const dxRows = toRows(dx, c);
-  check('dx', 'backward', masked(dxRows, skip, cols), masked(fr(e.dx), skip, cols), cols, e.dxScale);
+  check('dx', 'backward', masked(dxRows, skip, cols), masked(e.f32.dx, skip, cols), cols, e.dxScale);
   skip.forEach((s, r) => {
     if (!s) return;
     for (let i = 0; i < cols; i++) {
@@ -185,8 +216,8 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, off
   // a channel with an overflowed vector has a non-finite sum by definition of the saved state: left out
   const badChannel = (ch: number) => skip.some((s, r) => s && r % channels === ch);
   const keep = (a: ArrayLike<number>) => Float64Array.from(a, (v, ch) => (badChannel(ch) ? 0 : v));
-  if (dgamma !== null) check('dgamma', 'backward', keep(dgamma), keep(fr(e.dgamma)), 1, e.dgammaScale);
-  if (dbeta !== null) check('dbeta', 'backward', keep(dbeta), keep(fr(e.dbeta)), 1, e.dbetaScale);
+  if (dgamma !== null) check('dgamma', 'backward', keep(dgamma), keep(e.f32.dgamma), 1, e.dgammaScale);
+  if (dbeta !== null) check('dbeta', 'backward', keep(dbeta), keep(e.f32.dbeta), 1, e.dbetaScale);
 
   assertUnchanged('x', c.x, inputs.x, problems);
   assertUnchanged('dy', c.dy, inputs.dy, problems);
@@ -321,15 +352,15 @@ function vector(kind: Kind, cols: number, rand: () => number): Float32Array {
   return v;
 }
 
-/** x with one vector kind per (block, channel): blocks 2 × channels 11, every kind in each block (rotated). */
-function extremeData(cols: number) {
-  const blocks = 2;
-  const channels = KINDS.length;
+/** x with the vector kind kinds[b][c] at each (block, channel), seeded from `tag`. */
+function extremeData(tag: string, kinds: Kind[][], cols: number) {
+  const blocks = kinds.length;
+  const channels = kinds[0].length;
   const shape = { blocks, cols, channels };
-  const rand = mulberry32(hashSeed(`channels extremes ${cols}`));
+  const rand = mulberry32(hashSeed(`channels extremes ${tag} ${cols}`));
   const rows = new Float32Array(blocks * channels * cols);
   for (let b = 0; b < blocks; b++) {
-    for (let c = 0; c < channels; c++) rows.set(vector(KINDS[(c + 3 * b) % channels], cols, rand), (b * channels + c) * cols);
+    for (let c = 0; c < channels; c++) rows.set(vector(kinds[b][c], cols, rand), (b * channels + c) * cols);
   }
   return {
     shape,
@@ -359,15 +390,24 @@ const SUITES: Suite[] = [
 
 for (const suite of SUITES) {
   const { backend, label } = suite;
-  const runAll = (t: TestContext, family: 'rms' | 'ln', cases: () => ChannelCase[], offset = 0): void => {
+  const runAll = async (t: TestContext, family: 'rms' | 'ln', cases: () => ChannelCase[], offset = 0): Promise<void> => {
     const be = kernels(backend, family);
     if (typeof be === 'string') {
       t.skip(be);
       return;
     }
-    const list = cases();
-    const problems = list.flatMap((c) => runCase(backend, be, c, offset, label));
-    assertNoProblems(problems, list.length);
+    // one case list per test title, family and offset, shared by the suites (inputs are copied into views per run)
+    const key = `${t.name}|${family}|${offset}`;
+    const list = caseCache.get(key) ?? cases();
+    caseCache.set(key, list);
+    const todo = (c: ChannelCase) => CHANNELS_TODO.find((e) => e.backend === backend && e.match.test(c.name));
+    const regular = list.filter((c) => todo(c) === undefined);
+    const problems = regular.flatMap((c) => runCase(backend, be, c, offset, label));
+    // known failures: each its own subtest marked todo (reported, not failing the run; it passes once fixed)
+    for (const c of list.filter((c) => todo(c) !== undefined)) {
+      await t.test(c.name, { todo: todo(c)!.reason }, () => assertNoProblems(runCase(backend, be, c, offset, label), 1));
+    }
+    assertNoProblems(problems, regular.length);
   };
 
   describe(`channels-last kernels: ${label} vs the float64 row reference`, () => {
@@ -383,15 +423,15 @@ for (const suite of SUITES) {
     });
 
     CHANNELS.forEach((channels, ci) => {
-      it(`RMS family, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × (p)RMSNorm/L2 options`, (t) => {
-        runAll(t, 'rms', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
+      it(`RMS family, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × (p)RMSNorm/L2 options`, async (t) => {
+        await runAll(t, 'rms', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
           const base = `${blocks}x${cols}x${channels}`;
           const d = shapeData(base, blocks, cols, channels);
           return RMS_VARIANTS.map(([v, o]) => rmsCase(base, d, { blocks, cols, channels }, v, o));
         })));
       });
-      it(`LayerNorm, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × gamma/beta`, (t) => {
-        runAll(t, 'ln', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
+      it(`LayerNorm, channels=${channels}: cols ${COLS.join('/')} × blocks 1..4 × gamma/beta`, async (t) => {
+        await runAll(t, 'ln', () => COLS.flatMap((cols, coi) => blocksFor(ci, coi).flatMap((blocks) => {
           const base = `${blocks}x${cols}x${channels}`;
           const d = shapeData(base, blocks, cols, channels);
           return LN_VARIANTS.map((o) => lnCase(base, d, { blocks, cols, channels }, o));
@@ -399,15 +439,15 @@ for (const suite of SUITES) {
       });
     });
 
-    it('RMS family: every option combination (p/kRule, L2, gamma/offset, beta, eps 0/1e-6/1e-2 × placement, dgamma/dbeta)', (t) => {
-      runAll(t, 'rms', () => [
+    it('RMS family: every option combination (p/kRule, L2, gamma/offset, beta, eps 0/1e-6/1e-2 × placement, dgamma/dbeta)', async (t) => {
+      await runAll(t, 'rms', () => [
         ...fullProductCases({ blocks: 3, cols: 7, channels: 5 }),
         ...fullProductCases({ blocks: 2, cols: 64, channels: 17 }),
       ]);
     });
 
-    it('LayerNorm: every gamma/beta × dgamma/dbeta combination, eps 0/1e-6', (t) => {
-      runAll(t, 'ln', () => {
+    it('LayerNorm: every gamma/beta × dgamma/dbeta combination, eps 0/1e-6', async (t) => {
+      await runAll(t, 'ln', () => {
         const shape = { blocks: 3, cols: 49, channels: 6 };
         const base = `full ${shape.blocks}x${shape.cols}x${shape.channels}`;
         const d = shapeData(base, shape.blocks, shape.cols, shape.channels);
@@ -433,19 +473,48 @@ for (const suite of SUITES) {
       { tag: 'l2Norm outside', family: 'rms', v: { op: 'l2Norm' }, epsOutside: true },
       { tag: 'layerNorm', family: 'ln' },
     ];
+    // Layouts of the extreme vectors: 'mixed' — every kind in every block (11 channels, rotated per block); 'block' —
+    // one whole block of a kind next to a normal block; 'lone' — one vector of a kind among normal ones (at a SIMD
+    // channel and at the 17-channel tail), so kernels with a fast path and a per-block exact fallback meet both, and
+    // channels whose dgamma/dbeta sums mix fast and exact blocks.
+    const normalRow = (channels: number): Kind[] => new Array<Kind>(channels).fill('normal');
+    const layouts = (kind: Kind): Array<[string, Kind[][]]> => [
+      ['block', [new Array<Kind>(17).fill(kind), normalRow(17)]],
+      ['lone', [normalRow(17), normalRow(17).map((k, c) => (c === 5 ? kind : k)), normalRow(17).map((k, c) => (c === 16 ? kind : k))]],
+    ];
+    const mixed: Kind[][] = [0, 1].map((b) => KINDS.map((_, c) => KINDS[(c + 3 * b) % KINDS.length]));
+    const extremeLayouts: Array<[string, Kind[][]]> = [
+      ['mixed', mixed],
+      ...KINDS.filter((k) => k !== 'normal').flatMap((k) => layouts(k).map(([tag, l]): [string, Kind[][]] => [`${tag} ${k}`, l])),
+    ];
     for (const spec of extremeSpecs) {
-      it(`${spec.tag}: numeric extremes per vector (${KINDS.join(', ')}), cols 1/8/67, eps 0/1e-80/1e-6`, (t) => {
-        runAll(t, spec.family, () => [1, 8, 67].flatMap((cols) => [0, 1e-80, 1e-6].map((eps) => {
-          const d = extremeData(cols);
-          const name = `extremes 2x${cols}x${KINDS.length} ${spec.tag} eps=${eps}`;
+      it(`${spec.tag}: numeric extremes per vector (${KINDS.join(', ')}) mixed, as a block and alone; cols 1/8/67, eps 0/1e-80/1e-6`, async (t) => {
+        await runAll(t, spec.family, () => extremeLayouts.flatMap(([tag, kinds]) => [1, 8, 67].flatMap((cols) => [0, 1e-80, 1e-6].map((eps) => {
+          const d = extremeData(tag, kinds, cols);
+          const name = `extremes ${tag} ${d.shape.blocks}x${cols}x${d.shape.channels} ${spec.tag} eps=${eps}`;
           const data = { ...d, gammaSmall: d.gamma };
           const o = { gamma: 'gamma' as const, beta: true, eps, epsOutside: spec.epsOutside ?? false, wantDgamma: true, wantDbeta: true };
           return spec.family === 'ln' ? lnCase(name, data, d.shape, o) : rmsCase(name, data, d.shape, spec.v!, o);
-        })));
+        }))));
       });
     }
 
-    it('a NaN gain or a non-finite bias stays in its channel (other channels and dgamma/dbeta match the reference)', (t) => {
+    it('layerNorm far-pivot vectors (first 16 values 1000, the rest N(0,1)) and pivot-sized offsets', async (t) => {
+      await runAll(t, 'ln', () => [33, 784].flatMap((cols) => [5, 16, 20].flatMap((channels) => {
+        const base = `far pivot 2x${cols}x${channels}`;
+        const d = shapeData(base, 2, cols, channels);
+        const x = d.x.slice();
+        for (let i = 0; i < 16; i++) for (let c = 0; c < 2 * channels; c++) {
+          const b = Math.floor(c / channels);
+          x[(b * cols + i) * channels + (c % channels)] = 1000;
+        }
+        const shifted = shapeData(`${base} shifted`, 2, cols, channels, -3e3, 1);
+        const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true };
+        return [lnCase(base, { ...d, x }, { blocks: 2, cols, channels }, o), lnCase(`${base} -3e3`, shifted, { blocks: 2, cols, channels }, o)];
+      })));
+    });
+
+    it('a NaN gain or a non-finite bias stays in its channel (other channels and dgamma/dbeta match the reference)', async (t) => {
       const shape = { blocks: 3, cols: 10, channels: 6 };
       const bad = (base: string) => {
         const d = shapeData(base, shape.blocks, shape.cols, shape.channels);
@@ -457,45 +526,45 @@ for (const suite of SUITES) {
         return { ...d, gamma, gammaSmall: gamma, beta };
       };
       const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true };
-      runAll(t, 'rms', () => [
+      await runAll(t, 'rms', () => [
         rmsCase('bad params', bad('bad params rms'), shape, { op: 'rmsNorm' }, { ...o, epsOutside: false }),
         rmsCase('bad params', bad('bad params prms'), shape, { op: 'rmsNorm', p: 0.5, kRule: 'floor' }, { ...o, epsOutside: true }),
         rmsCase('bad params', bad('bad params l2'), shape, { op: 'l2Norm' }, { ...o, epsOutside: false }),
       ]);
-      runAll(t, 'ln', () => [lnCase('bad params', bad('bad params ln'), shape, o)]);
+      await runAll(t, 'ln', () => [lnCase('bad params', bad('bad params ln'), shape, o)]);
     });
 
-    it('layerNorm on 1e4 + N(0,1) data (catches one-pass variance and a saved-mean backward)', (t) => {
-      runAll(t, 'ln', () => [7, 64, 784].flatMap((cols) => [3, 17].map((channels) => {
+    it('layerNorm on 1e4 + N(0,1) data (catches one-pass variance and a saved-mean backward)', async (t) => {
+      await runAll(t, 'ln', () => [7, 64, 784].flatMap((cols) => [3, 17].map((channels) => {
         const base = `offset 1e4 2x${cols}x${channels}`;
         const d = shapeData(base, 2, cols, channels, 1e4, 1);
         return lnCase(base, d, { blocks: 2, cols, channels }, { gamma: 'gamma', beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true });
       })));
     });
 
-    it('large shapes (1x65539x1, 2x4097x33, 4x1024x64): element-wise and NMSE ≤ 1e-7', (t) => {
+    it('large shapes (1x65539x1, 2x4097x33, 4x1024x64): element-wise and NMSE ≤ 1e-7', async (t) => {
       const shapes = [{ blocks: 1, cols: 65539, channels: 1 }, { blocks: 2, cols: 4097, channels: 33 }, { blocks: 4, cols: 1024, channels: 64 }];
       const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true };
       const data = (s: typeof shapes[number]) => shapeData(`large ${s.blocks}x${s.cols}x${s.channels}`, s.blocks, s.cols, s.channels);
       const big = (c: ChannelCase): ChannelCase => ({ ...c, checkNmse: true });
-      runAll(t, 'rms', () => shapes.flatMap((s) => {
+      await runAll(t, 'rms', () => shapes.flatMap((s) => {
         const d = data(s);
         const base = `large ${s.blocks}x${s.cols}x${s.channels}`;
         return [rmsCase(base, d, s, { op: 'rmsNorm' }, o), rmsCase(base, d, s, { op: 'rmsNorm', p: 0.0625, kRule: 'ceil' }, o)].map(big);
       }));
-      runAll(t, 'ln', () => shapes.map((s) => big(lnCase(`large ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, o))));
+      await runAll(t, 'ln', () => shapes.map((s) => big(lnCase(`large ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, o))));
     });
 
-    it('blocks = 0: nothing to normalise, dgamma/dbeta overwritten with zeros', (t) => {
+    it('blocks = 0: nothing to normalise, dgamma/dbeta overwritten with zeros', async (t) => {
       const opts = { gamma: 'gamma' as const, beta: true, eps: 1e-6, epsOutside: false, wantDgamma: true, wantDbeta: true };
       const shapes = [1, 5, 17].map((channels) => ({ blocks: 0, cols: 7, channels }));
       const data = (s: { channels: number }) => shapeData(`blocks0 ${s.channels}`, 0, 7, s.channels);
-      runAll(t, 'rms', () => shapes.map((s) => rmsCase(`blocks=0 x7x${s.channels}`, data(s), s, { op: 'rmsNorm' }, opts)));
-      runAll(t, 'ln', () => shapes.map((s) => lnCase(`blocks=0 x7x${s.channels}`, data(s), s, opts)));
+      await runAll(t, 'rms', () => shapes.map((s) => rmsCase(`blocks=0 x7x${s.channels}`, data(s), s, { op: 'rmsNorm' }, opts)));
+      await runAll(t, 'ln', () => shapes.map((s) => lnCase(`blocks=0 x7x${s.channels}`, data(s), s, opts)));
     });
 
     for (const offset of [1, 2, 3]) {
-      it(`every array a view at element offset ${offset} of a larger buffer: same results, nothing written outside`, (t) => {
+      it(`every array a view at element offset ${offset} of a larger buffer: same results, nothing written outside`, async (t) => {
         const shapes = [{ blocks: 3, cols: 7, channels: 5 }, { blocks: 2, cols: 64, channels: 17 }, { blocks: 1, cols: 9, channels: 33 }];
         const cases = (family: 'rms' | 'ln') => shapes.flatMap((s) => {
           const base = `offset ${offset} ${s.blocks}x${s.cols}x${s.channels}`;
@@ -505,8 +574,8 @@ for (const suite of SUITES) {
             ? [lnCase(base, d, s, { ...o, gamma: 'gamma' })]
             : [rmsCase(base, d, s, { op: 'rmsNorm', p: 0.5, kRule: 'ceil' }, o), rmsCase(base, d, s, { op: 'l2Norm' }, { ...o, epsOutside: true })];
         });
-        runAll(t, 'rms', () => cases('rms'), offset);
-        runAll(t, 'ln', () => cases('ln'), offset);
+        await runAll(t, 'rms', () => cases('rms'), offset);
+        await runAll(t, 'ln', () => cases('ln'), offset);
       });
     }
   });
