@@ -5,6 +5,7 @@ export { type RmsNormBackwardKernelArgs, type RmsNormKernelArgs } from './backen
 export { rmsNorm as jsRmsNorm, rmsNormBackward as jsRmsNormBackward } from './backends/js/rms-norm.js';
 export { wasmBase64 as normBase64 } from './backends/wasm/generated/norm-shared.js';
 export { wasmBackend } from './backends/wasm/index.js';
+export { jsBackend } from './backends/js/index.js';
 export { wasmState } from './backends/wasm/instance.js';
 export { _copyStats } from './backends/wasm/job.js';
 export { DEFAULT_MIN_ELEMENTS } from './backends/wasm/threads.js';
