@@ -3,7 +3,8 @@
 // A.4) — on every registered backend that defines them, against the float64 ROW reference on transposed data
 // (test/channels-ref.ts: the gain is applied per channel in f64 there, never taken from the code under test).
 // Also the buffer contract: NaN workspace garbage is ignored, junk-filled outputs are overwritten (dgamma/dbeta too,
-// not accumulated into), inputs stay bit-identical. A backend that lacks a channels kernel is reported as skipped.
+// not accumulated into), inputs stay bit-identical, nothing is written outside a view. A backend that lacks a channels
+// kernel is reported as skipped. Then the tfjs ops with options.channelAxis (forward and gradients, cpu and wasm).
 import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import '../src/backends/js/index.js';
@@ -76,19 +77,10 @@ function kernels(backend: ToleranceBackend, family: 'rms' | 'ln'): Backend | str
   }
 }
 
-/** Element-wise identity including NaN payload-agnostic equality and the sign of zero. */
-function assertUnchanged(name: string, now: ArrayLike<number> | null, before: ArrayLike<number> | null, problems: string[]) {
-  if (now === null || before === null) return;
-  for (let i = 0; i < now.length; i++) {
-    if (!Object.is(now[i], before[i])) {
-      problems.push(`input ${name}[${i}] was modified: ${before[i]} -> ${now[i]}`);
-      return;
-    }
-  }
-}
-
 /** The reference expectation of a case and its values rounded once to float32 (what an exact kernel would store). */
-type Expected = ChannelsExpected & { f32: { y: Float64Array; rstd: Float64Array; mean: Float64Array | null; dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array } };
+type Expected = ChannelsExpected & {
+  f32: { y: Float64Array; rstd: Float64Array; mean: Float64Array | null; dx: Float64Array; dgamma: Float64Array; dbeta: Float64Array };
+};
 
 // The suites (js, wasm, wasm threads=2) run the same case objects (caseCache): the reference runs once per case.
 const expectedCache = new WeakMap<ChannelCase, Expected>();
@@ -116,10 +108,7 @@ function masked(a: ArrayLike<number>, skip: boolean[], len: number): Float64Arra
   return out;
 }
 
-/**
- * Cases a backend does not meet yet (node:test todo: reported, not failing the run), each with the reason; the failure
- * is described in the report of the test's author (also /tmp/team/channels-tests-notes.md while the team works).
- */
+/** Cases a backend does not meet yet, with the reason: each runs as its own node:test todo (reported, not failing). */
 const CHANNELS_TODO: Array<{ backend: ToleranceBackend; match: RegExp; reason: string }> = [
   {
     backend: 'wasm',
@@ -133,45 +122,73 @@ const CHANNELS_TODO: Array<{ backend: ToleranceBackend; match: RegExp; reason: s
 const worst = new Map<string, { ratio: number; where: string }>();
 
 /**
- * Run one case through a backend's channels kernels and return its failure messages (empty = pass). Expected
- * values: the float64 reference rounded once to float32 (what an exact kernel would store), compared under
- * tolerance(backend, op, direction) with the run-case.ts row scales.
+ * One run of one case: every array a view at element `offset` of a larger guard-filled buffer, inputs copied in, the
+ * comparisons' failures collected in `problems`.
  */
-function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, offset = 0, label: string = backendName): string[] {
-  const problems: string[] = [];
-  const { blocks, cols, channels } = c;
-  const n = blocks * cols * channels;
-  const vectors = blocks * channels;
-  const e = expectedOf(c);
-  // Every array a view at element `offset` of a larger buffer (guard values around it must stay untouched).
-  const views: Array<{ name: string; backing: Float32Array; start: number; end: number }> = [];
-  const view = (name: string, length: number, fill: number | ArrayLike<number>): Float32Array => {
-    const backing = new Float32Array(length + offset + 3).fill(GUARD);
-    const v = backing.subarray(offset, offset + length);
+class CaseRun {
+  readonly problems: string[] = [];
+  readonly c: ChannelCase;
+  readonly e: Expected;
+  private readonly views: Array<{ name: string; backing: Float32Array; start: number; end: number }> = [];
+  private readonly inputs: Array<[string, Float32Array, Float32Array]> = [];
+
+  constructor(readonly backend: ToleranceBackend, private readonly offset: number, private readonly label: string, c: ChannelCase) {
+    this.e = expectedOf(c);
+    const n = c.blocks * c.cols * c.channels;
+    this.c = {
+      ...c, x: this.input('x', n, c.x), dy: this.input('dy', n, c.dy),
+      gamma: c.gamma && this.input('gamma', c.channels, c.gamma), beta: c.beta && this.input('beta', c.channels, c.beta),
+    };
+  }
+
+  /** A view of `length` elements filled with `fill`, guarded on both sides. */
+  view(name: string, length: number, fill: number | ArrayLike<number>): Float32Array {
+    const backing = new Float32Array(length + this.offset + 3).fill(GUARD);
+    const v = backing.subarray(this.offset, this.offset + length);
     if (typeof fill === 'number') v.fill(fill);
     else v.set(fill);
-    views.push({ name, backing, start: offset, end: offset + length });
+    this.views.push({ name, backing, start: this.offset, end: this.offset + length });
     return v;
-  };
-  c = {
-    ...c, x: view('x', n, c.x), dy: view('dy', n, c.dy),
-    gamma: c.gamma === null ? null : view('gamma', channels, c.gamma), beta: c.beta === null ? null : view('beta', channels, c.beta),
-  };
-  const inputs = { x: c.x.slice(), dy: c.dy.slice(), gamma: c.gamma?.slice() ?? null, beta: c.beta?.slice() ?? null };
-  const check = (name: string, dir: Direction, actual: ArrayLike<number>, want: ArrayLike<number>, rowLength: number, scales?: ArrayLike<number>) => {
-    const cmp = compareArrays(actual, want, tolerance(backendName, c.op, dir), rowLength, scales);
-    const key = `${label}|${c.op} ${name}`;
-    if (Number.isFinite(cmp.ratio) && cmp.ratio > (worst.get(key)?.ratio ?? -1)) worst.set(key, { ratio: cmp.ratio, where: c.name });
-    if (!cmp.ok) problems.push(`[${c.name}] ${describeComparison(name, cmp)}`);
-    if (c.checkNmse && (name === 'y' || name === 'dx') && !(cmp.nmse <= NMSE_BOUND)) {
-      problems.push(`[${c.name}] ${name}: NMSE ${cmp.nmse} > ${NMSE_BOUND}`);
-    }
-  };
+  }
 
-  // forward
-  const y = view('y', n, JUNK);
-  const rstd = view('rstd', vectors, JUNK);
-  const mean = view('mean', vectors, JUNK);
+  /** A view the kernels only read: checked bit-identical afterwards. */
+  input(name: string, length: number, fill: ArrayLike<number>): Float32Array {
+    const v = this.view(name, length, fill);
+    this.inputs.push([name, v, v.slice()]);
+    return v;
+  }
+
+  check(name: string, dir: Direction, actual: ArrayLike<number>, want: ArrayLike<number>, rowLength: number, scales?: ArrayLike<number>): void {
+    const { c } = this;
+    const cmp = compareArrays(actual, want, tolerance(this.backend, c.op, dir), rowLength, scales);
+    const key = `${this.label}|${c.op} ${name}`;
+    if (Number.isFinite(cmp.ratio) && cmp.ratio > (worst.get(key)?.ratio ?? -1)) worst.set(key, { ratio: cmp.ratio, where: c.name });
+    if (!cmp.ok) this.problems.push(`[${c.name}] ${describeComparison(name, cmp)}`);
+    if (c.checkNmse && (name === 'y' || name === 'dx') && !(cmp.nmse <= NMSE_BOUND)) {
+      this.problems.push(`[${c.name}] ${name}: NMSE ${cmp.nmse} > ${NMSE_BOUND}`);
+    }
+  }
+
+  /** Inputs bit-identical, nothing written outside any view. */
+  checkBuffers(): void {
+    for (const [name, now, before] of this.inputs) {
+      const i = now.findIndex((v, j) => !Object.is(v, before[j]));
+      if (i >= 0) this.problems.push(`[${this.c.name}] input ${name}[${i}] was modified: ${before[i]} -> ${now[i]}`);
+    }
+    for (const v of this.views) {
+      const i = v.backing.findIndex((a, j) => (j < v.start || j >= v.end) && !Object.is(a, GUARD));
+      if (i >= 0) this.problems.push(`[${this.c.name}] ${v.name}: element ${i - v.start} outside the view was written (${v.backing[i]})`);
+    }
+  }
+}
+
+/** Forward into junk-filled outputs with a NaN-filled workspace; y, rstd (and mean) against the reference. */
+function runForward(r: CaseRun, be: Backend): void {
+  const { c, e } = r;
+  const { blocks, cols, channels } = c;
+  const y = r.view('y', blocks * cols * channels, JUNK);
+  const rstd = r.view('rstd', blocks * channels, JUNK);
+  const mean = r.view('mean', blocks * channels, JUNK);
   const workspace = new Float64Array(WORKSPACE_PER_CHANNEL * channels).fill(NaN);
   if (c.op === 'layerNorm') {
     be.layerNormChannels!({ x: c.x, gamma: c.gamma, beta: c.beta, y, mean, rstd, blocks, cols, channels, eps: c.eps, workspace });
@@ -181,55 +198,57 @@ function runCase(backendName: ToleranceBackend, be: Backend, c: ChannelCase, off
       divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
     });
   }
-  check('y', 'forward', toRows(y, c), e.f32.y, cols, e.yScale);
-  check('rstd', 'forward', rstd, e.f32.rstd, 1);
-  if (c.op === 'layerNorm') check('mean', 'forward', mean, e.f32.mean!, 1, e.meanScale);
+  r.check('y', 'forward', toRows(y, c), e.f32.y, cols, e.yScale);
+  r.check('rstd', 'forward', rstd, e.f32.rstd, 1);
+  if (c.op === 'layerNorm') r.check('mean', 'forward', mean, e.f32.mean!, 1, e.meanScale);
+}
 
-  // backward, from the exact kernel's saved statistics (f32-rounded reference), so it is checked on its own
-  const savedRstd = view('saved rstd', vectors, e.rstd);
-  const savedMean = view('saved mean', c.op === 'layerNorm' ? vectors : 0, c.op === 'layerNorm' ? e.mean! : []);
-  const saved = { rstd: savedRstd.slice(), mean: savedMean.slice() };
-  const dx = view('dx', n, JUNK);
-  const dgamma = c.wantDgamma ? view('dgamma', channels, JUNK) : null;
-  const dbeta = c.wantDbeta ? view('dbeta', channels, JUNK) : null;
-  workspace.fill(NaN);
-  if (c.op === 'layerNorm') {
-    be.layerNormChannelsBackward!({
-      dy: c.dy, x: c.x, mean: savedMean, rstd: savedRstd, gamma: c.gamma, dx, dgamma, dbeta, blocks, cols, channels, workspace,
-    });
+/**
+ * Backward from the statistics an exact forward saves (the f32-rounded reference), so it is checked on its own.
+ * Vectors whose rstd overflows f32 (saved +Infinity) must give non-finite dx; their channels' sums are left out.
+ */
+function runBackward(r: CaseRun, be: Backend): void {
+  const { c, e } = r;
+  const { blocks, cols, channels } = c;
+  const ln = c.op === 'layerNorm';
+  const rstd = r.input('saved rstd', blocks * channels, e.rstd);
+  const mean = r.input('saved mean', ln ? blocks * channels : 0, ln ? e.mean! : []);
+  const dx = r.view('dx', blocks * cols * channels, JUNK);
+  const dgamma = c.wantDgamma ? r.view('dgamma', channels, JUNK) : null;
+  const dbeta = c.wantDbeta ? r.view('dbeta', channels, JUNK) : null;
+  const workspace = new Float64Array(WORKSPACE_PER_CHANNEL * channels).fill(NaN);
+  if (ln) {
+    be.layerNormChannelsBackward!({ dy: c.dy, x: c.x, mean, rstd, gamma: c.gamma, dx, dgamma, dbeta, blocks, cols, channels, workspace });
   } else {
     be.rmsNormChannelsBackward!({
-      dy: c.dy, x: c.x, rstd: savedRstd, gamma: c.gamma, gammaOffset: c.gammaOffset, dx, dgamma, dbeta, blocks, cols,
-      channels, k: c.k, divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
+      dy: c.dy, x: c.x, rstd, gamma: c.gamma, gammaOffset: c.gammaOffset, dx, dgamma, dbeta, blocks, cols, channels,
+      k: c.k, divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
     });
   }
   const skip = overflowRows(e);
   const dxRows = toRows(dx, c);
-  check('dx', 'backward', masked(dxRows, skip, cols), masked(e.f32.dx, skip, cols), cols, e.dxScale);
-  skip.forEach((s, r) => {
-    if (!s) return;
-    for (let i = 0; i < cols; i++) {
-      const v = dxRows[r * cols + i];
-      if (Number.isFinite(v)) problems.push(`[${c.name}] dx of vector ${r} (saved rstd overflowed to Infinity) is ${v} at ${i}, expected non-finite`);
-    }
+  r.check('dx', 'backward', masked(dxRows, skip, cols), masked(e.f32.dx, skip, cols), cols, e.dxScale);
+  skip.forEach((s, row) => {
+    const i = s ? dxRows.subarray(row * cols, (row + 1) * cols).findIndex(Number.isFinite) : -1;
+    if (i >= 0) r.problems.push(`[${c.name}] dx[${i}] of vector ${row} (saved rstd overflowed to Infinity) is finite`);
   });
-  // a channel with an overflowed vector has a non-finite sum by definition of the saved state: left out
-  const badChannel = (ch: number) => skip.some((s, r) => s && r % channels === ch);
+  const badChannel = (ch: number) => skip.some((s, row) => s && row % channels === ch);
   const keep = (a: ArrayLike<number>) => Float64Array.from(a, (v, ch) => (badChannel(ch) ? 0 : v));
-  if (dgamma !== null) check('dgamma', 'backward', keep(dgamma), keep(e.f32.dgamma), 1, e.dgammaScale);
-  if (dbeta !== null) check('dbeta', 'backward', keep(dbeta), keep(e.f32.dbeta), 1, e.dbetaScale);
+  if (dgamma !== null) r.check('dgamma', 'backward', keep(dgamma), keep(e.f32.dgamma), 1, e.dgammaScale);
+  if (dbeta !== null) r.check('dbeta', 'backward', keep(dbeta), keep(e.f32.dbeta), 1, e.dbetaScale);
+}
 
-  assertUnchanged('x', c.x, inputs.x, problems);
-  assertUnchanged('dy', c.dy, inputs.dy, problems);
-  assertUnchanged('gamma', c.gamma, inputs.gamma, problems);
-  assertUnchanged('beta', c.beta, inputs.beta, problems);
-  assertUnchanged('rstd (backward input)', savedRstd, saved.rstd, problems);
-  assertUnchanged('mean (backward input)', savedMean, saved.mean, problems);
-  for (const v of views) {
-    const i = v.backing.findIndex((a, j) => (j < v.start || j >= v.end) && !Object.is(a, GUARD));
-    if (i >= 0) problems.push(`[${c.name}] ${v.name}: element ${i - v.start} outside the view was written (${v.backing[i]})`);
-  }
-  return problems;
+/**
+ * Run one case through a backend's channels kernels and return its failure messages (empty = pass). Expected
+ * values: the float64 reference rounded once to float32 (what an exact kernel would store), compared under
+ * tolerance(backend, op, direction) with the run-case.ts row scales.
+ */
+function runCase(backend: ToleranceBackend, be: Backend, c: ChannelCase, offset = 0, label: string = backend): string[] {
+  const r = new CaseRun(backend, offset, label, c);
+  runForward(r, be);
+  runBackward(r, be);
+  r.checkBuffers();
+  return r.problems;
 }
 
 /** Seeded inputs of one shape: x, dy ~ N(0,1) (x optionally offset/scaled), gamma ~ N(1, 0.2), small gamma for offset
