@@ -170,7 +170,9 @@ function runChannelNorm(
   const rank = xs.rank;
   const first = axes[0];
   const channelsLast = ch === rank - 1 && axes.every((a, i) => a === first + i) && axes[axes.length - 1] === rank - 2;
-  if (channelsLast && usesKernels(kernelName)) {
+  // The channels-last kernels exist on cpu and wasm only (our webgpu kernels take rows × cols).
+  const backendName = tf.getBackend();
+  if (channelsLast && (backendName === 'cpu' || backendName === 'wasm') && usesKernels(kernelName)) {
     const blocks = xs.shape.slice(0, first).reduce((p, q) => p * q, 1);
     const cols = axes.reduce((p, a) => p * xs.shape[a], 1);
     return tf.tidy(() => {
