@@ -19,6 +19,12 @@ export interface RMSNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
   axis?: number | number[];
   /** Default 1e-6 (Keras 3). */
   epsilon?: number;
+  /**
+   * Gain and bias per index of this input axis (not a normalised one) instead of per normalised position: weights of
+   * shape [C] = [inputShape[channelAxis]] — the spatial norm of images (`axis: [1, 2], channelAxis: 3` on NHWC).
+   * Default: absent (weights of the normalised axes' shape). Written by getConfig only when set.
+   */
+  channelAxis?: number;
   /** Keras 3 dtype policy dict or a dtype name; computation is float32. */
   dtype?: unknown;
   /** pRMSNorm fraction p in (0, 1]; 1, -1 or null = full RMSNorm (the paper's code uses -1). Default 1. */
@@ -92,6 +98,36 @@ function paramShape(layer: string, inputShape: Shape, axes: number[]): number[] 
   });
 }
 
+/**
+ * The `channelAxis` config key: absent, or an integer (checked when the layer is made; range, overlap with the
+ * normalised axes and a known size at build, once the input's rank is known).
+ */
+function channelAxisConfig(layer: string, value: unknown): number | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value !== 'number' || !Number.isInteger(value)) {
+    throw new TypeError(`${layer}: config key 'channelAxis' must be an integer, got ${JSON.stringify(value) ?? typeof value}`);
+  }
+  return value;
+}
+
+/** The weight shape [C] of a spatial norm layer: channelAxis resolved against the input shape and checked. */
+function channelParamShape(layer: string, inputShape: Shape, axes: number[], channelAxis: number): number[] {
+  const rank = inputShape.length;
+  if (channelAxis < -rank || channelAxis >= rank) {
+    throw new RangeError(`${layer}: config key 'channelAxis' (${channelAxis}) is out of range for a rank-${rank} input`);
+  }
+  const c = channelAxis < 0 ? channelAxis + rank : channelAxis;
+  if (axes.includes(c)) {
+    throw new RangeError(`${layer}: config key 'channelAxis' (${channelAxis}) must not be one of the normalised axes [${axes.join(', ')}]`);
+  }
+  if (c === 0) throw new RangeError(`${layer}: config key 'channelAxis' must not be the batch axis 0`);
+  const d = inputShape[c];
+  if (d === null || d === undefined) {
+    throw new RangeError(`${layer}: config key 'channelAxis' (${channelAxis}) needs a known size of input axis ${c}, got shape [${inputShape.join(', ')}]`);
+  }
+  return [d];
+}
+
 function partialOption(value: unknown): number {
   if (value === undefined || value === null) return 1;
   if (typeof value !== 'number') throw new TypeError(`partial must be a number, got ${typeof value}`);
@@ -115,12 +151,15 @@ abstract class NormLayerBase extends tf.layers.Layer {
   /** The normalised axes as configured; after build always a list (see axisAfterBuild). */
   axis: number | number[];
   readonly epsilon: number;
+  /** Gain/bias per index of this input axis (as configured; null = per normalised position). */
+  readonly channelAxis: number | null;
   protected axes: number[] = [];
   protected gainWeight: LayerVariable | null = null;
   protected biasWeight: LayerVariable | null = null;
 
-  constructor(args: LayerArgs & { axis?: number | number[]; epsilon?: number }, defaultEpsilon: number) {
+  constructor(args: LayerArgs & { axis?: number | number[]; epsilon?: number; channelAxis?: number }, defaultEpsilon: number) {
     super(args);
+    this.channelAxis = channelAxisConfig(`${this.getClassName()} '${this.name}'`, args.channelAxis);
     this.axis = args.axis ?? -1;
     this.epsilon = args.epsilon ?? defaultEpsilon;
     if (!(Number.isFinite(this.epsilon) && this.epsilon >= 0)) throw new RangeError(`epsilon must be finite and >= 0, got ${this.epsilon}`);
@@ -137,7 +176,9 @@ abstract class NormLayerBase extends tf.layers.Layer {
     const shape = singleShape(inputShape);
     this.axes = normalizeAxes(this.axis, shape.length, 'axis');
     this.axis = this.axisAfterBuild(this.axis, this.axes);
-    const pshape = paramShape(this.name, shape, this.axes);
+    const pshape = this.channelAxis === null
+      ? paramShape(this.name, shape, this.axes)
+      : channelParamShape(`${this.getClassName()} '${this.name}'`, shape, this.axes, this.channelAxis);
     const { gain, bias } = this.paramSpecs();
     const add = (p: ParamSpec) => this.addWeight(p.name, pshape, 'float32', p.initializer, p.regularizer ?? undefined, true);
     this.gainWeight = gain === null ? null : add(gain);
@@ -148,6 +189,16 @@ abstract class NormLayerBase extends tf.layers.Layer {
   override computeOutputShape(inputShape: Shape | Shape[]): Shape | Shape[] {
     return inputShape;
   }
+
+  /** The op option for call(): `{ channelAxis }` when set, else nothing. */
+  protected channelOption(): { channelAxis?: number } {
+    return this.channelAxis === null ? {} : { channelAxis: this.channelAxis };
+  }
+
+  /** The config entry: `{ channelAxis }` only when set, so configs without it stay as they were (Keras 3 round trip). */
+  protected channelConfig(): tf.serialization.ConfigDict {
+    return this.channelAxis === null ? {} : { channelAxis: this.channelAxis };
+  }
 }
 
 /**
@@ -155,7 +206,8 @@ abstract class NormLayerBase extends tf.layers.Layer {
  *
  *   y = x / sqrt(mean(x²) + epsilon) · scale (+ beta)   over `axis`; with `partial` < 1 the mean uses the first k values.
  *
- * Input any rank; weights `scale` (ones) and optionally `beta` (zeros) of the normalised axes' shape.
+ * Input any rank; weights `scale` (ones) and optionally `beta` (zeros) of the normalised axes' shape, or [C] with
+ * `channelAxis` (y = x·rstd·scale[c] + beta[c], statistics per sample and channel: the spatial norm of images).
  *
  * @example
  * const model = tf.sequential({ layers: [
@@ -165,7 +217,7 @@ abstract class NormLayerBase extends tf.layers.Layer {
  */
 const RMS_NORMALIZATION_KEYS = [
   'axis', 'epsilon', 'partial', 'kRule', 'epsPlacement', 'gammaOffset', 'scale', 'center', 'scaleInitializer',
-  'betaInitializer', 'scaleRegularizer', 'betaRegularizer',
+  'betaInitializer', 'scaleRegularizer', 'betaRegularizer', 'channelAxis',
 ];
 
 export class RMSNormalization extends NormLayerBase {
@@ -221,6 +273,7 @@ export class RMSNormalization extends NormLayerBase {
         p: this.partial,
         kRule: this.kRule,
         ...(this.gammaOffset !== 0 ? { gammaOffset: this.gammaOffset } : {}),
+        ...this.channelOption(),
       });
     });
   }
@@ -230,6 +283,7 @@ export class RMSNormalization extends NormLayerBase {
       ...super.getConfig(),
       axis: Array.isArray(this.axis) ? [...this.axis] : this.axis,
       epsilon: this.epsilon,
+      ...this.channelConfig(),
       partial: this.partial,
       kRule: this.kRule,
       epsPlacement: this.epsPlacement,
@@ -258,6 +312,8 @@ export interface FusedLayerNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
   axis?: number | number[];
   /** Default 1e-3 (tf.layers.layerNormalization's default). */
   epsilon?: number;
+  /** Our extra: `gamma`/`beta` of shape [inputShape[channelAxis]] (InstanceNorm in NHWC: `axis: [1, 2], channelAxis: 3`). */
+  channelAxis?: number;
   dtype?: unknown;
   center?: boolean;
   scale?: boolean;
@@ -269,13 +325,15 @@ export interface FusedLayerNormalizationArgs extends Omit<LayerArgs, 'dtype'> {
 
 /**
  * LayerNorm layer with tf.layers.layerNormalization's config and weights (`gamma`, `beta`), running our fused
- * kernel and fused backward (className 'FusedLayerNormalization'). y = (x − mean)/sqrt(var + epsilon)·gamma + beta.
+ * kernel and fused backward (className 'FusedLayerNormalization'). y = (x − mean)/sqrt(var + epsilon)·gamma + beta;
+ * with `channelAxis` gamma/beta have shape [C] (InstanceNorm in NHWC: `axis: [1, 2], channelAxis: 3`).
  *
  * @example
  * const ln = fusedLayerNormalization({ epsilon: 1e-3 }); // drop-in for tf.layers.layerNormalization
  */
 const FUSED_LAYER_NORMALIZATION_KEYS = [
   'axis', 'epsilon', 'center', 'scale', 'betaInitializer', 'gammaInitializer', 'betaRegularizer', 'gammaRegularizer',
+  'channelAxis',
 ];
 
 export class FusedLayerNormalization extends NormLayerBase {
@@ -316,6 +374,7 @@ export class FusedLayerNormalization extends NormLayerBase {
       layerNorm(getExactlyOne(inputs), this.gainWeight?.read() ?? null, this.biasWeight?.read() ?? null, {
         axis: this.axes,
         eps: this.epsilon,
+        ...this.channelOption(),
       }),
     );
   }
@@ -325,6 +384,7 @@ export class FusedLayerNormalization extends NormLayerBase {
       ...super.getConfig(),
       axis: Array.isArray(this.axis) ? [...this.axis] : this.axis,
       epsilon: this.epsilon,
+      ...this.channelConfig(),
       center: this.center,
       scale: this.scale,
       betaInitializer: serializeObject(this.betaInitializer),
