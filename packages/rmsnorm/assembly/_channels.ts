@@ -42,21 +42,33 @@ const CH_BLOCK: i32 = 32;
 
 // ---------------------------------------------------------------- per-channel sums of one chunk
 
-// What a sum adds per value (kind is a constant after inlining): x², x − p, ((x − hi) − lo)², dy·x·rs, dy·(x − m);
-// the two backward kinds also sum dy.
+// What a sum adds per value (kind is a constant after inlining): x², x − p, dy·x·rs, dy·(x − m), x − p; a second
+// sum (termB): dy for the two backward kinds, (x − p)² for S_PIV.
 const S_SQ: i32 = 0;
 const S_SHIFT: i32 = 1;
-const S_CSQ: i32 = 2;
 const S_RMS_B: i32 = 3;
 const S_LN_B: i32 = 4;
+const S_PIV: i32 = 5;
 
-@inline function term(kind: i32, x: v128, dy: v128, p: v128, l: v128): v128 {
-  if (kind == S_SQ) return f32x4.mul(x, x);
-  if (kind == S_SHIFT) return f32x4.sub(x, p);
-  if (kind == S_CSQ) {
-    const d = f32x4.sub(f32x4.sub(x, p), l);
+@inline function hasDy(kind: i32): bool {
+  return kind == S_RMS_B || kind == S_LN_B;
+}
+
+@inline function hasB(kind: i32): bool {
+  return kind == S_RMS_B || kind == S_LN_B || kind == S_PIV;
+}
+
+@inline function termB(kind: i32, x: v128, dy: v128, p: v128): v128 {
+  if (kind == S_PIV) {
+    const d = f32x4.sub(x, p);
     return f32x4.mul(d, d);
   }
+  return dy;
+}
+
+@inline function term(kind: i32, x: v128, dy: v128, p: v128): v128 {
+  if (kind == S_SQ) return f32x4.mul(x, x);
+  if (kind == S_SHIFT || kind == S_PIV) return f32x4.sub(x, p);
   if (kind == S_RMS_B) return f32x4.mul(dy, f32x4.mul(x, p)); // dy·x̂: in range where dy·x would overflow
   return f32x4.mul(dy, f32x4.sub(x, p));
 }
@@ -82,13 +94,14 @@ const S_LN_B: i32 = 4;
 }
 
 /**
- * qa[c] += Σ_{i<n} term (and qb[c] += Σ dy for the backward kinds) for the 4·W channels of one chunk: x, dy at the
- * chunk's first channel of position 0, positions `stride` bytes apart; pv, lv: the chunk's per-channel f32 p and lo.
+ * qa[c] += Σ_{i<n} term (and qb[c] += Σ termB for the kinds with two sums) for the 4·W channels of one chunk: x, dy at the
+ * chunk's first channel of position 0, positions `stride` bytes apart; pv: the chunk's per-channel f32 p.
  */
 @inline function chunkSums(
-  kind: i32, W: i32, x: usize, dy: usize, stride: usize, n: i32, pv: usize, lv: usize, qa: usize, qb: usize,
+  kind: i32, W: i32, x: usize, dy: usize, stride: usize, n: i32, pv: usize, qa: usize, qb: usize,
 ): void {
-  const two = kind == S_RMS_B || kind == S_LN_B;
+  const two = hasDy(kind);
+  const second = hasB(kind);
   const U = 4 / W;
   const o1 = offJ(1, W, stride);
   const o2 = offJ(2, W, stride);
@@ -97,11 +110,6 @@ const S_LN_B: i32 = 4;
   const p1 = v128.load(pv + <usize>((1 % W) << 4));
   const p2 = v128.load(pv + <usize>((2 % W) << 4));
   const p3 = v128.load(pv + <usize>((3 % W) << 4));
-  const csq = kind == S_CSQ;
-  const l0 = csq ? v128.load(lv) : p0;
-  const l1 = csq ? v128.load(lv + <usize>((1 % W) << 4)) : p0;
-  const l2 = csq ? v128.load(lv + <usize>((2 % W) << 4)) : p0;
-  const l3 = csq ? v128.load(lv + <usize>((3 % W) << 4)) : p0;
   const step = <usize>U * stride;
   const nU = n - n % U;
   let xp = x;
@@ -126,45 +134,52 @@ const S_LN_B: i32 = 4;
       const d1 = two ? v128.load(dp + o1) : x0;
       const d2 = two ? v128.load(dp + o2) : x0;
       const d3 = two ? v128.load(dp + o3) : x0;
-      a0 = f32x4.add(a0, term(kind, x0, d0, p0, l0));
-      a1 = f32x4.add(a1, term(kind, x1, d1, p1, l1));
-      a2 = f32x4.add(a2, term(kind, x2, d2, p2, l2));
-      a3 = f32x4.add(a3, term(kind, x3, d3, p3, l3));
-      if (two) {
-        b0 = f32x4.add(b0, d0);
-        b1 = f32x4.add(b1, d1);
-        b2 = f32x4.add(b2, d2);
-        b3 = f32x4.add(b3, d3);
+      a0 = f32x4.add(a0, term(kind, x0, d0, p0));
+      a1 = f32x4.add(a1, term(kind, x1, d1, p1));
+      a2 = f32x4.add(a2, term(kind, x2, d2, p2));
+      a3 = f32x4.add(a3, term(kind, x3, d3, p3));
+      if (second) {
+        b0 = f32x4.add(b0, termB(kind, x0, d0, p0));
+        b1 = f32x4.add(b1, termB(kind, x1, d1, p1));
+        b2 = f32x4.add(b2, termB(kind, x2, d2, p2));
+        b3 = f32x4.add(b3, termB(kind, x3, d3, p3));
       }
       xp += step;
       if (two) dp += step;
     }
     flush4(qa, W, a0, a1, a2, a3);
-    if (two) flush4(qb, W, b0, b1, b2, b3);
+    if (second) flush4(qb, W, b0, b1, b2, b3);
   }
   // positions past the last whole step (fewer than 4/W): one position, W vectors
   for (; i < n; i++) {
-    const d0 = two ? v128.load(dp) : p0;
-    addPromoted(qa, term(kind, v128.load(xp), d0, p0, l0));
-    if (two) addPromoted(qb, d0);
-    if (W > 1) {
-      const d1 = two ? v128.load(dp, 16) : p0;
-      addPromoted(qa + 32, term(kind, v128.load(xp, 16), d1, p1, l1));
-      if (two) addPromoted(qb + 32, d1);
-    }
+    tailSum(kind, xp, dp, p0, qa, qb);
+    if (W > 1) tailSum(kind, xp + 16, dp + 16, p1, qa + 32, qb + 32);
     if (W > 2) {
-      const d2 = two ? v128.load(dp, 32) : p0;
-      const d3 = two ? v128.load(dp, 48) : p0;
-      addPromoted(qa + 64, term(kind, v128.load(xp, 32), d2, p2, l2));
-      addPromoted(qa + 96, term(kind, v128.load(xp, 48), d3, p3, l3));
-      if (two) {
-        addPromoted(qb + 64, d2);
-        addPromoted(qb + 96, d3);
-      }
+      tailSum(kind, xp + 32, dp + 32, p2, qa + 64, qb + 64);
+      tailSum(kind, xp + 48, dp + 48, p3, qa + 96, qb + 96);
     }
     xp += stride;
     dp += stride;
   }
+}
+
+/** The sums of one vector at one position straight into the f64 sums (chunkSums' leftover positions). */
+@inline function tailSum(kind: i32, xp: usize, dp: usize, p: v128, qa: usize, qb: usize): void {
+  const xv = v128.load(xp);
+  const dv = hasDy(kind) ? v128.load(dp) : xv;
+  addPromoted(qa, term(kind, xv, dv, p));
+  if (hasB(kind)) addPromoted(qb, termB(kind, xv, dv, p));
+}
+
+/** accA (and accB) += the kind's terms for the vector at byte o of one position. */
+@inline function rowSumVec(
+  kind: i32, xr: usize, dyr: usize, pv: usize, accA: usize, accB: usize, o: usize,
+): void {
+  const xv = v128.load(xr + o);
+  const dv = hasDy(kind) ? v128.load(dyr + o) : xv;
+  const p = v128.load(pv + o);
+  v128.store(accA + o, f32x4.add(v128.load(accA + o), term(kind, xv, dv, p)));
+  if (hasB(kind)) v128.store(accB + o, f32x4.add(v128.load(accB + o), termB(kind, xv, dv, p)));
 }
 
 /**
@@ -174,11 +189,10 @@ const S_LN_B: i32 = 4;
  * slower at 64 channels); here an accumulator is reused cv/4 vectors later, so its store-to-load latency is hidden.
  */
 @inline function rowSums(
-  kind: i32, x: usize, dy: usize, stride: usize, cv: i32, n: i32, pv: usize, lv: usize, qa: usize, qb: usize,
+  kind: i32, x: usize, dy: usize, stride: usize, cv: i32, n: i32, pv: usize, qa: usize, qb: usize,
   accA: usize, accB: usize,
 ): void {
-  const two = kind == S_RMS_B || kind == S_LN_B;
-  const csq = kind == S_CSQ;
+  const two = hasB(kind);
   const bytes = <usize>cv << 2;
   for (let i0: i32 = 0; i0 < n; i0 += CH_BLOCK) {
     const i1 = n - i0 < CH_BLOCK ? n : i0 + CH_BLOCK;
@@ -186,13 +200,15 @@ const S_LN_B: i32 = 4;
     if (two) zeroBytes(accB, bytes);
     for (let i = i0; i < i1; i++) {
       const r = <usize>i * stride;
-      for (let o: usize = 0; o < bytes; o += 16) {
-        const xv = v128.load(x + r + o);
-        const dv = two ? v128.load(dy + r + o) : xv;
-        const l = csq ? v128.load(lv + o) : xv;
-        v128.store(accA + o, f32x4.add(v128.load(accA + o), term(kind, xv, dv, v128.load(pv + o), l)));
-        if (two) v128.store(accB + o, f32x4.add(v128.load(accB + o), dv));
+      let o: usize = 0;
+      // 4 vectors per iteration (V8's per-iteration overhead amortised), then single vectors
+      for (; o + 64 <= bytes; o += 64) {
+        rowSumVec(kind, x + r, dy + r, pv, accA, accB, o);
+        rowSumVec(kind, x + r, dy + r, pv, accA, accB, o + 16);
+        rowSumVec(kind, x + r, dy + r, pv, accA, accB, o + 32);
+        rowSumVec(kind, x + r, dy + r, pv, accA, accB, o + 48);
       }
+      for (; o < bytes; o += 16) rowSumVec(kind, x + r, dy + r, pv, accA, accB, o);
     }
     for (let o: usize = 0; o < bytes; o += 16) {
       addPromoted(qa + (o << 1), v128.load(accA + o));
@@ -202,16 +218,16 @@ const S_LN_B: i32 = 4;
 }
 
 /**
- * chunkSums over channels [0, cv) (cv a multiple of 4) in chunks of 16, 8 and 4 channels; pv, lv, qa, qb are the
+ * chunkSums over channels [0, cv) (cv a multiple of 4) in chunks of 16, 8 and 4 channels; pv, qa, qb are the
  * per-channel arrays (channel 0), stepped with the chunk.
  */
 @inline function sumsAll(
-  kind: i32, x: usize, dy: usize, channels: i32, cv: i32, n: i32, pv: usize, lv: usize, qa: usize, qb: usize,
+  kind: i32, x: usize, dy: usize, channels: i32, cv: i32, n: i32, pv: usize, qa: usize, qb: usize,
   accA: usize, accB: usize,
 ): void {
   const stride = <usize>channels << 2;
   if (cv > 16) {
-    rowSums(kind, x, dy, stride, cv, n, pv, lv, qa, qb, accA, accB);
+    rowSums(kind, x, dy, stride, cv, n, pv, qa, qb, accA, accB);
     return;
   }
   // tiles of CH_BLOCK positions, every chunk of a tile before the next tile
@@ -221,14 +237,14 @@ const S_LN_B: i32 = 4;
     const dt = dy + <usize>i0 * stride;
     let c: i32 = 0;
     for (; c + 16 <= cv; c += 16) {
-      chunkSums(kind, 4, f32At(xt, c), f32At(dt, c), stride, m, f32At(pv, c), f32At(lv, c), f64At(qa, c), f64At(qb, c));
+      chunkSums(kind, 4, f32At(xt, c), f32At(dt, c), stride, m, f32At(pv, c), f64At(qa, c), f64At(qb, c));
     }
     if (c + 8 <= cv) {
-      chunkSums(kind, 2, f32At(xt, c), f32At(dt, c), stride, m, f32At(pv, c), f32At(lv, c), f64At(qa, c), f64At(qb, c));
+      chunkSums(kind, 2, f32At(xt, c), f32At(dt, c), stride, m, f32At(pv, c), f64At(qa, c), f64At(qb, c));
       c += 8;
     }
     if (c + 4 <= cv) {
-      chunkSums(kind, 1, f32At(xt, c), f32At(dt, c), stride, m, f32At(pv, c), f32At(lv, c), f64At(qa, c), f64At(qb, c));
+      chunkSums(kind, 1, f32At(xt, c), f32At(dt, c), stride, m, f32At(pv, c), f64At(qa, c), f64At(qb, c));
     }
   }
 }
@@ -236,23 +252,25 @@ const S_LN_B: i32 = 4;
 // One wasm function per sum kind (TurboFan allocates registers per function). acc: two f32 scratch arrays of the
 // workspace (rowSums' accumulators), F bytes apart.
 function sumSq(x: usize, channels: i32, cv: i32, n: i32, q: usize, acc: usize): void {
-  sumsAll(S_SQ, x, 0, channels, cv, n, acc, 0, q, 0, acc, 0);
+  sumsAll(S_SQ, x, 0, channels, cv, n, acc, q, 0, acc, 0);
 }
 function sumShift(x: usize, channels: i32, cv: i32, n: i32, pv: usize, q: usize, acc: usize): void {
-  sumsAll(S_SHIFT, x, 0, channels, cv, n, pv, 0, q, 0, acc, 0);
+  sumsAll(S_SHIFT, x, 0, channels, cv, n, pv, q, 0, acc, 0);
 }
-function sumCentredSq(x: usize, channels: i32, cv: i32, n: i32, hv: usize, lv: usize, q: usize, acc: usize): void {
-  sumsAll(S_CSQ, x, 0, channels, cv, n, hv, lv, q, 0, acc, 0);
+function sumPivot(
+  x: usize, channels: i32, cv: i32, n: i32, pv: usize, qa: usize, qb: usize, acc: usize, F: usize,
+): void {
+  sumsAll(S_PIV, x, 0, channels, cv, n, pv, qa, qb, acc, acc + F);
 }
 function sumRmsBack(
   dy: usize, x: usize, channels: i32, cv: i32, n: i32, rv: usize, qa: usize, qb: usize, acc: usize, F: usize,
 ): void {
-  sumsAll(S_RMS_B, x, dy, channels, cv, n, rv, 0, qa, qb, acc, acc + F);
+  sumsAll(S_RMS_B, x, dy, channels, cv, n, rv, qa, qb, acc, acc + F);
 }
 function sumLnBack(
   dy: usize, x: usize, channels: i32, cv: i32, n: i32, mv: usize, qa: usize, qb: usize, acc: usize, F: usize,
 ): void {
-  sumsAll(S_LN_B, x, dy, channels, cv, n, mv, 0, qa, qb, acc, acc + F);
+  sumsAll(S_LN_B, x, dy, channels, cv, n, mv, qa, qb, acc, acc + F);
 }
 
 // ---------------------------------------------------------------- applying the per-channel factors
@@ -381,21 +399,29 @@ const A_LN_B: i32 = 4;
 @inline function rowApply(
   kind: i32, x: usize, dy: usize, out: usize, stride: usize, cv: i32, i0: i32, i1: i32, fv: usize, F: usize,
 ): void {
-  const two = kind >= A_RMS_B;
-  const needX = kind != A_RMS_B0;
   const bytes = <usize>cv << 2;
   for (let i = i0; i < i1; i++) {
     const r = <usize>i * stride;
-    for (let o: usize = 0; o < bytes; o += 16) {
-      const xv = needX ? v128.load(x + r + o) : f32x4.splat(0);
-      const dv = two ? v128.load(dy + r + o) : xv;
-      const fw = fv + o;
-      v128.store(out + r + o, applyVec(
-        kind, xv, dv, facAt(kind, 1, fw, F, 0, 0), facAt(kind, 1, fw, F, 1, 0), facAt(kind, 1, fw, F, 2, 0),
-        facAt(kind, 1, fw, F, 3, 0), facAt(kind, 1, fw, F, 4, 0), facAt(kind, 1, fw, F, 5, 0),
-      ));
+    let o: usize = 0;
+    for (; o + 64 <= bytes; o += 64) {
+      rowApplyVec(kind, x + r, dy + r, out + r, fv, F, o);
+      rowApplyVec(kind, x + r, dy + r, out + r, fv, F, o + 16);
+      rowApplyVec(kind, x + r, dy + r, out + r, fv, F, o + 32);
+      rowApplyVec(kind, x + r, dy + r, out + r, fv, F, o + 48);
     }
+    for (; o < bytes; o += 16) rowApplyVec(kind, x + r, dy + r, out + r, fv, F, o);
   }
+}
+
+/** The kind's formula for the vector at byte o of one position, its factors loaded from fv + o. */
+@inline function rowApplyVec(kind: i32, xr: usize, dyr: usize, outr: usize, fv: usize, F: usize, o: usize): void {
+  const xv = kind != A_RMS_B0 ? v128.load(xr + o) : f32x4.splat(0);
+  const dv = kind >= A_RMS_B ? v128.load(dyr + o) : xv;
+  const fw = fv + o;
+  v128.store(outr + o, applyVec(
+    kind, xv, dv, facAt(kind, 1, fw, F, 0, 0), facAt(kind, 1, fw, F, 1, 0), facAt(kind, 1, fw, F, 2, 0),
+    facAt(kind, 1, fw, F, 3, 0), facAt(kind, 1, fw, F, 4, 0), facAt(kind, 1, fw, F, 5, 0),
+  ));
 }
 
 /** chunkApply over channels [0, cv) in chunks of 16, 8 and 4 channels (fv: channel 0 of the first factor). */
@@ -594,9 +620,12 @@ function rmsBlock(
 }
 
 /**
- * LayerNorm forward of one block: Σ(x − p) around a pivot p (each channel's first value; so 1e4 + N(0,1) vectors sum
- * small numbers) gives the f64 mean, Σ((x − hi) − lo)² the variance (mean = hi + lo as two f32s), then
- * y = ((x − hi) − lo)·s + t with s = rstd·gamma, t = beta.
+ * LayerNorm forward of one block in one sweep: Σ(x − p) and Σ(x − p)² around a pivot p per channel (the mean of its
+ * first PIVOT_N values, so 1e4 + N(0,1) vectors sum small numbers) give the f64 mean μ and Σ(x − μ)² =
+ * Σ(x − p)² − n·(μ − p)², taken when (μ − p)² ≤ σ² (the subtraction cancels at most half: within 2× the error of a
+ * second pass; fails for N(0,1) data only when the pivot is 4 of its standard errors off), else (and for constant,
+ * extreme or non-finite vectors) the exact two-pass sum of that vector. Then y = ((x − hi) − lo)·s + t with μ = hi + lo
+ * as two f32s, s = rstd·gamma, t = beta.
  */
 function lnBlock(
   x: usize, y: usize, mean: usize, rstd: usize, gamma: usize, beta: usize, cols: i32, channels: i32, eps: f64,
@@ -615,26 +644,23 @@ function lnBlock(
   const ft = wsF(ws, c4, 4);
   zeroBytes(q0, <usize>cv << 3);
   zeroBytes(q1, <usize>cv << 3);
-  memory.copy(fp, x, <usize>cv << 2);
-  sumShift(x, channels, cv, cols, fp, q0, wsF(ws, c4, 6));
-  for (let c: i32 = 0; c < cv; c++) {
-    let mu = <f64>load<f32>(f32At(fp, c)) + load<f64>(f64At(q0, c)) / n;
-    if (!isFinite(mu)) mu = sumStrided(f32At(x, c), stride, cols) / n;
-    const hi = <f32>mu;
-    store<f32>(f32At(fh, c), hi);
-    store<f32>(f32At(fl, c), <f32>(mu - <f64>hi));
-    store<f64>(f64At(q0, c), mu);
-  }
-  sumCentredSq(x, channels, cv, cols, fh, fl, q1, wsF(ws, c4, 6));
+  pivots(x, stride, cv, cols, fp);
+  sumPivot(x, channels, cv, cols, fp, q0, q1, wsF(ws, c4, 6), <usize>c4 << 2);
   let exact = false;
   for (let c: i32 = 0; c < cv; c++) {
-    const mu = load<f64>(f64At(q0, c));
-    let sq = load<f64>(f64At(q1, c));
-    // constant vectors (sum 0), over- or underflow, NaN/Inf: two-pass in f64
-    if (!(sq >= TINY_SUM && sq < f64.MAX_VALUE)) sq = sqStrided(f32At(x, c), stride, cols, mu);
+    const p = <f64>load<f32>(f32At(fp, c));
+    let mu = p + load<f64>(f64At(q0, c)) / n;
+    if (!isFinite(mu)) mu = sumStrided(f32At(x, c), stride, cols) / n;
+    const sp = load<f64>(f64At(q1, c));
+    const m1 = n * (mu - p) * (mu - p);
+    let sq = sp - m1;
+    if (!(sp >= TINY_SUM && sp < f64.MAX_VALUE && m1 <= sq)) sq = sqStrided(f32At(x, c), stride, cols, mu);
     const rs = 1.0 / Math.sqrt(sq / n + eps);
     store<f32>(f32At(mean, c), <f32>mu);
     store<f32>(f32At(rstd, c), <f32>rs);
+    const hi = <f32>mu;
+    store<f32>(f32At(fh, c), hi);
+    store<f32>(f32At(fl, c), <f32>(mu - <f64>hi));
     const s = <f32>(rs * gainOf(gamma, c, 0));
     exact = exact || !(rs >= RS_MIN_LN && rs <= RS_MAX) || !finite32(s) || !isFinite(mu);
     store<f32>(f32At(fs, c), s);
@@ -644,6 +670,29 @@ function lnBlock(
   if (!exact) applyLnF(x, y, channels, cv, cols, fh, <usize>c4 << 2);
   for (let c = cStart; c < channels; c++) {
     lnFwdExact(f32At(x, c), f32At(y, c), stride, cols, eps, gainOf(gamma, c, 0), biasOf(beta, c), f32At(mean, c), f32At(rstd, c));
+  }
+}
+
+// Positions whose mean is a LayerNorm vector's pivot: its standard error σ/8 keeps (μ − p)² ≤ σ² but for 4-sigma
+// events (the condition in lnBlock).
+const PIVOT_N: i32 = 64;
+
+/** pv[c] = mean of x[i, c] for i < min(cols, PIVOT_N), c < cv, in f32 (the first value where that is not finite). */
+function pivots(x: usize, stride: usize, cv: i32, cols: i32, pv: usize): void {
+  const m = cols < PIVOT_N ? cols : PIVOT_N;
+  const inv = f32x4.splat(<f32>(1.0 / <f64>m));
+  for (let o: usize = 0; o < (<usize>cv << 2); o += 16) {
+    let a0 = f32x4.splat(0);
+    let a1 = a0;
+    let i: i32 = 0;
+    for (; i + 2 <= m; i += 2) {
+      a0 = f32x4.add(a0, v128.load(x + <usize>i * stride + o));
+      a1 = f32x4.add(a1, v128.load(x + <usize>(i + 1) * stride + o));
+    }
+    if (i < m) a0 = f32x4.add(a0, v128.load(x + <usize>i * stride + o));
+    const p = f32x4.mul(f32x4.add(a0, a1), inv);
+    const finite = f32x4.eq(f32x4.sub(p, p), f32x4.splat(0));
+    v128.store(pv + o, v128.bitselect(p, v128.load(x + o), finite));
   }
 }
 
