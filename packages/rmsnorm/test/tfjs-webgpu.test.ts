@@ -1,5 +1,6 @@
 // WGSL kernels on the tfjs 'webgpu' backend (Dawn for Node via the `webgpu` package, SwiftShader Vulkan): rmsNorm,
-// l2Norm, layerNorm forward and gradients vs the float64 reference. Skips (never fails) where no adapter exists.
+// l2Norm, layerNorm forward and gradients vs the float64 reference; the spatial norm (channelAxis on NHWC), which
+// takes the composed path there. Skips (never fails) where no adapter exists.
 // Debian's chromium ships libvulkan.so.1 + SwiftShader in /usr/lib/chromium; the loader only honours LD_LIBRARY_PATH
 // at process start, so without it this file re-runs itself in a child process with that environment.
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import {
 import { compareArrays, describeComparison } from '../src/check/compare.js';
 import { tolerance } from './tolerance.js';
 import { randn } from './tfjs-util.js';
+import { channelsExpected, toRows, type ChannelsSpec } from './channels-ref.js';
 
 const CHROMIUM_DIR = '/usr/lib/chromium';
 const SWIFTSHADER_ICD = `${CHROMIUM_DIR}/vk_swiftshader_icd.json`;
@@ -161,6 +163,38 @@ function reference(c: Case, xs: Float32Array, gs: Float32Array | undefined, bs: 
   return { y: f.y, grads: rmsNormBackwardRef(dys, xs, c.cols, { ...o, k }), scales: scales(f.rstd, null, k) };
 }
 
+/**
+ * Spatial-norm cases: NHWC x [2, 5, 6, 3] normalised over H×W ([1, 2]) per sample and channel, gain/bias [3] along
+ * channelAxis 3. On webgpu our kernels take rows × cols only, so the op composes: the parameter-free norm (our kernel
+ * on the transposed rows) times gamma plus beta broadcast along the channel axis.
+ */
+interface ChannelCase {
+  op: 'rmsNorm' | 'l2Norm' | 'layerNorm';
+  gamma: boolean;
+  beta: boolean;
+  eps: number;
+  p?: number;
+  kRule?: 'ceil' | 'floor';
+  outside?: boolean;
+  offset?: number;
+}
+
+const NHWC = [2, 5, 6, 3];
+const CHANNEL_CASES: ChannelCase[] = [
+  { op: 'rmsNorm', gamma: true, beta: true, eps: 1e-6 },
+  { op: 'rmsNorm', gamma: true, beta: false, eps: 1e-5, p: 0.25, kRule: 'floor', outside: true, offset: 1 },
+  { op: 'l2Norm', gamma: true, beta: true, eps: 1e-2, outside: true },
+  { op: 'layerNorm', gamma: true, beta: true, eps: 1e-5 },
+];
+
+function applyChannels(c: ChannelCase, x: tf.Tensor, g: tf.Tensor | null, b: tf.Tensor | null): tf.Tensor {
+  const where = { axis: [1, 2], channelAxis: 3 };
+  if (c.op === 'layerNorm') return layerNorm(x, g, b, { ...where, eps: c.eps });
+  const common = { ...where, eps: c.eps, epsPlacement: c.outside ? 'outside' as const : 'inside' as const, beta: b,
+    ...(c.offset ? { gammaOffset: c.offset } : {}) };
+  return c.op === 'l2Norm' ? l2Norm(x, g, common) : rmsNorm(x, g, { ...common, p: c.p ?? 1, kRule: c.kRule ?? 'ceil' });
+}
+
 function inProcessTests(): void {
   describe('tfjs webgpu kernels', () => {
     let skipReason: string | null = 'not set up';
@@ -198,6 +232,54 @@ function inProcessTests(): void {
         assertNear('dx', await values(grads[0]), ref.grads.dx, 'backward', c.cols, sc.dx);
         if (g) assertNear('dgamma', await values(grads[1]), ref.grads.dgamma!, 'backward', 1, sc.dgamma);
         if (b) assertNear('dbeta', await values(grads[grads.length - 1]), ref.grads.dbeta!, 'backward', 1, sc.dbeta);
+        tf.dispose([y, ...grads]);
+        assert.equal(tf.memory().numTensors, before, 'forward + gradients leave no tensors behind');
+        tf.dispose(([x, g, b, dy] as Array<tf.Tensor | null>).filter((v): v is tf.Tensor => v !== null));
+      });
+    }
+
+    for (const [n, c] of CHANNEL_CASES.entries()) {
+      const label = [c.op, c.gamma ? 'gamma' : '', c.beta ? 'beta' : '', c.p ? `p ${c.p} ${c.kRule ?? 'ceil'}` : '',
+        c.outside ? 'eps outside' : '', c.offset ? `offset ${c.offset}` : ''].filter(Boolean).join(', ');
+      it(`channelAxis NHWC [${NHWC.join(', ')}] ${label}: composed path, forward and gradients match the float64 reference`, async (t: TestContext) => {
+        if (skipReason !== null) return t.skip(skipReason);
+        const [blocks, h, w, channels] = NHWC;
+        const cols = h * w;
+        const size = blocks * cols * channels;
+        const xs = randn(size, 500 + n, c.op === 'layerNorm' ? 2 : 1, c.op === 'layerNorm' ? 3 : 0);
+        const gs = c.gamma ? randn(channels, 600 + n, 0.5, 1) : null;
+        const bs = c.beta ? randn(channels, 700 + n) : null;
+        const dys = randn(size, 800 + n);
+        const spec: ChannelsSpec = {
+          op: c.op, blocks, cols, channels, gamma: gs, beta: bs, gammaOffset: c.offset ?? 0, eps: c.eps,
+          epsOutside: c.outside === true, k: c.op === 'rmsNorm' ? partialK(c.p ?? 1, cols, c.kRule ?? 'ceil') : cols,
+        };
+        const e = channelsExpected(spec, xs, dys);
+        const x = tf.tensor4d(xs, NHWC as [number, number, number, number]);
+        const g = gs === null ? null : tf.tensor1d(gs);
+        const b = bs === null ? null : tf.tensor1d(bs);
+        const dy = tf.tensor4d(dys, NHWC as [number, number, number, number]);
+        const before = tf.memory().numTensors;
+
+        // The composed path: our rows × cols kernel on [blocks·channels, cols] (2-D input), then the gain/bias ops;
+        // the fused channels-last path would hand the kernel 3-D [blocks, cols, channels] (cpu/wasm only).
+        const kernel = c.op === 'layerNorm' ? LAYER_NORM : RMS_FAMILY;
+        const profile = await tf.profile(() => applyChannels(c, x, g, b));
+        const ours = profile.kernels.filter((k) => k.name === kernel);
+        assert.equal(ours.length, 1, profile.kernelNames.join(','));
+        assert.deepEqual(ours[0].inputShapes, [[blocks * channels, cols]], 'one parameter-free kernel call on the transposed rows');
+        assert.ok(profile.kernelNames.includes('Multiply') && (!c.beta || profile.kernelNames.includes('Add')), profile.kernelNames.join(','));
+        const y = profile.result as tf.Tensor;
+        assert.deepEqual(y.shape, NHWC);
+        const rowsOf = async (v: tf.Tensor) => Float32Array.from(toRows(await values(v), spec));
+        assertNear('y', await rowsOf(y), e.y, 'forward', cols, e.yScale);
+
+        const params = [x, ...(g ? [g] : []), ...(b ? [b] : [])];
+        const pick = (args: tf.Tensor[]) => [args[0], g ? args[1] : null, b ? args[g ? 2 : 1] : null] as const;
+        const grads = tf.grads((...args: tf.Tensor[]) => applyChannels(c, ...pick(args)))(params, dy);
+        assertNear('dx', await rowsOf(grads[0]), e.dx, 'backward', cols, e.dxScale);
+        if (g) assertNear('dgamma', await values(grads[1]), e.dgamma, 'backward', 1, e.dgammaScale);
+        if (b) assertNear('dbeta', await values(grads[grads.length - 1]), e.dbeta, 'backward', 1, e.dbetaScale);
         tf.dispose([y, ...grads]);
         assert.equal(tf.memory().numTensors, before, 'forward + gradients leave no tensors behind');
         tf.dispose(([x, g, b, dy] as Array<tf.Tensor | null>).filter((v): v is tf.Tensor => v !== null));
