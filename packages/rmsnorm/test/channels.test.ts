@@ -518,19 +518,35 @@ for (const suite of SUITES) {
       });
     }
 
-    it('layerNorm far-pivot vectors (first 16 values 1000, the rest N(0,1)) and pivot-sized offsets', async (t) => {
-      await runAll(t, 'ln', () => [33, 784].flatMap((cols) => [5, 16, 20].flatMap((channels) => {
-        const base = `far pivot 2x${cols}x${channels}`;
-        const d = shapeData(base, 2, cols, channels);
-        const x = d.x.slice();
-        for (let i = 0; i < 16; i++) for (let c = 0; c < 2 * channels; c++) {
-          const b = Math.floor(c / channels);
-          x[(b * cols + i) * channels + (c % channels)] = 1000;
+    // A pivot-based one-pass variance is exact only while the pivot stays near the mean: vectors whose first values
+    // sit apart from the rest (far pivot) or at two levels, the split placed on both sides of (μ − p)² = σ².
+    it('layerNorm stepped vectors: far pivot (first 16 at 1000), two levels 1e4 / 1e4 + 3 (first 64), −3e3 offset', async (t) => {
+      const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true };
+      /** x + `level` at positions i < head of every (block, channel) vector. */
+      const stepped = (x: Float32Array, s: { blocks: number; cols: number; channels: number }, head: number, level: number) => {
+        const out = x.slice();
+        for (let b = 0; b < s.blocks; b++) {
+          for (let i = 0; i < Math.min(head, s.cols); i++) {
+            for (let c = 0; c < s.channels; c++) out[(b * s.cols + i) * s.channels + c] += level;
+          }
         }
-        const shifted = shapeData(`${base} shifted`, 2, cols, channels, -3e3, 1);
-        const o = { gamma: 'gamma' as const, beta: true, eps: 1e-6, wantDgamma: true, wantDbeta: true };
-        return [lnCase(base, { ...d, x }, { blocks: 2, cols, channels }, o), lnCase(`${base} -3e3`, shifted, { blocks: 2, cols, channels }, o)];
-      })));
+        return out;
+      };
+      await runAll(t, 'ln', () => [5, 16, 20].flatMap((channels) => [
+        ...[33, 784].flatMap((cols) => {
+          const s = { blocks: 2, cols, channels };
+          const base = `far pivot 2x${cols}x${channels}`;
+          const d = shapeData(base, 2, cols, channels);
+          const far = lnCase(base, { ...d, x: stepped(d.x, s, 16, 1000) }, s, o);
+          return [far, lnCase(`${base} -3e3`, shapeData(`${base} shifted`, 2, cols, channels, -3e3, 1), s, o)];
+        }),
+        ...[100, 130, 784].map((cols) => {
+          const s = { blocks: 2, cols, channels };
+          const base = `two levels 2x${cols}x${channels}`;
+          const d = shapeData(base, 2, cols, channels, 1e4 + 3, 0.01);
+          return lnCase(base, { ...d, x: stepped(d.x, s, 64, -3) }, s, o);
+        }),
+      ]));
     });
 
     it('a NaN gain or a non-finite bias stays in its channel (other channels and dgamma/dbeta match the reference)', async (t) => {
