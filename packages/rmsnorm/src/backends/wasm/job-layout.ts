@@ -53,5 +53,5 @@ export const WS_EXTRA = 512;
 export const WS_ALIGN = 64;
 // Channels-last ops (forward too): CH_WS_BYTES_PER_CHANNEL bytes per channel (rounded up to 4 channels): f64 dgamma
 // and dbeta sums (reduceParams reads them as for the row ops), three f64 per-channel sums of one block, six f32
-// per-channel factors and two f32 accumulators (assembly/_channels.ts), then WS_EXTRA, rounded up to WS_ALIGN.
-export const CH_WS_BYTES_PER_CHANNEL = 72;
+// per-channel factors (assembly/_channels.ts), then WS_EXTRA, rounded up to WS_ALIGN.
+export const CH_WS_BYTES_PER_CHANNEL = 64;
