@@ -8,8 +8,9 @@
 // i with four f32x4 accumulator chains (W vectors × 4/W positions per step, so the add latency never limits the
 // loop), each chain flushed into per-channel f64 sums every CH_BLOCK positions (≤ 32 terms per f32 lane, as the row
 // kernels' blocks). The per-channel results become per-channel f32 factors with the gain folded in, and one more
-// sweep applies them (RMS forward: one multiply-add per value, y = x·s + beta). A block's data (cols·channels floats)
-// is re-read from L1/L2 by each sweep. Channels past the last multiple of 4, and blocks holding a (b, c) outside the
+// sweep applies them (RMS forward: one multiply-add per value, y = x·s + beta). Sweeps go over tiles of CH_BLOCK
+// positions, every chunk per tile (sumsAll: in memory order). A block's data (cols·channels floats) is re-read from
+// L1/L2 by the second sweep. Channels past the last multiple of 4, and blocks holding a (b, c) outside the
 // fast path's range (rstd not a normal f32, non-finite sums or factors), are done by scalar f64 loops as the js
 // backend does, like the row kernels' slow paths.
 import {
@@ -330,10 +331,26 @@ const A_LN_B: i32 = 4;
     const d1 = two ? v128.load(dp + o1) : x0;
     const d2 = two ? v128.load(dp + o2) : x0;
     const d3 = two ? v128.load(dp + o3) : x0;
-    v128.store(op, applyVec(kind, x0, d0, pick(0 % W, f00, f01, f02, f03), pick(0 % W, f10, f11, f12, f13), pick(0 % W, f20, f21, f22, f23), pick(0 % W, f30, f31, f32, f33), pick(0 % W, f40, f41, f42, f43), pick(0 % W, f50, f51, f52, f53)));
-    v128.store(op + o1, applyVec(kind, x1, d1, pick(1 % W, f00, f01, f02, f03), pick(1 % W, f10, f11, f12, f13), pick(1 % W, f20, f21, f22, f23), pick(1 % W, f30, f31, f32, f33), pick(1 % W, f40, f41, f42, f43), pick(1 % W, f50, f51, f52, f53)));
-    v128.store(op + o2, applyVec(kind, x2, d2, pick(2 % W, f00, f01, f02, f03), pick(2 % W, f10, f11, f12, f13), pick(2 % W, f20, f21, f22, f23), pick(2 % W, f30, f31, f32, f33), pick(2 % W, f40, f41, f42, f43), pick(2 % W, f50, f51, f52, f53)));
-    v128.store(op + o3, applyVec(kind, x3, d3, pick(3 % W, f00, f01, f02, f03), pick(3 % W, f10, f11, f12, f13), pick(3 % W, f20, f21, f22, f23), pick(3 % W, f30, f31, f32, f33), pick(3 % W, f40, f41, f42, f43), pick(3 % W, f50, f51, f52, f53)));
+    v128.store(op, applyVec(
+      kind, x0, d0, pick(0 % W, f00, f01, f02, f03), pick(0 % W, f10, f11, f12, f13),
+      pick(0 % W, f20, f21, f22, f23), pick(0 % W, f30, f31, f32, f33),
+      pick(0 % W, f40, f41, f42, f43), pick(0 % W, f50, f51, f52, f53),
+    ));
+    v128.store(op + o1, applyVec(
+      kind, x1, d1, pick(1 % W, f00, f01, f02, f03), pick(1 % W, f10, f11, f12, f13),
+      pick(1 % W, f20, f21, f22, f23), pick(1 % W, f30, f31, f32, f33),
+      pick(1 % W, f40, f41, f42, f43), pick(1 % W, f50, f51, f52, f53),
+    ));
+    v128.store(op + o2, applyVec(
+      kind, x2, d2, pick(2 % W, f00, f01, f02, f03), pick(2 % W, f10, f11, f12, f13),
+      pick(2 % W, f20, f21, f22, f23), pick(2 % W, f30, f31, f32, f33),
+      pick(2 % W, f40, f41, f42, f43), pick(2 % W, f50, f51, f52, f53),
+    ));
+    v128.store(op + o3, applyVec(
+      kind, x3, d3, pick(3 % W, f00, f01, f02, f03), pick(3 % W, f10, f11, f12, f13),
+      pick(3 % W, f20, f21, f22, f23), pick(3 % W, f30, f31, f32, f33),
+      pick(3 % W, f40, f41, f42, f43), pick(3 % W, f50, f51, f52, f53),
+    ));
     if (touch) {
       for (let o: usize = 64; o < stride; o += 64) {
         if (needX) sink = v128.or(sink, v128.load(xp + o));
@@ -375,12 +392,16 @@ const A_LN_B: i32 = 4;
       chunkApply(kind, 4, x, dy, out, stride, t0, t1, fv, F, true);
       c = 16;
     }
-    for (; c + 16 <= cv; c += 16) chunkApply(kind, 4, f32At(x, c), f32At(dy, c), f32At(out, c), stride, t0, t1, f32At(fv, c), F, false);
+    for (; c + 16 <= cv; c += 16) {
+      chunkApply(kind, 4, f32At(x, c), f32At(dy, c), f32At(out, c), stride, t0, t1, f32At(fv, c), F, false);
+    }
     if (c + 8 <= cv) {
       chunkApply(kind, 2, f32At(x, c), f32At(dy, c), f32At(out, c), stride, t0, t1, f32At(fv, c), F, false);
       c += 8;
     }
-    if (c + 4 <= cv) chunkApply(kind, 1, f32At(x, c), f32At(dy, c), f32At(out, c), stride, t0, t1, f32At(fv, c), F, false);
+    if (c + 4 <= cv) {
+      chunkApply(kind, 1, f32At(x, c), f32At(dy, c), f32At(out, c), stride, t0, t1, f32At(fv, c), F, false);
+    }
   }
 }
 
@@ -390,7 +411,9 @@ function applyRmsF(x: usize, y: usize, channels: i32, cv: i32, cols: i32, fv: us
 function applyLnF(x: usize, y: usize, channels: i32, cv: i32, cols: i32, fv: usize, F: usize): void {
   applyAll(A_LN_F, x, 0, y, channels, cv, 0, cols, fv, F);
 }
-function applyRmsB(dy: usize, x: usize, dx: usize, channels: i32, cv: i32, i0: i32, i1: i32, fv: usize, F: usize): void {
+function applyRmsB(
+  dy: usize, x: usize, dx: usize, channels: i32, cv: i32, i0: i32, i1: i32, fv: usize, F: usize,
+): void {
   applyAll(A_RMS_B, x, dy, dx, channels, cv, i0, i1, fv, F);
 }
 function applyRmsB0(dy: usize, dx: usize, channels: i32, cv: i32, i0: i32, i1: i32, fv: usize, F: usize): void {
@@ -608,7 +631,10 @@ function lnBlock(
   const cStart = exact ? 0 : cv;
   if (!exact) applyLnF(x, y, channels, cv, cols, fh, <usize>c4 << 2);
   for (let c = cStart; c < channels; c++) {
-    lnFwdExact(f32At(x, c), f32At(y, c), stride, cols, eps, gainOf(gamma, c, 0), biasOf(beta, c), f32At(mean, c), f32At(rstd, c));
+    lnFwdExact(
+      f32At(x, c), f32At(y, c), stride, cols, eps, gainOf(gamma, c, 0), biasOf(beta, c), f32At(mean, c),
+      f32At(rstd, c),
+    );
   }
 }
 
