@@ -458,6 +458,17 @@ for (const suite of SUITES) {
       });
     });
 
+    it('wide channels (48, 64, 96: several 16-channel chunks per position) × cols 1/7/33/196 × blocks 1/3', async (t) => {
+      const shapes = [48, 64, 96].flatMap((channels) => [1, 7, 33, 196].flatMap((cols) => [1, 3].map((blocks) => ({ blocks, cols, channels }))));
+      const data = (s: typeof shapes[number]) => shapeData(`wide ${s.blocks}x${s.cols}x${s.channels}`, s.blocks, s.cols, s.channels);
+      await runAll(t, 'rms', () => shapes.flatMap((s) => {
+        const d = data(s);
+        const base = `wide ${s.blocks}x${s.cols}x${s.channels}`;
+        return [RMS_VARIANTS[1], RMS_VARIANTS[2], RMS_VARIANTS[5], RMS_VARIANTS[7]].map(([v, o]) => rmsCase(base, d, s, v, o));
+      }));
+      await runAll(t, 'ln', () => shapes.flatMap((s) => [LN_VARIANTS[1], LN_VARIANTS[2]].map((o) => lnCase(`wide ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, o))));
+    });
+
     it('RMS family: every option combination (p/kRule, L2, gamma/offset, beta, eps 0/1e-6/1e-2 × placement, dgamma/dbeta)', async (t) => {
       await runAll(t, 'rms', () => [
         ...fullProductCases({ blocks: 3, cols: 7, channels: 5 }),
