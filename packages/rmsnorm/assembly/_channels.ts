@@ -10,7 +10,7 @@
 // kernels' blocks). The per-channel results become per-channel f32 factors with the gain folded in, and one more
 // sweep applies them (RMS forward: one multiply-add per value, y = x·s + beta). Sweeps go over tiles of CH_BLOCK
 // positions, every chunk per tile (sumsAll: in memory order). A block's data (cols·channels floats) is re-read from
-// L1/L2 by the second sweep. Channels past the last multiple of 4, and blocks holding a (b, c) outside the
+// L1/L2 by the later sweeps. Channels past the last multiple of 4, and blocks holding a (b, c) outside the
 // fast path's range (rstd not a normal f32, non-finite sums or factors), are done by scalar f64 loops as the js
 // backend does, like the row kernels' slow paths.
 import {
