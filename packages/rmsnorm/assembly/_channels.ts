@@ -240,7 +240,9 @@ function sumLnBack(dy: usize, x: usize, channels: i32, cv: i32, n: i32, mv: usiz
 // What a sweep writes per value from the factors f0..f5 (consecutive per-channel f32 arrays, F bytes apart):
 //   RMS forward   y  = x·s + t                              (s = rstd·gain, t = beta)
 //   LN forward    y  = ((x − hi) − lo)·s + t                (mean = hi + lo: centred first, exact on 1e4 + N(0,1))
-//   RMS backward  dx = dy·A − (x·rs)·B   (i < k), dy·A     (A = gain·rstd, B = c·rstd)
+//   RMS backward  dx = (dy·g − x·B)·rs   (i < k), dy·A     (g = gain, B = c·rstd, A = gain·rstd; dy·g − x·B is
+//                                                          O(|dy|) before the final ·rs, so no product overflows
+//                                                          where dx is finite: dy·A − x̂·B did at rs ≈ 3e38)
 //   LN backward   dx = dy·A − ((x − m) − shift)·rs·B − C   (A = gain·rstd, B = b·rstd, C = a·rstd)
 const A_RMS_F: i32 = 0;
 const A_LN_F: i32 = 1;
@@ -269,7 +271,7 @@ const A_LN_B: i32 = 4;
 ): v128 {
   if (kind == A_RMS_F) return f32x4.add(f32x4.mul(x, f0), f1);
   if (kind == A_LN_F) return f32x4.add(f32x4.mul(f32x4.sub(f32x4.sub(x, f0), f1), f2), f3);
-  if (kind == A_RMS_B) return f32x4.sub(f32x4.mul(dy, f0), f32x4.mul(f32x4.mul(x, f1), f2));
+  if (kind == A_RMS_B) return f32x4.mul(f32x4.sub(f32x4.mul(dy, f0), f32x4.mul(x, f1)), f2);
   if (kind == A_RMS_B0) return f32x4.mul(dy, f0);
   const h = f32x4.mul(f32x4.sub(f32x4.sub(x, f1), f2), f3);
   return f32x4.sub(f32x4.sub(f32x4.mul(dy, f0), f32x4.mul(h, f4)), f5);
@@ -662,8 +664,8 @@ function pivots(x: usize, stride: usize, cv: i32, cols: i32, pv: usize): void {
 }
 
 /**
- * RMS backward of one block: Σ dy·x̂ and Σ dy per channel (x̂ = x·rs), then dx = dy·A − x̂·B (i < k; dy·A past k)
- * with A = gain·rs and B = c·rs, c = gain·Σdy·x̂/divisor (eps inside) or gain·Σdy·x/(divisor·ρ) (outside).
+ * RMS backward of one block: Σ dy·x̂ and Σ dy per channel (x̂ = x·rs), then dx = (dy·g − x·B)·rs (i < k; dy·A past
+ * k) with g the gain, B = c·rs, A = g·rs, c = g·Σdy·x̂/divisor (eps inside) or g·Σdy·x/(divisor·ρ) (outside).
  */
 function rmsBackBlock(
   dy: usize, x: usize, dx: usize, rstd: usize, gamma: usize, cols: i32, channels: i32, k: i32, divisor: f64,
@@ -677,9 +679,10 @@ function rmsBackBlock(
   const q0 = wsQ(ws, c4, 0);
   const q1 = wsQ(ws, c4, 1);
   const q2 = wsQ(ws, c4, 2);
-  const fa = wsF(ws, c4, 0); // factors A, rs, B
-  const fr = wsF(ws, c4, 1);
-  const fb = wsF(ws, c4, 2);
+  const fg = wsF(ws, c4, 0); // factors g, B, rs of the sweep up to k (consecutive), A of the sweep past k
+  const fb = wsF(ws, c4, 1);
+  const fr = wsF(ws, c4, 2);
+  const fa = wsF(ws, c4, 3);
   let exact = false;
   for (let c: i32 = 0; c < cv; c++) {
     const rs = load<f32>(f32At(rstd, c));
@@ -709,7 +712,8 @@ function rmsBackBlock(
       }
       const a = <f32>(g * rs);
       const b = <f32>(cc * rs);
-      exact = exact || !isFinite(dot) || !finite32(a) || !finite32(b);
+      exact = exact || !isFinite(dot) || !finite32(<f32>g) || !finite32(a) || !finite32(b);
+      store<f32>(f32At(fg, c), <f32>g);
       store<f32>(f32At(fa, c), a);
       store<f32>(f32At(fb, c), b);
     }
@@ -720,7 +724,7 @@ function rmsBackBlock(
       store<f64>(f64At(sumB, c), load<f64>(f64At(sumB, c)) + load<f64>(f64At(q1, c)));
     }
     const F = <usize>c4 << 2;
-    applyRmsB(dy, x, dx, channels, cv, 0, k, fa, F);
+    applyRmsB(dy, x, dx, channels, cv, 0, k, fg, F);
     if (k < cols) applyRmsB0(dy, dx, channels, cv, k, cols, fa, F);
   }
   for (let c = exact ? 0 : cv; c < channels; c++) {

@@ -109,14 +109,7 @@ function masked(a: ArrayLike<number>, skip: boolean[], len: number): Float64Arra
 }
 
 /** Cases a backend does not meet yet, with the reason: each runs as its own node:test todo (reported, not failing). */
-const CHANNELS_TODO: Array<{ backend: ToleranceBackend; match: RegExp; reason: string }> = [
-  {
-    backend: 'wasm',
-    match: /^extremes lone subnormal 3x67x17 l2Norm (outside )?eps=(0|1e-80) /,
-    reason: 'wasm rmsNormChannelsBackward fast path: dy·(g·rs) overflows f32 (rs ≈ 2.8e38, dy ≈ −1.32) where the result '
-      + '(−3.35e38) is finite; js and the row wasm kernel are exact',
-  },
-];
+const CHANNELS_TODO: Array<{ backend: ToleranceBackend; match: RegExp; reason: string }> = [];
 
 /** Worst ratio (error / allowed) per backend × op × output, printed after the suites for the report. */
 const worst = new Map<string, { ratio: number; where: string }>();
