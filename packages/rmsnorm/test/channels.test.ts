@@ -804,29 +804,13 @@ function permute(a: ArrayLike<number>, shape: number[], perm: number[]): Float64
   return out;
 }
 
-/** Whether this build knows options.channelAxis (until it lands, the tfjs tests skip instead of failing). */
-function channelAxisMissing(): string | null {
-  try {
-    tf.tidy(() => tfRmsNorm(tf.ones([1, 2, 2, 3]), tf.ones([3]), { axis: [1, 2], channelAxis: 3 } as TfRmsNormOptions));
-    return null;
-  } catch (e) {
-    if (e instanceof TypeError && /channelAxis is not a known option/.test(e.message)) return `options.channelAxis not implemented yet: ${e.message}`;
-    throw e;
-  }
-}
-
 for (const backend of TFJS_BACKENDS) {
   describe(`tfjs channelAxis on ${backend}`, () => {
     it('selects the backend', async () => useBackend(backend));
 
     for (const layout of ['NHWC', 'NCHW'] as const) {
       for (const c of TF_CASES) {
-        it(`${c.name}, ${layout} (${layout === 'NHWC' ? 'axis [1,2], channelAxis 3: fused' : 'axis [2,3], channelAxis 1: composed'}): forward and gradients`, (t) => {
-          const missing = channelAxisMissing();
-          if (missing !== null) {
-            t.skip(missing);
-            return;
-          }
+        it(`${c.name}, ${layout} (${layout === 'NHWC' ? 'axis [1,2], channelAxis 3: fused' : 'axis [2,3], channelAxis 1: composed'}): forward and gradients`, () => {
           try {
             for (const [core, shape] of TF_CORES.flatMap((k) => TF_SHAPES.map((sh) => [k, sh] as const))) {
               setTfjsCoreBackend(core);
@@ -875,12 +859,7 @@ for (const backend of TFJS_BACKENDS) {
       }
     }
 
-    it('NHWC with channelAxis runs no Transpose (the fused channels-last path)', async (t) => {
-      const missing = channelAxisMissing();
-      if (missing !== null) {
-        t.skip(missing);
-        return;
-      }
+    it('NHWC with channelAxis runs no Transpose (the fused channels-last path)', async () => {
       const x = tf.randomNormal([2, 4, 5, 3]);
       const g = tf.ones([3]);
       const b = tf.zeros([3]);
@@ -905,12 +884,7 @@ for (const backend of TFJS_BACKENDS) {
       { shape: [0, 4, 5, 3], axis: [1, 2], channelAxis: 3 },
     ];
     for (const lay of LAYOUTS) {
-      it(`shape [${lay.shape}] axis [${lay.axis}] channelAxis ${lay.channelAxis}: rmsNorm/l2Norm/layerNorm forward and gradients`, (t) => {
-        const missing = channelAxisMissing();
-        if (missing !== null) {
-          t.skip(missing);
-          return;
-        }
+      it(`shape [${lay.shape}] axis [${lay.axis}] channelAxis ${lay.channelAxis}: rmsNorm/l2Norm/layerNorm forward and gradients`, () => {
         const rank = lay.shape.length;
         const ch = (lay.channelAxis + rank) % rank;
         const C = lay.shape[ch];
@@ -976,12 +950,7 @@ for (const backend of TFJS_BACKENDS) {
       });
     }
 
-    it('tensor count stays constant over repeated channelAxis training steps (no leaks)', (t) => {
-      const missing = channelAxisMissing();
-      if (missing !== null) {
-        t.skip(missing);
-        return;
-      }
+    it('tensor count stays constant over repeated channelAxis training steps (no leaks)', () => {
       const x = tf.variable(tf.randomNormal([2, 4, 4, 3]));
       const xc = tf.randomNormal([2, 3, 4, 4]);
       const g = tf.variable(tf.ones([3]));
@@ -999,12 +968,7 @@ for (const backend of TFJS_BACKENDS) {
       tf.dispose([x, xc, g, b]);
     });
 
-    it('validation: channelAxis inside axis, gamma/beta not [C], non-integer channelAxis', (t) => {
-      const missing = channelAxisMissing();
-      if (missing !== null) {
-        t.skip(missing);
-        return;
-      }
+    it('validation: channelAxis inside axis, gamma/beta not [C], non-integer channelAxis', () => {
       tf.tidy(() => {
         const x = tf.ones([2, 4, 5, 3]);
         const g = tf.ones([3]);
