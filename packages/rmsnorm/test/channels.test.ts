@@ -859,6 +859,29 @@ for (const backend of TFJS_BACKENDS) {
       }
     }
 
+    it('channelAxis forward and gradients read no tensor data back (kernels work on the backend memory)', () => {
+      const b = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown };
+      const x = tf.randomNormal([2, 4, 5, 3]);
+      const g = tf.ones([3]);
+      const bias = tf.zeros([3]);
+      const original = b.readSync;
+      let reads = 0;
+      b.readSync = function (this: unknown, ...a: unknown[]) { reads++; return original.apply(this, a); };
+      try {
+        tf.dispose([
+          tfRmsNorm(x, g, { axis: [1, 2], channelAxis: 3, beta: bias, p: 0.5 }),
+          tfLayerNorm(x, g, bias, { axis: [1, 2], channelAxis: 3 }),
+          tfL2Norm(x, g, { axis: [1, 2], channelAxis: 3 }),
+          ...tf.grads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tfRmsNorm(a, c, { axis: [1, 2], channelAxis: 3, beta: e }))([x, g, bias]),
+          ...tf.grads((a: tf.Tensor, c: tf.Tensor, e: tf.Tensor) => tfLayerNorm(a, c, e, { axis: [1, 2], channelAxis: 3 }))([x, g, bias]),
+        ]);
+      } finally {
+        b.readSync = original;
+      }
+      assert.equal(reads, 0, 'readSync calls');
+      tf.dispose([x, g, bias]);
+    });
+
     it('NHWC with channelAxis runs no Transpose (the fused channels-last path)', async () => {
       const x = tf.randomNormal([2, 4, 5, 3]);
       const g = tf.ones([3]);
