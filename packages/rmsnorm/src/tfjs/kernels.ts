@@ -319,19 +319,26 @@ function channelGradOutputs(backendName: KernelBackendName, backend: unknown, sh
   return outs;
 }
 
+/** Point args.dgamma/dbeta at their outputs; an empty x has zero parameter gradients and nothing more (true). */
+function setParamGrads(
+  args: { dgamma: Float32Array | null; dbeta: Float32Array | null }, backendName: KernelBackendName, backend: unknown,
+  outs: TensorInfo[], a: LayerNormAttrs, size: number,
+): boolean {
+  args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
+  args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
+  if (size > 0) return false;
+  args.dgamma?.fill(0);
+  args.dbeta?.fill(0);
+  args.dgamma = args.dbeta = null;
+  return true;
+}
+
 function rmsChannelsBackward(backendName: KernelBackendName, backend: unknown, list: TensorInfo[], a: RmsFamilyAttrs): TensorInfo[] {
   const [blocks, cols, channels] = list[1].shape; // [dy, x, rstd, gamma?]
   const core = channelsCore(coreFor(backendName, backend, coreBackend));
   const outs = channelGradOutputs(backendName, backend, list[1].shape, a);
   const args = rmsChGradArgs;
-  args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
-  args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
-  if (blocks * cols * channels === 0) {
-    args.dgamma?.fill(0);
-    args.dbeta?.fill(0);
-    args.dgamma = args.dbeta = null;
-    return outs;
-  }
+  if (setParamGrads(args, backendName, backend, outs, a, blocks * cols * channels)) return outs;
   args.dy = f32(backendName, backend, list[0]);
   args.x = f32(backendName, backend, list[1]);
   args.rstd = f32(backendName, backend, list[2]);
@@ -387,14 +394,7 @@ function lnChannelsBackward(backendName: KernelBackendName, backend: unknown, li
   const core = channelsCore(coreFor(backendName, backend, coreBackend));
   const outs = channelGradOutputs(backendName, backend, list[1].shape, a);
   const args = lnChGradArgs;
-  args.dgamma = a.hasGamma ? f32(backendName, backend, outs[1]) : null;
-  args.dbeta = a.hasBeta ? f32(backendName, backend, outs[outs.length - 1]) : null;
-  if (blocks * cols * channels === 0) {
-    args.dgamma?.fill(0);
-    args.dbeta?.fill(0);
-    args.dgamma = args.dbeta = null;
-    return outs;
-  }
+  if (setParamGrads(args, backendName, backend, outs, a, blocks * cols * channels)) return outs;
   args.dy = f32(backendName, backend, list[0]);
   args.x = f32(backendName, backend, list[1]);
   args.mean = f32(backendName, backend, list[2]);
