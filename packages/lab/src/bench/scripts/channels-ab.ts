@@ -12,32 +12,19 @@
 //      (on a machine shared with other work: --clock cpu --stat min)
 //      [--alt v.wasm]: a second build of the norm-shared module (a variant under test, e.g. `asc assembly/norm-shared.ts
 //      -o v.wasm` with flags.json's flags) run in the same rounds as "wasm alt" (the backend's exports swapped in)
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { allocFloat32, freeFloat32 } from 'rmsnorm';
 import { jsBackend, wasmBackend, wasmState } from 'rmsnorm/internal';
-import { arg } from './script-args.js';
+import { altModuleArg, arg, cpuClock, now, useMin } from './script-args.js';
 
 const shapes = arg('shapes', '32x784x8,32x196x16,64x1024x64').split(',').map((s) => s.split('x').map(Number));
 const ops = arg('ops', 'rms,layer').split(',');
 const rounds = Number(arg('rounds', '7'));
 const sampleMs = Number(arg('sample-ms', '30'));
-const useMin = arg('stat', 'median') === 'min';
-const cpuClock = arg('clock', 'wall') === 'cpu';
-const now = cpuClock
-  ? () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    }
-  : () => performance.now();
 
 const state = wasmState();
 if (state === null) throw new Error('needs the wasm backend');
-const altPath = arg('alt', '');
-const altExports = altPath === ''
-  ? null
-  : (new WebAssembly.Instance(new WebAssembly.Module(readFileSync(altPath)), { env: { memory: state.memory } })
-      .exports as unknown as typeof state.exports);
+const altExports = altModuleArg<typeof state.exports>(state.memory);
 
 /** Run f with the alt build's exports in the backend's place. */
 function withAlt(f: () => void): () => void {

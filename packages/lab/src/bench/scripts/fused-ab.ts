@@ -16,35 +16,22 @@
 //      [--alt v.wasm [--alt-cases 'rmsNorm bf16,fused bf16']]: a second build of the norm-shared module (a variant
 //      under test, e.g. `asc assembly/norm-shared.ts -o v.wasm` with flags.json's flags) run through the same public
 //      ops in the same rounds (the backend's exports swapped for the call), each listed case once more as "<case> alt"
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { addRmsNorm, allocFloat32, allocUint16, layerNorm, rmsNorm } from 'rmsnorm';
 import { wasmState } from 'rmsnorm/internal';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
-import { arg, shapesArg } from './script-args.js';
+import { altModuleArg, arg, cpuClock, now, shapesArg, useMin } from './script-args.js';
 import type { CeilingExports } from '../ceiling.js';
 
 
 const shapes = shapesArg('256x1024,16384x1024');
 const rounds = Number(arg('rounds', '11'));
 const sampleMs = Number(arg('sample-ms', '30'));
-const useMin = arg('stat', 'median') === 'min';
-const cpuClock = arg('clock', 'wall') === 'cpu';
-const now = cpuClock
-  ? () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    }
-  : () => performance.now();
 
 const maybeState = wasmState();
 if (maybeState === null || !maybeState.shared) throw new Error('needs the wasm backend on shared memory (Node)');
 const state = maybeState;
-const altPath = arg('alt', '');
-const altExports = altPath === ''
-  ? null
-  : (new WebAssembly.Instance(new WebAssembly.Module(readFileSync(altPath)), { env: { memory: state.memory } })
-      .exports as unknown as typeof state.exports);
+const altExports = altModuleArg<typeof state.exports>(state.memory);
 const altCases = arg('alt-cases', 'rmsNorm bf16,rmsNorm f16,fused bf16,fused f16,fused inpl').split(',');
 const ceil = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(ceilingBase64, 'base64')), {
   env: { memory: state.memory, abort: () => { throw new Error('abort'); } },

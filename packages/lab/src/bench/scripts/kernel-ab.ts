@@ -16,7 +16,7 @@ import { wasmBase64 as naiveBase64 } from '../generated/naive.js';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
 import { jobLayout as L } from 'rmsnorm/internal';
 import { median, opBytes } from '../stats.js';
-import { arg, shapesArg } from './script-args.js';
+import { arg, cpuClock, now, shapesArg } from './script-args.js';
 import type { CeilingExports } from '../ceiling.js';
 
 interface NormExports {
@@ -39,13 +39,6 @@ const jsonPath = arg('json', '');
 
 // --clock cpu: this process's CPU time (user + system) instead of wall time, so time spent descheduled by other
 // processes on a loaded machine does not count (the kernels are single-threaded; µs resolution).
-const cpuClock = arg('clock', 'wall') === 'cpu';
-const now = cpuClock
-  ? () => {
-      const u = process.cpuUsage();
-      return (u.user + u.system) / 1000;
-    }
-  : () => performance.now();
 
 const PAGE = 65536;
 const EPS = 1e-6;

@@ -1,4 +1,5 @@
 // The command-line flags of the bench scripts in this folder (`--name value`), parsed the same way in each.
+import { readFileSync } from 'node:fs';
 
 const argv = process.argv.slice(2);
 
@@ -13,3 +14,30 @@ export function shapesArg(fallback: string): [number, number][] {
   return arg('shapes', fallback).split(',').map((s) => s.split('x').map(Number) as [number, number]);
 }
 
+
+/** `--clock wall|cpu`: true for this process's CPU time (user + system) instead of wall time. */
+export const cpuClock = arg('clock', 'wall') === 'cpu';
+
+/**
+ * The clock `--clock` picks, in ms: CPU time does not count time spent descheduled by other processes on a loaded
+ * machine (the kernels timed here are single-threaded; µs resolution).
+ */
+export const now: () => number = cpuClock
+  ? () => {
+      const u = process.cpuUsage();
+      return (u.user + u.system) / 1000;
+    }
+  : () => performance.now();
+
+/** `--stat median|min`: true to report the fastest sample (on a loaded machine) instead of the median. */
+export const useMin = arg('stat', 'median') === 'min';
+
+/**
+ * `--alt v.wasm`: a second build of the norm-shared module (a kernel variant under test) instantiated on `memory`
+ * (its exports), or null without the flag.
+ */
+export function altModuleArg<T>(memory: WebAssembly.Memory): T | null {
+  const path = arg('alt', '');
+  if (path === '') return null;
+  return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), { env: { memory } }).exports as unknown as T;
+}
