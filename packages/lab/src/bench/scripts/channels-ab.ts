@@ -15,7 +15,7 @@
 import { loadavg } from 'node:os';
 import { allocFloat32, freeFloat32 } from 'rmsnorm';
 import { jsBackend, wasmBackend, wasmState } from 'rmsnorm/internal';
-import { altModuleArg, arg, cpuClock, now, useMin } from './script-args.js';
+import { altModuleArg, arg, cpuClock, timeInterleaved, useMin } from './script-args.js';
 
 const shapes = arg('shapes', '32x784x8,32x196x16,64x1024x64').split(',').map((s) => s.split('x').map(Number));
 const ops = arg('ops', 'rms,layer').split(',');
@@ -121,26 +121,9 @@ function run(blocks: number, cols: number, channels: number): void {
       cases.push({ name: c.name.replace('wasm ch', 'wasm alt'), call: withAlt(c.call) });
     }
   }
-  const samples: number[][] = cases.map(() => []);
   for (const c of cases) for (let i = 0; i < 3; i++) c.call(); // warm-up (tier-up, page faults)
-  for (let round = 0; round < rounds; round++) {
-    cases.forEach((c, ci) => {
-      let calls = 0;
-      const t0 = now();
-      let t = t0;
-      do {
-        c.call();
-        calls++;
-        t = now();
-      } while (t - t0 < sampleMs);
-      samples[ci].push((t - t0) / calls);
-    });
-  }
-  const stat = (v: number[]) => {
-    const s = [...v].sort((a, b) => a - b);
-    return useMin ? s[0] : s[s.length >> 1];
-  };
-  const ms = new Map(cases.map((c, i) => [c.name, stat(samples[i])]));
+  const times = timeInterleaved(cases.map((c) => () => c.call()), rounds, sampleMs);
+  const ms = new Map(cases.map((c, i) => [c.name, times[i]]));
   console.log(`\n${blocks}x${cols}x${channels}  (${useMin ? 'min' : 'median'} of ${rounds} rounds, ${cpuClock ? 'cpu' : 'wall'} clock)`);
   const alt = altExports !== null ? '   alt ms  alt/wasm ch' : '';
   console.log(`kernel      wasm ch ms   js ch ms  wasm rows ms   js/wasm ch  rows/wasm ch  Gelem/s wasm ch${alt}`);

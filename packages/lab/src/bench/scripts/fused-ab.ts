@@ -20,7 +20,7 @@ import { loadavg } from 'node:os';
 import { addRmsNorm, allocFloat32, allocUint16, layerNorm, rmsNorm } from 'rmsnorm';
 import { wasmState } from 'rmsnorm/internal';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
-import { altModuleArg, arg, cpuClock, now, shapesArg, useMin } from './script-args.js';
+import { altModuleArg, arg, cpuClock, shapesArg, timeInterleaved, useMin } from './script-args.js';
 import type { CeilingExports } from '../ceiling.js';
 
 
@@ -142,26 +142,8 @@ function run(rows: number, cols: number) {
       });
     }
   }
-  const samples: number[][] = cases.map(() => []);
   for (const c of cases) for (let i = 0; i < 2; i++) c.call(i % nSets); // warm-up (tier-up, page faults)
-  for (let round = 0; round < rounds; round++) {
-    cases.forEach((c, ci) => {
-      let calls = 0;
-      const t0 = now();
-      let t = t0;
-      do {
-        c.call(calls % nSets);
-        calls++;
-        t = now();
-      } while (t - t0 < sampleMs);
-      samples[ci].push((t - t0) / calls);
-    });
-  }
-  const stat = (v: number[]) => {
-    const s = [...v].sort((a, b) => a - b);
-    return useMin ? s[0] : s[s.length >> 1];
-  };
-  const ms = cases.map((_, i) => stat(samples[i]));
+  const ms = timeInterleaved(cases.map((c) => (i: number) => c.call(i % nSets)), rounds, sampleMs);
   const gbs = cases.map((c, i) => c.bytes / (ms[i] * 1e6));
   console.log(`\n${rows}x${cols}  (${useMin ? 'min' : 'median'} of ${rounds} rounds, ${cpuClock ? 'cpu' : 'wall'} clock)`);
   console.log('case                 ms/call     GB/s');

@@ -41,3 +41,28 @@ export function altModuleArg<T>(memory: WebAssembly.Memory): T | null {
   if (path === '') return null;
   return new WebAssembly.Instance(new WebAssembly.Module(readFileSync(path)), { env: { memory } }).exports as unknown as T;
 }
+
+/**
+ * Time the calls interleaved round-robin: each round calls each case back to back for `sampleMs` (by `now`; one
+ * sample = ms per call, the call's argument counting up from 0) and returns per case the fastest (`--stat min`) or
+ * the median sample.
+ */
+export function timeInterleaved(calls: ReadonlyArray<(i: number) => void>, rounds: number, sampleMs: number): number[] {
+  const samples = calls.map(() => [] as number[]);
+  for (let round = 0; round < rounds; round++) {
+    calls.forEach((call, ci) => {
+      let n = 0;
+      const t0 = now();
+      let t = t0;
+      do {
+        call(n++);
+        t = now();
+      } while (t - t0 < sampleMs);
+      samples[ci].push((t - t0) / n);
+    });
+  }
+  return samples.map((v) => {
+    const s = [...v].sort((a, b) => a - b);
+    return useMin ? s[0] : s[s.length >> 1];
+  });
+}
