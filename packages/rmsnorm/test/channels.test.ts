@@ -708,6 +708,8 @@ const TF_CASES: TfCase[] = [
   { name: 'layerNorm gamma+beta', op: 'layerNorm', gamma: true, beta: true, eps: 1e-5 },
   { name: 'layerNorm gamma only', op: 'layerNorm', gamma: true, beta: false, eps: 1e-3 },
   { name: 'layerNorm plain', op: 'layerNorm', gamma: false, beta: false, eps: 1e-6 },
+  { name: 'layerNorm beta only', op: 'layerNorm', gamma: false, beta: true, eps: 1e-6 },
+  { name: 'rmsNorm beta only', op: 'rmsNorm', gamma: false, beta: true, eps: 1e-6 },
 ];
 
 /** x shapes as [B, H, W, C]; NCHW tensors hold the same sizes as [B, C, H, W]. */
