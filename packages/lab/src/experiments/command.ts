@@ -15,7 +15,7 @@ import { runFiles, writeAtomic } from './runner.js';
 import { summarize } from './summaries.js';
 import { getTask } from './tasks/index.js';
 import type { PresetName, RunSpec } from './tasks/task.js';
-import type { KernelChecks, ReproductionResults, RunResult } from './types.js';
+import { MIN_SAMPLE_MS, type KernelChecks, type ReproductionResults, type RunResult } from './types.js';
 import type { StepTiming } from './timing.js';
 import type { FromWorker, ToWorker } from './worker.js';
 
@@ -63,7 +63,7 @@ export interface SweepOutcome {
 /** A unit of work for a worker: one training run, or the interleaved step timing of one task's variants. */
 export type Job = { kind: 'run'; id: string; spec: RunSpec } | { kind: 'timing'; id: string; task: string; specs: RunSpec[] };
 
-/** Timed steps per variant in the interleaved pass (after 2 warm-up steps). */
+/** Timed samples (rounds) per variant in the interleaved pass (after 2 warm-up steps; timing.ts MIN_SAMPLE_MS). */
 const TIMING_ROUNDS: Record<PresetName, number> = { tiny: 2, quick: 12, standard: 20, full: 20 };
 
 /** Estimated seconds of a run (the tasks' calibrated cost models), for longest-first order and the ETA. */
@@ -73,7 +73,12 @@ function costOf(spec: RunSpec): number {
 
 function jobCost(job: Job, rounds: number): number {
   if (job.kind === 'run') return costOf(job.spec);
-  return job.specs.reduce((a, s) => a + costOf({ ...s, settings: { ...s.settings, steps: rounds + 2, evalEvery: 1e9 } }), 0);
+  // A timing sample is one step, or several short ones adding up to MIN_SAMPLE_MS.
+  const stepCost = (s: RunSpec, steps: number) => costOf({ ...s, settings: { ...s.settings, steps, evalEvery: 1e9 } });
+  return job.specs.reduce((a, s) => {
+    const perStep = stepCost(s, 1) - stepCost(s, 0);
+    return a + stepCost(s, 2) + rounds * Math.max(perStep, MIN_SAMPLE_MS / 1000);
+  }, 0);
 }
 
 /** Path of the worker entry next to this file (.ts under tsx, .js once compiled). */

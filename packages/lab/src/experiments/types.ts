@@ -4,6 +4,13 @@ import type { CorrectnessResult } from 'rmsnorm/internal';
 import type { GradientClaimsResult } from 'rmsnorm/internal';
 import type { KernelSpeedResult } from '../bench/kernel-speed.js';
 
+/**
+ * A sample of the interleaved timing pass (timing.ts) lasts at least this long (ms): fast steps (the CNN's ≈ 17 ms)
+ * are averaged over several consecutive steps, so a single GC pause or scheduler tick does not decide a round's pair
+ * (with one step a sample, the CNN's per-round gaps spread ±10 %).
+ */
+export const MIN_SAMPLE_MS = 100;
+
 /** Normalisation variants compared in every task. 'layer-stock' = tfjs's own tf.layers.layerNormalization. */
 export type Variant = 'none' | 'layer' | 'layer-stock' | 'rms' | 'prms' | 'l2';
 
