@@ -32,10 +32,12 @@ export const cnn: TaskDef = {
   higherIsBetter: false,
   variants: () => ['none', 'layer', 'rms', 'prms', 'l2'],
   settings: (preset) => ({ ...SETTINGS[preset] }),
-  // Measured ≈ 0.16 s per step at quick size (B 32, 8 and 16 channels) with two workers on 2 busy cores.
+  // Relative cost (the ETA calibrates the unit): an 80-step quick run takes ≈ 2 s on 2 busy cores since the norms
+  // run channels-last and the filter gradient is one matmul (was 0.16 s a step), ≈ 0.3 of this estimate as for the
+  // other tasks' runs.
   costEstimate: (s) => {
     const c = s as CnnSettings;
-    return c.steps * 0.16 * ((c.batch * (c.c1 + c.c2)) / 768) + 3;
+    return c.steps * 0.04 * ((c.batch * (c.c1 + c.c2)) / 768) + 3;
   },
   notes: [
     'Stands in for the paper\'s CIFAR-10 ConvPool-CNN-C (no CIFAR is packaged offline): statistics per sample and channel over H×W, gain and bias per channel, pRMSNorm p = 12.5% as in A.4.',
