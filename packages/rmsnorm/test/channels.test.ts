@@ -45,6 +45,8 @@ interface ChannelCase extends ChannelsSpec {
   wantDbeta: boolean;
   /** Also hold y and dx to NMSE ≤ NMSE_BOUND (large inputs: catches small systematic drift). */
   checkNmse?: boolean;
+  /** y = x in the forward, dx = dy in the backward (the public ops allow both). */
+  inPlace?: boolean;
 }
 
 /** RMS-family variant: which op, p/kRule, eps placement. */
@@ -196,15 +198,16 @@ class CaseRun {
 function runForward(r: CaseRun, be: Backend): void {
   const { c, e } = r;
   const { blocks, cols, channels } = c;
-  const y = r.view('y', blocks * cols * channels, JUNK);
+  const x = c.inPlace ? r.view('x = y', blocks * cols * channels, c.x) : c.x;
+  const y = c.inPlace ? x : r.view('y', blocks * cols * channels, JUNK);
   const rstd = r.view('rstd', blocks * channels, JUNK);
   const mean = r.view('mean', blocks * channels, JUNK);
   const workspace = new Float64Array(WORKSPACE_PER_CHANNEL * channels).fill(NaN);
   if (c.op === 'layerNorm') {
-    be.layerNormChannels!({ x: c.x, gamma: c.gamma, beta: c.beta, y, mean, rstd, blocks, cols, channels, eps: c.eps, workspace });
+    be.layerNormChannels!({ x, gamma: c.gamma, beta: c.beta, y, mean, rstd, blocks, cols, channels, eps: c.eps, workspace });
   } else {
     be.rmsNormChannels!({
-      x: c.x, gamma: c.gamma, beta: c.beta, gammaOffset: c.gammaOffset, y, rstd, blocks, cols, channels, k: c.k,
+      x, gamma: c.gamma, beta: c.beta, gammaOffset: c.gammaOffset, y, rstd, blocks, cols, channels, k: c.k,
       divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
     });
   }
@@ -223,15 +226,16 @@ function runBackward(r: CaseRun, be: Backend): void {
   const ln = c.op === 'layerNorm';
   const rstd = r.input('saved rstd', blocks * channels, e.rstd);
   const mean = r.input('saved mean', ln ? blocks * channels : 0, ln ? e.mean! : []);
-  const dx = r.view('dx', blocks * cols * channels, JUNK);
+  const dy = c.inPlace ? r.view('dy = dx', blocks * cols * channels, c.dy) : c.dy;
+  const dx = c.inPlace ? dy : r.view('dx', blocks * cols * channels, JUNK);
   const dgamma = c.wantDgamma ? r.view('dgamma', channels, JUNK) : null;
   const dbeta = c.wantDbeta ? r.view('dbeta', channels, JUNK) : null;
   const workspace = new Float64Array(WORKSPACE_PER_CHANNEL * channels).fill(NaN);
   if (ln) {
-    be.layerNormChannelsBackward!({ dy: c.dy, x: c.x, mean, rstd, gamma: c.gamma, dx, dgamma, dbeta, blocks, cols, channels, workspace });
+    be.layerNormChannelsBackward!({ dy, x: c.x, mean, rstd, gamma: c.gamma, dx, dgamma, dbeta, blocks, cols, channels, workspace });
   } else {
     be.rmsNormChannelsBackward!({
-      dy: c.dy, x: c.x, rstd, gamma: c.gamma, gammaOffset: c.gammaOffset, dx, dgamma, dbeta, blocks, cols, channels,
+      dy, x: c.x, rstd, gamma: c.gamma, gammaOffset: c.gammaOffset, dx, dgamma, dbeta, blocks, cols, channels,
       k: c.k, divisor: c.divisor, eps: c.eps, epsOutside: c.epsOutside, workspace,
     });
   }
@@ -649,6 +653,32 @@ for (const suite of SUITES) {
         return [rmsCase(base, d, s, { op: 'rmsNorm' }, o), rmsCase(base, d, s, { op: 'rmsNorm', p: 0.0625, kRule: 'ceil' }, o)].map(big);
       }));
       await runAll(t, 'ln', () => shapes.map((s) => big(lnCase(`large ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, o))));
+    });
+
+    it('in place (y = x, dx = dy, as the public ops allow): the reference results, fast and exact paths', async (t) => {
+      const shapes = [{ blocks: 3, cols: 7, channels: 5 }, { blocks: 2, cols: 64, channels: 17 }, { blocks: 2, cols: 33, channels: 31 },
+        { blocks: 1, cols: 196, channels: 48 }];
+      const inPlace = (c: ChannelCase): ChannelCase => ({ ...c, name: `${c.name} in place`, inPlace: true });
+      const data = (s: typeof shapes[number]) => shapeData(`in place ${s.blocks}x${s.cols}x${s.channels}`, s.blocks, s.cols, s.channels);
+      // extreme vectors send their block to an exact (f64) path, which must be in-place safe too
+      const extremes = (family: 'rms' | 'ln') => (['block 1e30', 'lone subnormal', 'lone zero'] as const).map((tag) => {
+        const kind = tag.split(' ')[1] as Kind;
+        const kinds = tag.startsWith('block')
+          ? [new Array<Kind>(17).fill(kind), new Array<Kind>(17).fill('normal')]
+          : [new Array<Kind>(17).fill('normal'), new Array<Kind>(17).fill('normal').map((k, c) => (c === 5 ? kind : k))];
+        const d = extremeData(`in place ${tag}`, kinds, 67);
+        const o = { gamma: 'gamma' as const, beta: true, eps: 1e-80, epsOutside: false, wantDgamma: true, wantDbeta: true };
+        const name = `extremes ${tag} ${d.shape.blocks}x67x17`;
+        return family === 'ln' ? lnCase(name, { ...d, gammaSmall: d.gamma }, d.shape, o) : rmsCase(name, { ...d, gammaSmall: d.gamma }, d.shape, { op: 'rmsNorm' }, o);
+      });
+      await runAll(t, 'rms', () => [
+        ...shapes.flatMap((s) => RMS_VARIANTS.map(([v, o]) => rmsCase(`in place ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, v, o))),
+        ...extremes('rms'),
+      ].map(inPlace));
+      await runAll(t, 'ln', () => [
+        ...shapes.flatMap((s) => LN_VARIANTS.map((o) => lnCase(`in place ${s.blocks}x${s.cols}x${s.channels}`, data(s), s, o))),
+        ...extremes('ln'),
+      ].map(inPlace));
     });
 
     it('blocks = 0: nothing to normalise, dgamma/dbeta overwritten with zeros', async (t) => {
