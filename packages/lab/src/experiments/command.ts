@@ -217,7 +217,7 @@ class LocalPool {
       this.view.start(job.id, job.spec.settings.steps);
       w.child.send({ type: 'run', spec: job.spec, outDir: this.outDir, resume: this.resume } satisfies ToWorker);
     } else {
-      this.view.start(job.id, (this.rounds + 2) * job.specs.length);
+      this.view.start(job.id, (this.rounds + 2) * job.specs.length, 'samples');
       w.child.send({ type: 'timing', id: job.id, specs: job.specs, rounds: this.rounds } satisfies ToWorker);
     }
   }

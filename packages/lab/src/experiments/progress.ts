@@ -31,9 +31,10 @@ export class ProgressView {
     return this.stream.isTTY === true;
   }
 
-  start(id: string, steps: number): void {
+  /** A job starts: `steps` of `unit` (training steps; a timing pass counts its samples, each one or more steps). */
+  start(id: string, steps: number, unit = 'steps'): void {
     this.active.set(id, { id, step: 0, steps, loss: NaN, elapsedMs: 0, phase: 'train', startedAt: Date.now(), firstStep: -1 });
-    if (!this.tty) this.stream.write(`start  ${id} (${steps} steps)\n`);
+    if (!this.tty) this.stream.write(`start  ${id} (${steps} ${unit})\n`);
     this.draw(true);
   }
 

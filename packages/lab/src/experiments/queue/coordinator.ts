@@ -122,7 +122,8 @@ class QueueWatch {
     if (this.shown.has(job.id)) return;
     this.shown.add(job.id);
     this.started.set(job.id, Date.now());
-    this.o.view.start(job.id, job.kind === 'run' ? job.spec.settings.steps : (this.o.rounds + 2) * job.specs.length);
+    if (job.kind === 'run') this.o.view.start(job.id, job.spec.settings.steps);
+    else this.o.view.start(job.id, (this.o.rounds + 2) * job.specs.length, 'samples');
   }
 
   onActive(jobId: string): void {
