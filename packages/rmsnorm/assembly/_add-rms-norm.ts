@@ -10,8 +10,8 @@
 // values: no f32 square can overflow or underflow), an exact f64 rerun for rows out of the normal range; rows whose
 // rstd is not a normal f32 take a scalar f64 path, as the f32 kernels do (docs/math.md §5).
 import {
-  BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0,
-  PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
+  ACCUMULATE, BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K,
+  P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
 import { anyNaN8, bf16Round, f16x4ToF32, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
@@ -597,7 +597,8 @@ export function addRmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const wantB = ptr(args, DBETA) != 0;
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
-  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
+  // the next row chunk of one job (ACCUMULATE, src/backends/wasm/chunked.ts) adds to the sums the previous one left
+  if (params && slot(args, ACCUMULATE) == 0) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (r1 <= r0) return;
   if (dt == DT_F32) {
     if (dsum0 != 0) bwdF32(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);

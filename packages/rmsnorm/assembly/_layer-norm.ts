@@ -1,6 +1,6 @@
 // LayerNorm kernels, forward (pipelined mean and pivot-shifted sum of squares; two-pass variance as the fallback)
 // and backward (two sweeps per row), on one part (a contiguous row range) of a job. Formulas: src/backends/backend.ts (LayerNormKernelArgs), docs/math.md.
-import { BLOCK, DT_F32, TINY_SUM, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
+import { ACCUMULATE, BLOCK, DT_F32, TINY_SUM, COLS, DBETA, DGAMMA, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot } from './_job';
 import { sumExact, sumSquaresCentred } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
 import { load1, store1 } from './_half';
@@ -402,7 +402,8 @@ export function lnBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const params = ptr(args, DGAMMA) != 0 || ptr(args, DBETA) != 0;
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
-  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
+  // the next row chunk of one job (ACCUMULATE, src/backends/wasm/chunked.ts) adds to the sums the previous one left
+  if (params && slot(args, ACCUMULATE) == 0) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (gamma == 0) {
     if (params) lnBwdP(dy, x, mean, rstd, gamma, dx, rows, cols, ws);
     else lnBwd(dy, x, mean, rstd, gamma, dx, rows, cols, ws);

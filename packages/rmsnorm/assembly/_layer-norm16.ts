@@ -15,8 +15,8 @@
 // One wasm function per (storage, gamma, beta) in the forward and (storage, gamma, parameter gradients) in the
 // backward: a gain mode tested inside a shared loop made V8 spill the accumulators (docs/wasm.md).
 import {
-  BLOCK, COLS, DBETA, DGAMMA, DT_BF16, DT_F16, DTYPE, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, TINY_SUM, WS,
-  WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
+  ACCUMULATE, BLOCK, COLS, DBETA, DGAMMA, DT_BF16, DT_F16, DTYPE, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, TINY_SUM,
+  WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
 import { anyNaN8, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
@@ -509,7 +509,8 @@ export function lnBackward16(args: usize, r0: i32, r1: i32, part: i32): void {
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
   // an empty part still zeroes its workspace: reduceParams adds every part's sums
-  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
+  // the next row chunk of one job (ACCUMULATE, src/backends/wasm/chunked.ts) adds to the sums the previous one left
+  if (params && slot(args, ACCUMULATE) == 0) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (rows <= 0) return;
   if (dt == DT_F16) {
     if (g == 0) {

@@ -5,15 +5,16 @@
 // c and x̂ are O(1) whatever the scale of x, so no f32 intermediate overflows where the result is finite (the old
 // cc = rs·c overflowed for all-subnormal L2-Norm rows).
 //
-// Speed: rows go in blocks of 4. Sweep A streams the block's 4 rows along the columns once: Σ u·x̂ per row (f32x4
-// blocks of 128 columns flushed into f64), and dgamma/dbeta's f32 block accumulators, loaded and stored once per
-// 4 rows (dgamma += dy·x̂ needs no c). Sweep B re-reads the 4 rows (L1/L2) and writes dx, gamma loaded once per 4
-// rows. Per row and vector: 4 loads, 1 store, 7 mul, 3–4 add/sub; each loop iteration does 4 vectors, so V8's
-// per-iteration loop overhead (stack check, index) is amortised 4×. Rows whose saved rstd is not a normal f32
-// (subnormal, zero, Inf, NaN) are done by a scalar f64 path like the js backend's, their parameter sums in f64.
+// Speed: one row at a time, two sweeps. Sweep A streams the row's dy and x once: Σ u·x̂ (four f32x4 accumulators over
+// blocks of 256 columns, each block flushed into f64), and dy·x̂ (dgamma needs no c) and dy added into the f32 block
+// accumulators. Sweep B re-reads the row from L1 and writes dx. 16 floats per loop iteration, so V8's per-iteration
+// overhead (stack check, index) is amortised 4×. Blocking 4 rows to share the gamma/accumulator traffic spilled
+// registers, and fusing sweep B of row r with sweep A of row r+1 was no faster (docs/wasm.md). Rows whose saved rstd
+// is not a normal f32 (subnormal, zero, Inf, NaN) are done by a scalar f64 path like the js backend's, their
+// parameter sums in f64.
 import {
-  COLS, DBETA, DGAMMA, DIVISOR, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS,
-  WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot,
+  ACCUMULATE, COLS, DBETA, DGAMMA, DIVISOR, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN,
+  TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, at, hsum, ptr, slot,
 } from './_job';
 import { sumSquares } from './_reduce';
 import { flushParams, zeroBytes } from './_params';
@@ -260,7 +261,8 @@ export function rmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
   const wantB = ptr(args, DBETA) != 0;
   const ws = ptr(args, WS) + <usize>part * ptr(args, WS_STRIDE);
   const rows = r1 - r0;
-  if (params) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
+  // the next row chunk of one job (ACCUMULATE, src/backends/wasm/chunked.ts) adds to the sums the previous one left
+  if (params && slot(args, ACCUMULATE) == 0) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   // dbeta's accumulator is only touched when dbeta is wanted; gammaOffset = 0 saves an add per vector
   if (gamma == 0) {
     if (wantB) bwdPB(dy, x, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws);

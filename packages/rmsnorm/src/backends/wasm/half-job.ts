@@ -3,8 +3,10 @@
 // memory are used in place, others copied through scratch with in-place aliases sharing one range, rows split across
 // the worker pool, dgamma/dbeta reduced over parts), but copies are byte copies, and the job carries the DTYPE slot.
 // Kept apart from job.ts so the f32 hot path stays monomorphic on Float32Array.
+import { CHUNK_MIN_BYTES, chunkRowsFor, executeChunked, type Placement } from './chunked.js';
 import type { WasmState } from './instance.js';
-import { _copyStats, writeSlots } from './job.js';
+import { _copyStats, writeSlots } from './slots.js';
+import { stagingState } from './staging.js';
 import { partsFor, runParts } from './threads.js';
 import { DTYPE, P0, SLOTS, WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA } from './job-layout.js';
 
@@ -39,6 +41,7 @@ const ptrs: number[] = [];
 const viaScratch: boolean[] = [];
 const owners: number[] = [];
 const offsets: number[] = [];
+const placement: Placement = { all, viaScratch, owners, count: 0 };
 
 function bytesOf(a: Arr): number {
   return a.length * a.BYTES_PER_ELEMENT; // not .byteLength: slow getter in Node 20
@@ -61,12 +64,15 @@ export function executeMixed(state: WasmState, job: MixedJob): void {
   const outMask = job.outMask | (backward ? 3 << n : 0);
   const { heap, exports } = state;
   let scratchBytes = 0;
+  let resident = 0;
   for (let i = 0; i < count; i++) {
     const a = all[i];
     viaScratch[i] = false;
     if (a === null) ptrs[i] = 0;
-    else if (heap.isResident(a)) ptrs[i] = a.byteOffset;
-    else {
+    else if (heap.isResident(a)) {
+      ptrs[i] = a.byteOffset;
+      resident++;
+    } else {
       viaScratch[i] = true;
       let same = 0;
       while (all[same] !== a) same++;
@@ -78,6 +84,16 @@ export function executeMixed(state: WasmState, job: MixedJob): void {
     }
   }
   const parts = partsFor(state, job.rows, job.rows * job.cols);
+  if (resident === 0 && parts === 1 && scratchBytes >= CHUNK_MIN_BYTES) {
+    placement.count = count;
+    const chunkRows = chunkRowsFor(job.op, job.rows, job.cols, placement);
+    if (chunkRows > 0) {
+      const run = state.shared ? (stagingState() ?? state) : state;
+      executeChunked(run, job, n, backward, outMask, placement, chunkRows, job.dtype);
+      for (let i = 0; i < count; i++) all[i] = null; // hold no references to the caller's arrays between calls
+      return;
+    }
+  }
   const c4 = (job.cols + 3) & ~3;
   const stride = Math.ceil((WS_BYTES_PER_COL * c4 + WS_EXTRA) / WS_ALIGN) * WS_ALIGN;
   // allocation may grow the memory: every resident pointer was taken above

@@ -19,7 +19,10 @@ export const DGAMMA = 22; // 0 = not wanted
 export const DBETA = 23; // 0 = not wanted
 export const DTYPE = 24; // activation storage of the fused/16-bit ops: DT_F32, DT_F16, DT_BF16
 export const CHANNELS = 25; // channels-last ops: channels per position (x is [ROWS = blocks, COLS, CHANNELS])
-export const SLOTS = 26;
+// f32 row backward (OP_RMS_BWD, OP_LN_BWD): 1 = keep adding into the dgamma/dbeta sums already in part 0's workspace
+// (the next row chunk of one plain-array job, src/backends/wasm/job.ts), 0 = start them from zero
+export const ACCUMULATE = 26;
+export const SLOTS = 27;
 
 // op codes
 export const OP_RMS_FWD = 1; // P0.. = x, gamma, beta, y, rstd

@@ -1,14 +1,14 @@
 // Runs one kernel job: maps each Float32Array to a wasm pointer (zero-copy when it already lives in the wasm memory,
 // else copied through a reusable scratch block), writes the job's f64 argument slots into memory (the layout read by
 // assembly/_norm-kernels.ts), and runs it on the calling thread or split by rows across the worker pool.
+import { CHUNK_MIN_BYTES, chunkRowsFor, executeChunked, type Placement } from './chunked.js';
 import type { WasmState } from './instance.js';
 import { stagingState } from './staging.js';
 import { partsFor, runParts } from './threads.js';
+import { CH_WS_BYTES_PER_CHANNEL, CHANNELS, SLOTS, WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA } from './job-layout.js';
+import { _copyStats, writeSlots } from './slots.js';
 
-import {
-  CH_WS_BYTES_PER_CHANNEL, CHANNELS, COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, ROWS, SLOTS, WS,
-  WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA, WS_STRIDE,
-} from './job-layout.js';
+export { _copyStats, writeSlots, type JobScalars } from './slots.js';
 
 export {
   OP_LN_BWD, OP_LN_CH_BWD, OP_LN_CH_FWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_CH_BWD, OP_RMS_CH_FWD, OP_RMS_FWD,
@@ -34,45 +34,6 @@ export interface Job {
   dbeta: Float32Array | null;
 }
 
-/** The scalar fields every job (f32 or mixed-storage) shares, as the kernels' slot layout needs them. */
-export interface JobScalars {
-  op: number;
-  rows: number;
-  cols: number;
-  k: number;
-  divisor: number;
-  eps: number;
-  epsOutside: boolean;
-  gammaOffset: number;
-}
-
-/**
- * Write a job's f64 argument slots at byte address `args`: the scalars, the n array pointers from P0, the backward
- * workspace, and dgamma/dbeta (ptrs[n], ptrs[n + 1] when backward, else 0 = not wanted).
- */
-export function writeSlots(
-  f64: Float64Array, args: number, job: JobScalars, ptrs: readonly number[], n: number, ws: number, stride: number,
-  backward: boolean,
-): void {
-  const a = args >>> 3;
-  f64[a] = job.op;
-  f64[a + ROWS] = job.rows;
-  f64[a + COLS] = job.cols;
-  f64[a + K] = job.k;
-  f64[a + DIVISOR] = job.divisor;
-  f64[a + EPS] = job.eps;
-  f64[a + EPS_OUTSIDE] = job.epsOutside ? 1 : 0;
-  f64[a + GAMMA_OFFSET] = job.gammaOffset;
-  for (let i = 0; i < n; i++) f64[a + P0 + i] = ptrs[i];
-  f64[a + WS] = ws;
-  f64[a + WS_STRIDE] = stride;
-  f64[a + DGAMMA] = backward ? ptrs[n] : 0;
-  f64[a + DBETA] = backward ? ptrs[n + 1] : 0;
-}
-
-/** Bytes copied between JS arrays and wasm memory so far (tests use it to prove zero-copy calls copy nothing). */
-export const _copyStats = { bytesIn: 0, bytesOut: 0 };
-
 // Per-array bookkeeping, reused across calls: pointer, whether it goes through scratch, its owner (the first entry
 // holding the same array: in-place y = x or dx = dy share one scratch range) and the owner's scratch offset.
 const ptrs: number[] = [];
@@ -81,6 +42,7 @@ const owners: number[] = [];
 const offsets: number[] = [];
 // The job's arrays (kernel order, then dgamma/dbeta for backward); a fixed array reused by every call.
 const all: Array<Float32Array | null> = [null, null, null, null, null, null, null, null];
+const placement: Placement = { all, viaScratch, owners, count: 0 };
 
 /** How many of the last placed job's arrays live in the memory (0: all plain, copied through scratch). */
 let placedResident = 0;
@@ -129,6 +91,15 @@ export function execute(main: WasmState, job: Job, channels = 0): void {
   const outMask = job.outMask | (backward ? 3 << n : 0);
   const scratchBytes = place(main, count);
   const parts = partsFor(main, job.rows, job.rows * job.cols * (channels > 0 ? channels : 1));
+  if (placedResident === 0 && parts === 1 && channels === 0 && scratchBytes >= CHUNK_MIN_BYTES) {
+    placement.count = count;
+    const chunkRows = chunkRowsFor(job.op, job.rows, job.cols, placement);
+    if (chunkRows > 0) {
+      executeChunked(main.shared ? (stagingState() ?? main) : main, job, n, backward, outMask, placement, chunkRows, 0);
+      for (let i = 0; i < count; i++) all[i] = null; // hold no references to the caller's arrays between calls
+      return;
+    }
+  }
   // All arrays plain and one thread: the private staging instance copies with memcpy (staging.ts); its scratch
   // layout is the one place() computed (offsets are relative to the scratch block).
   const state = placedResident === 0 && parts === 1 && main.shared ? (stagingState() ?? main) : main;
@@ -170,3 +141,4 @@ export function execute(main: WasmState, job: Job, channels = 0): void {
   }
   for (let i = 0; i < count; i++) all[i] = null; // hold no references to the caller's arrays between calls
 }
+
