@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import * as ort from 'onnxruntime-node';
 import { parseBenchArgs, UsageError } from '../src/bench/args.js';
 import { CeilingLoops } from '../src/bench/ceiling.js';
-import { caseKey, runBench, specKeys, toRecords, type RoundResult } from '../src/bench/bench.js';
+import { aloneCpuMs, caseKey, recordKey, runBench, specKeys, toRecords, type RoundResult } from '../src/bench/bench.js';
 import { kernelsId, timeInChild } from '../src/bench/isolated.js';
 import { naiveCases } from '../src/bench/naive.js';
 import { copyShapeData, makeShapeData } from '../src/bench/shape-data.js';
@@ -206,6 +206,18 @@ test('records of N rounds: medians of the per-round percentiles, spread of the p
   assert.equal(partial.repeats, 1);
 });
 
+test('--check-isolated: each round\'s alone child becomes isolated_ms_p50 (median over rounds) and its CPU time', () => {
+  const row = (p50: number, alone: number | null): RoundResult => ({
+    c: ident('rmsnorm-wasm', 'rmsNorm', 'forward', 1e6), p20: p50, p50, p80: p50, cpu50: p50,
+    alone: alone === null ? null : { p50: alone, cpu50: alone / 2 },
+  });
+  // alone 4, 9, 5 over three rounds → median 5 (CPU 2.5); a round whose alone child failed does not count
+  const recs = toRecords([[row(1, 4)], [row(1, 9)], [row(1, 5)], [row(1, null)]], stamp);
+  assert.equal(recs[0].isolated_ms_p50, 5);
+  assert.deepEqual([...aloneCpuMs([[row(1, 4)], [row(1, 9)], [row(1, 5)]])], [[recordKey(recs[0]), 2.5]]);
+  assert.equal(toRecords([[row(1, null)]], stamp)[0].isolated_ms_p50, null);
+});
+
 test('a row timed with its own ceiling loop is judged against that loop (median over rounds), not the shape-level one', () => {
   const row = (p50: number, ceilingGbps: number): RoundResult => ({
     c: ident('rmsnorm-wasm', 'rmsNorm', 'forward', 1e6), p20: p50, p50, p80: p50, cpu50: p50, ceilingGbps,
@@ -277,6 +289,22 @@ test('an isolated child process times one of our configurations with the run\'s 
     op: 'rmsNorm', direction: 'forward', backend: 'wasm', threads: 1, rows: 4, cols: 0, p: 1, sets: 1,
     mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 },
   }), /isolated child/);
+});
+
+test('--check-isolated times each row of ours alone right beside its own child, every round (no timing checked)', async () => {
+  const opts = parseBenchArgs(['--shapes', '4x8', '--ops', 'rms', '--directions', 'f', '--no-peers', '--threads', '1',
+    '--reps', '3', '--rounds', '1', '--budget', '5', '--repeat', '2', '--check-isolated']);
+  const lines: string[] = [];
+  const { records, aloneCpu } = await runBench(opts, undefined, (l) => lines.push(l));
+  const ours = records.filter((r) => r.impl.startsWith('rmsnorm-'));
+  assert.equal(ours.length, 3); // js, wasm, wasm+copy
+  for (const r of ours) {
+    assert.equal(r.repeats, 2);
+    assert.ok(r.isolated_ms_p50 !== null && r.isolated_ms_p50 > 0, `${r.backend}: ${r.isolated_ms_p50}`);
+    assert.ok((aloneCpu.get(recordKey(r)) ?? 0) > 0, r.backend);
+  }
+  for (const r of records.filter((x) => !x.impl.startsWith('rmsnorm-'))) assert.equal(r.isolated_ms_p50, null);
+  assert.equal(lines.filter((l) => /: [0-9.]+ [µm]s\/call.*; alone [0-9.]+ [µm]s \(/.test(l)).length, 2 * 3, lines.join('\n'));
 });
 
 test('peers are probed on a small shape first, so a single large shape skips the slow ones (no timing checked)', async () => {

@@ -54,8 +54,9 @@ options:
                          on a small probe shape first, cost extrapolated by element count)   default 2500
   --repeat N             N full rounds over all shapes; report the median of the N (and the spread); each row
                          of ours is then the median of N fresh processes                   default 1
-  --check-isolated       afterwards, re-time each of our rows alone (no ceiling loop, no naive kernel) in
-                         another fresh process (N with --repeat N, median); print both and the ratio
+  --check-isolated       also time each of our rows alone (no ceiling loop, no naive kernel) in another fresh
+                         process, right beside the row's own (so both see the same machine; N with --repeat N,
+                         median); print both and the ratio
   --p P                  pRMSNorm fraction                               default 0.0625
   --json                 print the records as JSON on stdout instead of the table
   --out FILE             also write FILE.json and FILE.csv (a .json/.csv ending is replaced by both)

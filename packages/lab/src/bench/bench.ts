@@ -15,7 +15,7 @@ import { DEFAULT_MIN_ELEMENTS } from 'rmsnorm/internal';
 import { availableBackends, partialK } from 'rmsnorm';
 import type { BenchOptions } from './args.js';
 import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
-import { kernelsId, timeInChild, type CaseTiming, type IsolatedSpec } from './isolated.js';
+import { kernelsId, timeInChild, type CaseTiming, type IsolatedResult, type IsolatedSpec } from './isolated.js';
 import { machineInfo } from './machine.js';
 import { loadOrt, ortCases } from './peers-ort.js';
 import { loadTfjs, tfjsCases } from './peers-tfjs.js';
@@ -52,6 +52,8 @@ type Stamp = Pick<BenchRecord, 'node' | 'cpu' | 'date' | 'version'>;
  *  with its ceiling loop — that loop's GB/s in the same process (its "% of ceiling" is then a same-run ratio). */
 export interface RoundResult extends CaseTiming {
   ceilingGbps?: number | null;
+  /** --check-isolated: the same configuration alone in another fresh process, run right beside the row's child. */
+  alone?: { p50: number; cpu50: number } | null;
 }
 
 interface Context {
@@ -225,7 +227,9 @@ async function phase(ctx: Context, name: string, cases: BenchCase[], mo: Measure
 }
 
 /** Our configurations of one shape, each in its own fresh child (with its ceiling loop and naive kernel). */
-async function measureOurs(ctx: Context, specs: readonly IsolatedSpec[], later: readonly string[]): Promise<RoundResult[]> {
+async function measureOurs(
+  ctx: Context, specs: readonly IsolatedSpec[], later: readonly string[], rep: number,
+): Promise<RoundResult[]> {
   const out: RoundResult[] = [];
   const kernels = kernelsId();
   for (const [i, spec] of specs.entries()) {
@@ -233,22 +237,46 @@ async function measureOurs(ctx: Context, specs: readonly IsolatedSpec[], later: 
     const n = spec.rows * spec.cols;
     const t0 = performance.now();
     try {
-      const r = await timeInChild(spec);
-      if (r.kernels !== kernels) throw new Error('the wasm kernels on disk changed since this run started (rebuilt?): row discarded');
+      const { r, alone } = await timeRowAndAlone(ctx, spec, rep);
+      if (r.kernels !== kernels || (alone !== null && alone.kernels !== kernels)) {
+        throw new Error('the wasm kernels on disk changed since this run started (rebuilt?): row discarded');
+      }
       const ceiling = r.companions.find((m) => m.c.impl.startsWith('ceiling-'));
       const ceilingGbps = ceiling === undefined ? null : gbps(ceiling.c.bytes, ceiling.p50);
-      out.push({ c, p20: r.p20, p50: r.p50, p80: r.p80, cpu50: r.cpu50, ceilingGbps });
+      out.push({
+        c, p20: r.p20, p50: r.p50, p80: r.p80, cpu50: r.cpu50, ceilingGbps,
+        alone: alone === null ? null : { p50: alone.p50, cpu50: alone.cpu50 },
+      });
       for (const m of r.companions) if (!m.c.impl.startsWith('ceiling-')) out.push({ ...m, ceilingGbps });
       for (const m of [{ c, p50: r.p50 }, ...r.companions]) ctx.msPerElement.set(caseKey(m.c), m.p50 / n);
       ctx.notes.push(...r.notes);
       ctx.progress.child(i + 1, specs.length, c, r, ceilingGbps, performance.now() - t0,
-        [...specs.slice(i + 1).flatMap(specKeys), ...later], n, ctx.msPerElement);
+        [...specs.slice(i + 1).flatMap(specKeys), ...later], n, ctx.msPerElement, alone?.p50 ?? null);
     } catch (err) {
       ctx.notes.push(`${ctx.progress.name(c)} at ${spec.rows}×${spec.cols} failed: ${(err as Error).message}`);
       ctx.progress.line(`  ${i + 1}/${specs.length} ${ctx.progress.name(c)}: failed: ${(err as Error).message}`);
     }
   }
   return out;
+}
+
+/**
+ * The row's child (with its ceiling loop and naive kernel) and, with --check-isolated, the same configuration alone
+ * in a second fresh child run right beside it — alternating which goes first from round to round — so the two are
+ * compared under the same machine conditions (a check run after the whole benchmark compared processes half an hour
+ * apart on a shared VM: 65 of 114 rows agreed within 10 %, the small shapes' alone times 1.2–1.7× the run's).
+ */
+async function timeRowAndAlone(
+  ctx: Context, spec: IsolatedSpec, rep: number,
+): Promise<{ r: IsolatedResult; alone: IsolatedResult | null }> {
+  if (!ctx.o.checkIsolated) return { r: await timeInChild(spec), alone: null };
+  const aloneSpec = { ...spec, companions: false };
+  if (rep % 2 === 1) {
+    const alone = await timeInChild(aloneSpec);
+    return { r: await timeInChild(spec), alone };
+  }
+  const r = await timeInChild(spec);
+  return { r, alone: await timeInChild(aloneSpec) };
 }
 
 /** All phases of one shape → one round's results (failures become notes). */
@@ -261,7 +289,7 @@ async function measureShape(ctx: Context, d: ShapeData, rep: number, si: number)
   let ours: RoundResult[];
   try {
     ctx.progress.line(`${ctx.progress.label} ours: each configuration in a fresh process, with its ceiling loop (and the naive kernel)`);
-    ours = await measureOurs(ctx, specs, later);
+    ours = await measureOurs(ctx, specs, later, rep);
     results.push(...(await phase(ctx, 'ceiling loops', ceilings, ctx.mo)));
     // A peer whose first call blows the cap (a wrong extrapolation) is dropped after that one call.
     results.push(...(await phase(ctx, 'peers', peers, { ...ctx.mo, maxCallMs: 2 * ctx.o.maxCallMs })));
@@ -296,11 +324,13 @@ export function toRecords(rounds: readonly RoundResult[][], stamp: Stamp): Bench
     const cpus = rs.map((r) => r.cpu50).filter((v): v is number => v !== null);
     const ceilings = rs.map((r) => r.ceilingGbps).filter((v): v is number => typeof v === 'number');
     const p50 = median(p50s);
+    const alone = rs.map((r) => r.alone).filter((a): a is { p50: number; cpu50: number } => a != null);
     return {
       c: rs[0].c, p20: median(rs.map((r) => r.p20)), p50, p80: median(rs.map((r) => r.p80)),
       cpu50: cpus.length > 0 ? median(cpus) : null, repeats: rs.length,
       ownCeiling: ceilings.length > 0 ? median(ceilings) : null,
       spread: rs.length > 1 ? (100 * (Math.max(...p50s) - Math.min(...p50s))) / p50 : null,
+      alone50: alone.length > 0 ? median(alone.map((a) => a.p50)) : null,
     };
   });
   const loop = (impl: string) => merged
@@ -315,7 +345,7 @@ export function toRecords(rounds: readonly RoundResult[][], stamp: Stamp): Bench
     c.impl === 'ceiling-copy' || (c.direction === 'forward' && c.impl !== 'ceiling-triad')
       ? matchCeiling(copy, c.threads, c.bytes)
       : (matchCeiling(triad, c.threads, c.bytes) ?? matchCeiling(copy, c.threads, c.bytes));
-  return merged.map(({ c, p20, p50, p80, cpu50, repeats, spread, ownCeiling }) => {
+  return merged.map(({ c, p20, p50, p80, cpu50, repeats, spread, ownCeiling, alone50 }) => {
     const achieved = gbps(c.bytes, p50);
     // A row timed in a child with its own ceiling loop is judged against that loop (same process, same rounds).
     const ceiling = ownCeiling ?? matchingCeiling(c);
@@ -326,9 +356,26 @@ export function toRecords(rounds: readonly RoundResult[][], stamp: Stamp): Bench
       ceiling_gbps: ceiling === null ? null : sig(ceiling, 4), pct_of_ceiling: pct === null ? null : sig(pct, 3),
       ...stamp,
       repeats, spread_pct: spread === null ? null : sig(spread, 3), cpu_ms_p50: cpu50 === null ? null : sig(cpu50, 4),
-      isolated_ms_p50: null,
+      isolated_ms_p50: alone50 === null ? null : sig(alone50, 5),
     };
   });
+}
+
+/** A record's identity: shape and configuration (what the rounds of one row share). */
+export const recordKey = (r: Pick<BenchRecord, 'rows' | 'cols' | 'impl' | 'backend' | 'op' | 'direction' | 'threads'>) =>
+  `${r.rows}x${r.cols}|${r.impl}|${r.backend}|${r.op}|${r.direction}|${r.threads}`;
+
+/** --check-isolated: the alone children's CPU ms per call of each checked row (median over rounds), by recordKey. */
+export function aloneCpuMs(rounds: readonly RoundResult[][]): Map<string, number> {
+  const byKey = new Map<string, number[]>();
+  for (const round of rounds) {
+    for (const r of round) {
+      if (r.alone == null) continue;
+      const key = recordKey(r.c);
+      byKey.set(key, [...(byKey.get(key) ?? []), r.alone.cpu50]);
+    }
+  }
+  return new Map([...byKey].map(([k, v]) => [k, median(v)]));
 }
 
 /**
@@ -340,7 +387,7 @@ export async function runBench(
   o: BenchOptions,
   onShape?: (records: readonly BenchRecord[], notes: readonly string[], versions: Record<string, string>) => void,
   log: (msg: string) => void = () => {},
-): Promise<{ records: BenchRecord[]; notes: string[]; versions: Record<string, string> }> {
+): Promise<{ records: BenchRecord[]; notes: string[]; versions: Record<string, string>; aloneCpu: Map<string, number> }> {
   const machine = machineInfo();
   const stamp: Stamp = { node: machine.node, cpu: `${machine.cpu} (${machine.cores} cores)`, date: machine.date, version: machine.version };
   const ceilBytes = o.shapes.flatMap(([r, c]) => [opBytes('rmsNorm', 'forward', r, c), opBytes('rmsNorm', 'backward', r, c)]);
@@ -382,5 +429,6 @@ export async function runBench(
   } finally {
     await ctx.loops.close();
   }
-  return { records, notes: [...new Set(ctx.notes)], versions: ctx.versions };
+  const aloneCpu = new Map([...rounds.values()].flatMap((r) => [...aloneCpuMs(r)]));
+  return { records, notes: [...new Set(ctx.notes)], versions: ctx.versions, aloneCpu };
 }

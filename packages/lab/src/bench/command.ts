@@ -3,8 +3,7 @@
 // and headline ratios; --out writes the records (the one schema of record.ts) as JSON + CSV, rewritten after every
 // shape so an interrupted run keeps what it measured.
 import { BENCH_USAGE, parseBenchArgs, UsageError, type BenchOptions } from './args.js';
-import { childMeasureOptionsFor, runBench, SETS } from './bench.js';
-import { checkIsolated } from './isolated.js';
+import { recordKey, runBench } from './bench.js';
 import { machineInfo } from './machine.js';
 import { toJson, writeResults, type BenchRecord } from './record.js';
 import { formatHeadline, formatIsolated, formatTables } from './table.js';
@@ -54,14 +53,13 @@ export async function run(argv: string[]): Promise<number> {
     versions = v;
     save(r, n, false);
   }, log);
-  const { notes } = result;
-  let { records } = result;
+  const { notes, records } = result;
   versions = result.versions;
+  // --check-isolated: each row's alone children ran beside its own (bench.ts timeRowAndAlone)
   const cpuAlone = new Map<BenchRecord, number>();
-  if (o.checkIsolated) {
-    log(`--check-isolated: re-timing ${records.filter((r) => r.impl.startsWith('rmsnorm-')).length} rows of ours, each alone in ` +
-      `${o.repeat > 1 ? `${o.repeat} more fresh processes (median)` : 'a second fresh process'}…`);
-    records = await checkIsolated(records, o.p, SETS, childMeasureOptionsFor(o), log, notes, cpuAlone, o.repeat);
+  for (const r of records) {
+    const cpu = result.aloneCpu.get(recordKey(r));
+    if (cpu !== undefined) cpuAlone.set(r, cpu);
   }
   const m = meta(notes, true);
   if (o.json) {

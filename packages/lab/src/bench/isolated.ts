@@ -6,7 +6,7 @@
 // The run's child (`companions: true`) interleaves the row with the ceiling loop of the same footprint (copy for
 // forward, triad for backward, at the row's threads) — so "% of ceiling" is a same-process ratio — and, for the
 // zero-copy wasm row at 1 thread, with the naive kernel of the same op on the same buffers (ours/naive side by side).
-// The check's child (`companions: false`) times the row alone.
+// The check's child (`companions: false`) times the row alone, right beside the run's child (bench.ts).
 // Run as a script, this file is that child: argv[2] is the JSON spec, stdout gets the JSON result.
 import { execFile } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,11 +17,9 @@ import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } fr
 import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
 import { naiveCases } from './naive.js';
 import { ourCases, type OurVariant } from './ours.js';
-import type { BenchRecord } from './record.js';
 import { measure, settle, type BenchCase, type MeasureOptions } from './runner.js';
 import { copyShapeData, makeShapeData } from './shape-data.js';
 import { opBytes, quantile, summarize, type OpName } from './stats.js';
-import { formatDuration } from './progress.js';
 
 /** Which configuration to time: the identifying fields of one of our records, and the run's sampling settings. */
 export interface IsolatedSpec {
@@ -64,14 +62,6 @@ export interface IsolatedResult {
 /** A short hash of the wasm modules this process loaded. */
 export function kernelsId(): string {
   return createHash('sha256').update(normBase64).update(naiveBase64).digest('hex').slice(0, 12);
-}
-
-/** The spec that re-times record r (one of ours) alone. */
-export function specFor(r: BenchRecord, p: number, sets: number, mo: MeasureOptions): IsolatedSpec {
-  return {
-    op: r.op as OpName, direction: r.direction as 'forward' | 'backward', backend: r.backend, threads: r.threads,
-    rows: r.rows, cols: r.cols, p, sets, mo, companions: false,
-  };
 }
 
 /** The ceiling loop a row is compared with: copy (1 read + 1 write stream) forward, triad (2 + 1) backward. */
@@ -155,57 +145,6 @@ export function timeInChild(spec: IsolatedSpec): Promise<IsolatedResult> {
       }
     });
   });
-}
-
-/** Ours: the rows `--check-isolated` re-times. */
-export const isOurs = (r: BenchRecord) => r.impl.startsWith('rmsnorm-');
-
-/**
- * Re-time each of our records alone in `repeat` fresh processes (the run's `--repeat`: the run's row is the median of
- * as many children), one after another; returns the records with `isolated_ms_p50` (the median of the children's
- * p50) filled in (null where a child failed, with a note).
- */
-export async function checkIsolated(
-  records: readonly BenchRecord[],
-  p: number,
-  sets: number,
-  mo: MeasureOptions,
-  log: (msg: string) => void,
-  notes: string[],
-  cpuAlone?: Map<BenchRecord, number>,
-  repeat = 1,
-): Promise<BenchRecord[]> {
-  const ours = records.filter(isOurs);
-  const started = performance.now();
-  const out: BenchRecord[] = [];
-  let done = 0;
-  for (const r of records) {
-    if (!isOurs(r)) {
-      out.push(r);
-      continue;
-    }
-    let isolated: number | null = null;
-    let cpu: number | null = null;
-    try {
-      const alone: IsolatedResult[] = [];
-      for (let i = 0; i < repeat; i++) alone.push(await timeInChild(specFor(r, p, sets, mo)));
-      if (alone.some((a) => a.kernels !== kernelsId())) throw new Error('the wasm kernels on disk changed since this run loaded them (rebuilt?): alone time discarded');
-      isolated = Number(quantile(alone.map((a) => a.p50), 0.5).toPrecision(5));
-      cpu = quantile(alone.map((a) => a.cpu50), 0.5);
-    } catch (err) {
-      notes.push(`--check-isolated: ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t at ${r.rows}×${r.cols}: ${(err as Error).message}`);
-    }
-    const checked = { ...r, isolated_ms_p50: isolated };
-    out.push(checked);
-    if (cpu !== null) cpuAlone?.set(checked, cpu);
-    done++;
-    const left = ((performance.now() - started) / done) * (ours.length - done);
-    const ratio = isolated === null ? 'failed' : `${(r.ms_p50 / isolated).toFixed(2)}×`;
-    log(`[check ${done}/${ours.length}] ${r.rows}×${r.cols} ${r.impl}(${r.backend}) ${r.op} ${r.direction} ${r.threads}t: ` +
-      `in run ${r.ms_p50} ms, alone ${isolated ?? '—'} ms (${ratio}); CPU ${r.cpu_ms_p50 ?? '—'} vs ${cpu?.toPrecision(4) ?? '—'} ms; ` +
-      `≈ ${formatDuration(left)} left`);
-  }
-  return out;
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -69,11 +69,14 @@ export class Progress {
     return ms;
   }
 
-  /** One of our configurations came back from its child after `wallMs`; `rest` are the keys still to run at n elements. */
+  /**
+   * One of our configurations came back from its child after `wallMs` (and `alone`: its --check-isolated twin's p50);
+   * `rest` are the keys still to run at n elements.
+   */
   child(
     done: number, total: number, c: Pick<BenchCase, 'impl' | 'backend' | 'op' | 'direction' | 'threads' | 'bytes'>,
     r: IsolatedResult, ceilingGbps: number | null, wallMs: number,
-    rest: readonly string[], n: number, perElement: ReadonlyMap<string, number>,
+    rest: readonly string[], n: number, perElement: ReadonlyMap<string, number>, alone: number | null = null,
   ): void {
     const measured = [r.p50, ...r.companions.map((m) => m.p50)].reduce((a, est) => a + predictCaseMs(est, this.mo, Infinity), 0);
     this.children++;
@@ -82,7 +85,9 @@ export class Progress {
     const pct = ceilingGbps === null ? '' : `, ${((100 * gbps(c.bytes, r.p50)) / ceilingGbps).toFixed(0)} % of its ceiling (${ceilingGbps.toFixed(1)} GB/s)`;
     const naive = r.companions.find((m) => m.c.impl.startsWith('naive'));
     this.log(`${this.label}   ${done}/${total} ${this.name(c)}: ${us(r.p50)}/call${pct}` +
-      `${naive === undefined ? '' : `, naive ${us(naive.p50)}`}; ${formatDuration(wallMs)}; ≈ ${formatDuration(this.predict(rest, n, perElement))} left in this shape`);
+      `${naive === undefined ? '' : `, naive ${us(naive.p50)}`}` +
+      `${alone === null ? '' : `; alone ${us(alone)} (${(r.p50 / alone).toFixed(2)}×)`}; ${formatDuration(wallMs)}; ` +
+      `≈ ${formatDuration(this.predict(rest, n, perElement))} left in this shape`);
   }
 
   /** Time left after the current shape: shapes measured in the first repeat take as long again, others predicted. */

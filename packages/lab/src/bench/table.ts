@@ -193,7 +193,8 @@ export function formatIsolated(records: readonly BenchRecord[], cpuAlone?: Reado
   const within = checked.filter((r) => r.isolated_ms_p50 !== null && Math.abs(r.ms_p50 / r.isolated_ms_p50 - 1) <= 0.1).length;
   const cpuKnown = checked.filter((r) => r.cpu_ms_p50 !== null && cpuAlone?.get(r) !== undefined);
   const cpuWithin = cpuKnown.filter((r) => Math.abs(r.cpu_ms_p50! / cpuAlone!.get(r)! - 1) <= 0.1).length;
-  return '== our rows (each timed in its own fresh process, with its ceiling loop) vs the same configuration alone in another fresh process (--check-isolated) ==\n' +
+  return '== our rows (each timed in its own fresh process, with its ceiling loop) vs the same configuration alone in ' +
+    'another fresh process run right beside it (--check-isolated) ==\n' +
     alignTable(['shape', 'op', 'dir', 'backend', 'thr', 'in run', 'alone', 'run/alone', 'CPU in run', 'CPU alone', 'CPU run/alone', ''], rows) +
     `\n${within} of ${checked.length} rows within 10 % (wall clock, p50)` +
     // On a loaded machine wall clock mostly measures time descheduled; process CPU time still compares the two.
