@@ -13,7 +13,9 @@ import {
   ACCUMULATE, BLOCK, COLS, DBETA, DGAMMA, DIVISOR, DT_BF16, DT_F16, DT_F32, DTYPE, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K,
   P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { anyNaN8, bf16Round, f16x4ToF32, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
+import {
+  anyNaN8, bf16Hi, bf16Lo, bf16Round, f16MagToF32, f16x4ToF32, ld8, ld8Finite, load1, maxLanes16, st8, st8NoNaN, store1,
+} from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
 
@@ -102,6 +104,7 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   const vr = f32x4.splat(rs);
   const vo = f32x4.splat(goff);
   let total: f64 = 0;
+  let mx = i16x8.splat(0); // binary16 without residual: the largest magnitude pattern summed
   let i: i32 = 0;
   const k16 = k & ~15;
   while (i < k16) {
@@ -153,6 +156,17 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
           st8(sr, i, v0, v1, dt);
           st8(sr, i + 8, v2, v3, dt);
         }
+      } else if (dt == DT_F16) {
+        // only |x| is squared: magnitude bits → f32 (shift, ×2^112: 3 instructions per 4 values instead of the full
+        // decode's 8 with sign and Inf/NaN lines); Inf/NaN show in the running maximum of the magnitude patterns
+        const q = xr + (<usize>i << 1);
+        const m0 = v128.and(v128.load(q), i16x8.splat(0x7fff));
+        const m1 = v128.and(v128.load(q, 16), i16x8.splat(0x7fff));
+        mx = i16x8.max_u(mx, i16x8.max_u(m0, m1));
+        v0 = f16MagToF32(bf16Lo(m0));
+        v1 = f16MagToF32(bf16Hi(m0));
+        v2 = f16MagToF32(bf16Lo(m1));
+        v3 = f16MagToF32(bf16Hi(m1));
       } else {
         v0 = ld8(xr, i, dt, false);
         v1 = ld8(xr, i, dt, true);
@@ -175,6 +189,8 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
     for (; i < cols; i++) addStore1(xr, rr, sr, i, dt);
   }
   if (pipe) scaleRange(ps, py, k16, cols, rs, gamma, beta, goff, dt, gm);
+  // an Inf or NaN among the binary16 values summed above (patterns ≥ 0x7c00): the caller's exact rerun gives Σx²
+  if (!hasRes && dt == DT_F16 && i16x8.extract_lane_u(maxLanes16(mx), 0) >= 0x7c00) total = Infinity;
   const src = hasRes ? sr : xr;
   for (let j = k16; j < k; j++) {
     const v = <f64>load1(src, j, dt);
@@ -192,10 +208,7 @@ function maxAbs16(p: usize, i0: i32, i1: i32, dt: i32): f64 {
   let m = i16x8.splat(0);
   let i = i0;
   for (; i + 8 <= i1; i += 8) m = i16x8.max_u(m, v128.and(v128.load(p + (<usize>i << 1)), mask));
-  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 4, 5, 6, 7, 0, 1, 2, 3));
-  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 2, 3, 0, 1, 2, 3, 0, 1));
-  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 1, 0, 1, 0, 1, 0, 1, 0));
-  let best = <i32>i16x8.extract_lane_u(m, 0);
+  let best = <i32>i16x8.extract_lane_u(maxLanes16(m), 0);
   for (; i < i1; i++) {
     const h = <i32>load<u16>(p + (<usize>i << 1)) & 0x7fff;
     if (h > best) best = h;

@@ -130,6 +130,21 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
   return v128.or(v128.or(f, special), v128.xor(u, m));
 }
 
+/**
+ * |value| of binary16 magnitude patterns (sign cleared, finite) held in the high halves of the i32 lanes, as f32:
+ * what a sum of squares needs (3 instructions). Inf/NaN patterns (≥ 0x7c00) come out finite: callers check them.
+ */
+@inline export function f16MagToF32(u: v128): v128 {
+  return f32x4.mul(i32x4.shr_u(u, 3), f32x4.splat(5.192296858534828e33)); // 2^112
+}
+
+/** The largest of the eight u16 lanes of m, in lane 0. */
+@inline export function maxLanes16(m: v128): v128 {
+  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 4, 5, 6, 7, 0, 1, 2, 3));
+  m = i16x8.max_u(m, v128.shuffle<u16>(m, m, 2, 3, 0, 1, 2, 3, 0, 1));
+  return i16x8.max_u(m, v128.shuffle<u16>(m, m, 1, 0, 1, 0, 1, 0, 1, 0));
+}
+
 /** f16HighToF32 for patterns known finite (no Inf/NaN exponent line: 5 instructions instead of 8). */
 @inline export function f16HighToF32Finite(u: v128): v128 {
   const m = v128.and(u, i32x4.splat(0x7fff0000));
