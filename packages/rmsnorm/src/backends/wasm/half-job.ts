@@ -5,7 +5,7 @@
 // Kept apart from job.ts so the f32 hot path stays monomorphic on Float32Array.
 import { CHUNK_MIN_BYTES, chunkRowsFor, executeChunked, type Placement } from './chunked.js';
 import type { WasmState } from './instance.js';
-import { _copyStats, writeSlots } from './slots.js';
+import { _copyStats, writeSlots, type JobScalars } from './slots.js';
 import { stagingState } from './staging.js';
 import { partsFor, runParts } from './threads.js';
 import { DTYPE, P0, SLOTS, WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA } from './job-layout.js';
@@ -17,16 +17,8 @@ export {
 type Arr = Float32Array | Uint16Array;
 
 /** A job as in job.ts, plus the activation storage code (DT_F32, DT_F16, DT_BF16). */
-export interface MixedJob {
-  op: number;
+export interface MixedJob extends JobScalars {
   dtype: number;
-  rows: number;
-  cols: number;
-  k: number;
-  divisor: number;
-  eps: number;
-  epsOutside: boolean;
-  gammaOffset: number;
   /** Pointer slots P0, P0+1, … in the kernel's order (null = absent). */
   arrays: ReadonlyArray<Arr | null>;
   /** Bit i set: arrays[i] is an output (copied back when not resident, never copied in). */

@@ -6,7 +6,7 @@ import type { WasmState } from './instance.js';
 import { stagingState } from './staging.js';
 import { partsFor, runParts } from './threads.js';
 import { CH_WS_BYTES_PER_CHANNEL, CHANNELS, SLOTS, WS_ALIGN, WS_BYTES_PER_COL, WS_EXTRA } from './job-layout.js';
-import { _copyStats, writeSlots } from './slots.js';
+import { _copyStats, writeSlots, type JobScalars } from './slots.js';
 
 export { _copyStats, writeSlots, type JobScalars } from './slots.js';
 
@@ -14,16 +14,11 @@ export {
   OP_LN_BWD, OP_LN_CH_BWD, OP_LN_CH_FWD, OP_LN_FWD, OP_RMS_BWD, OP_RMS_CH_BWD, OP_RMS_CH_FWD, OP_RMS_FWD,
 } from './job-layout.js';
 
-/** Every caller builds its Job with all fields in this order, so the property loads in execute stay monomorphic. */
-export interface Job {
-  op: number;
-  rows: number;
-  cols: number;
-  k: number;
-  divisor: number;
-  eps: number;
-  epsOutside: boolean;
-  gammaOffset: number;
+/**
+ * The scalars (JobScalars, in its field order) and the arrays. Every caller builds its Job with all fields in this
+ * order, so the property loads in execute stay monomorphic.
+ */
+export interface Job extends JobScalars {
   /** Pointer slots P0, P0+1, … in the kernel's order (null = absent). */
   arrays: ReadonlyArray<Float32Array | null>;
   /** Bit i set: arrays[i] is an output (copied back when not resident, never copied in). */
