@@ -1,6 +1,7 @@
 // Runs one kernel job: maps each Float32Array to a wasm pointer (zero-copy when it already lives in the wasm memory,
 // else copied through a reusable scratch block), writes the job's f64 argument slots into memory (the layout read by
-// assembly/_norm-kernels.ts), and runs it on the calling thread or split by rows across the worker pool.
+// assembly/_norm-kernels.ts), and runs it on the calling thread or split by rows across the worker pool. A large job
+// whose arrays are all plain runs in cache-sized row chunks instead (chunked.ts).
 import { CHUNK_MIN_BYTES, chunkRowsFor, executeChunked, type Placement } from './chunked.js';
 import type { WasmState } from './instance.js';
 import { stagingState } from './staging.js';
