@@ -14,7 +14,7 @@ type Arr = Float32Array | Uint16Array;
 
 /** Plain-array jobs with at least this much scratch run in row chunks (smaller ones fit the caches whole). */
 export const CHUNK_MIN_BYTES = 4 << 20;
-/** Scratch bytes of one chunk's row arrays: a quarter of a 1 MiB L2 (Zen 4/5; 256 vs 512 KiB: 1.0–1.05x, 16384x1024). */
+/** Scratch bytes of one chunk's row arrays: a quarter of a 1 MiB L2 (Zen 4/5); 256 vs 512 KiB: 1.0–1.05x. */
 const CHUNK_BYTES = 256 << 10;
 
 // Per op, what each pointer slot holds (kernel order, then dgamma/dbeta for backward; job-layout.ts): bit i of the
@@ -92,7 +92,9 @@ export function executeChunked(
   // the per-column inputs (gamma, beta) once
   const perRowOrOut = rowMask | statMask | outMask;
   for (let i = 0; i < count; i++) {
-    if (viaScratch[i] && owners[i] === i && ((perRowOrOut >> i) & 1) === 0) copy(all[i]!, 0, all[i]!.length, mem, ptrs[i], true);
+    const a = all[i];
+    const perColumnInput = a !== null && viaScratch[i] && owners[i] === i && ((perRowOrOut >> i) & 1) === 0;
+    if (perColumnInput) copy(a, 0, a.length, mem, ptrs[i], true);
   }
   const f64 = heap.f64;
   writeSlots(f64, args, job, ptrs, n, ws, stride, backward);
@@ -109,7 +111,10 @@ export function executeChunked(
   }
   if (backward && (ptrs[n] !== 0 || ptrs[n + 1] !== 0)) {
     exports.reduceParams(args, 1);
-    for (let i = n; i < n + 2; i++) if (all[i] !== null && viaScratch[i]) copy(all[i]!, 0, all[i]!.length, mem, ptrs[i], false);
+    for (let i = n; i < n + 2; i++) {
+      const a = all[i];
+      if (a !== null && viaScratch[i]) copy(a, 0, a.length, mem, ptrs[i], false);
+    }
   }
 }
 
