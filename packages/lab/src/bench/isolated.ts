@@ -1,8 +1,8 @@
 // One of our configurations timed in a fresh Node process: how `rmsnorm bench` times every row of ours, and how
-// `--check-isolated` re-times it. A process that calls only one op, on one shape, is what a user's process is; in a
-// long process that has run other ops, shapes and backends, V8's feedback for our js kernels goes megamorphic (the js
-// rows read 1.5–2.1× slower there than alone, bench/README.md) and GC, page placement and worker state from other
-// configurations leak into the samples.
+// `--check-isolated` times it alone beside that. A process that calls only one op, on one shape, is what a user's
+// process is; in a long process that has run other ops, shapes and backends, V8's feedback for our js kernels goes
+// megamorphic (the js rows read 1.5–2.1× slower there than alone, bench/README.md) and GC, page placement and worker
+// state from other configurations leak into the samples.
 // The run's child (`companions: true`) interleaves the row with the ceiling loop of the same footprint (copy for
 // forward, triad for backward, at the row's threads) — so "% of ceiling" is a same-process ratio — and, for the
 // zero-copy wasm row at 1 thread, with the naive kernel of the same op on the same buffers (ours/naive side by side).

@@ -2,7 +2,8 @@
 // residual-add and 16-bit kernels of assembly/_add-rms-norm.ts and _layer-norm16.ts. Same contract as job.ts execute (arrays in the wasm
 // memory are used in place, others copied through scratch with in-place aliases sharing one range, rows split across
 // the worker pool, dgamma/dbeta reduced over parts), but copies are byte copies, and the job carries the DTYPE slot.
-// Kept apart from job.ts so the f32 hot path stays monomorphic on Float32Array.
+// Large all-plain jobs run in cache-sized row chunks (chunked.ts, shared with job.ts). Kept apart from job.ts so the
+// f32 hot path stays monomorphic on Float32Array.
 import { CHUNK_MIN_BYTES, chunkRowsFor, executeChunked, type Placement } from './chunked.js';
 import type { WasmState } from './instance.js';
 import { _copyStats, writeSlots, type JobScalars } from './slots.js';
