@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { _copyStats } from '../src/backends/wasm/job.js';
 import {
-  addRmsNorm, addRmsNormBackward, allocFloat32, allocUint16, freeFloat32, freeUint16, l2Norm, l2NormBackward,
-  layerNorm, layerNormBackward, reference, rmsNorm, rmsNormBackward,
+  addRmsNorm, addRmsNormBackward, allocFloat32, allocUint16, freeFloat32, freeUint16, initThreads, l2Norm,
+  l2NormBackward, layerNorm, layerNormBackward, reference, rmsNorm, rmsNormBackward, terminateThreads,
 } from '../src/index.js';
 import { randomCase } from '../src/check/run-case.js';
 import { describeComparison, mulberry32, runCase, type NormCase } from './compare.js';
@@ -99,6 +99,25 @@ describe('wasm plain-array calls in row chunks', () => {
     assert.equal(_copyStats.chunks - before, 20);
     assertSameBits('y (in place)', x, f.y);
     assertSameBits('dx (in place)', dy, b.dx);
+  });
+
+  it('with a worker pool, large plain-array calls still run in chunks on the calling thread: the same bits', async () => {
+    const c = cases[3];
+    const x16 = reference.encodeArray(c.x, 'bfloat16');
+    const bf16 = { backend: 'wasm' as const, dtype: 'bfloat16' as const };
+    const oneThread = run(c, c.x, c.dy, c.gamma!, c.beta!);
+    const y16 = layerNorm(x16, cols, bf16).y;
+    await initThreads(2, { minElements: 0, wakeMinElements: 0 }); // every job this size would be split across threads
+    try {
+      const before = _copyStats.chunks;
+      const pooled = run(c, c.x, c.dy, c.gamma!, c.beta!);
+      const pooled16 = layerNorm(x16, cols, bf16).y;
+      assert.equal(_copyStats.chunks - before, 30, 'forward, backward (job.ts) and the bf16 forward (half-job.ts) in chunks');
+      for (const name of Object.keys(oneThread)) assertSameBits(name, pooled[name]!, oneThread[name]!);
+      assertSameBits('y (bfloat16)', pooled16, y16);
+    } finally {
+      await terminateThreads();
+    }
   });
 
   it('a plain-array call below the chunking size runs in one piece', () => {

@@ -2,7 +2,8 @@
 // them while they are in L2, copy its results out, next chunk. Copying whole arrays moved every byte through memory
 // three times (copy in, kernel, copy out: the bench's wasm+copy rows read 2.7–3.9x the zero-copy time at
 // 16384x1024); chunked, the caller's arrays are read and written once and the scratch stays in cache. For the row
-// ops of job.ts (f32) and half-job.ts (f32 fused add, 16-bit storage), one thread, every array plain.
+// ops of job.ts (f32) and half-job.ts (f32 fused add, 16-bit storage), every array plain; on the calling thread,
+// also when a worker pool runs (the workers could only read whole copies in the shared memory: slower, job.ts).
 import type { WasmState } from './instance.js';
 import {
   ACCUMULATE, CHANNELS, DTYPE, OP_ADD_RMS_BWD, OP_ADD_RMS_FWD, OP_LN16_BWD, OP_LN16_FWD, OP_LN_BWD, OP_LN_FWD,
@@ -60,7 +61,7 @@ const ptrs: number[] = [];
 const offsets: number[] = [];
 
 /**
- * Run an all-plain, one-thread job in chunks of `chunkRows` rows on `state`. A backward chunk after the first adds
+ * Run an all-plain job on the calling thread in chunks of `chunkRows` rows on `state`. A backward chunk after the first adds
  * into the dgamma/dbeta f64 sums the previous chunks left in the workspace (slot ACCUMULATE), so the f32 block
  * boundaries, the order of the sums and every result bit are those of one call over all rows. `dtype`: the DTYPE
  * slot (half-job.ts jobs; 0 for f32 jobs).

@@ -76,8 +76,8 @@ export function executeMixed(state: WasmState, job: MixedJob): void {
       }
     }
   }
-  const parts = partsFor(state, job.rows, job.rows * job.cols);
-  if (resident === 0 && parts === 1 && scratchBytes >= CHUNK_MIN_BYTES) {
+  // large all-plain jobs: chunks on one thread, with or without a worker pool (as in job.ts)
+  if (resident === 0 && scratchBytes >= CHUNK_MIN_BYTES) {
     placement.count = count;
     const chunkRows = chunkRowsFor(job.op, job.rows, job.cols, placement);
     if (chunkRows > 0) {
@@ -87,6 +87,7 @@ export function executeMixed(state: WasmState, job: MixedJob): void {
       return;
     }
   }
+  const parts = partsFor(state, job.rows, job.rows * job.cols);
   const c4 = (job.cols + 3) & ~3;
   const stride = Math.ceil((WS_BYTES_PER_COL * c4 + WS_EXTRA) / WS_ALIGN) * WS_ALIGN;
   // allocation may grow the memory: every resident pointer was taken above

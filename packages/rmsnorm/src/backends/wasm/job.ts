@@ -1,7 +1,7 @@
 // Runs one kernel job: maps each Float32Array to a wasm pointer (zero-copy when it already lives in the wasm memory,
 // else copied through a reusable scratch block), writes the job's f64 argument slots into memory (the layout read by
 // assembly/_norm-kernels.ts), and runs it on the calling thread or split by rows across the worker pool. A large job
-// whose arrays are all plain runs in cache-sized row chunks instead (chunked.ts).
+// whose arrays are all plain runs in cache-sized row chunks on the calling thread instead (chunked.ts).
 import { CHUNK_MIN_BYTES, chunkRowsFor, executeChunked, type Placement } from './chunked.js';
 import type { WasmState } from './instance.js';
 import { stagingState } from './staging.js';
@@ -86,8 +86,10 @@ export function execute(main: WasmState, job: Job, channels = 0): void {
   // dgamma/dbeta (indices n, n+1) are outputs too
   const outMask = job.outMask | (backward ? 3 << n : 0);
   const scratchBytes = place(main, count);
-  const parts = partsFor(main, job.rows, job.rows * job.cols * (channels > 0 ? channels : 1));
-  if (placedResident === 0 && parts === 1 && channels === 0 && scratchBytes >= CHUNK_MIN_BYTES) {
+  // Large all-plain jobs run in chunks on one thread even with a worker pool: the workers could only read copies in
+  // the shared memory, made whole and through V8's slow shared-buffer copy (staging.ts), and at 2048–16384 × 1024 that
+  // was 1.0–1.7x slower than the chunks on one thread (docs/wasm.md).
+  if (placedResident === 0 && channels === 0 && scratchBytes >= CHUNK_MIN_BYTES) {
     placement.count = count;
     const chunkRows = chunkRowsFor(job.op, job.rows, job.cols, placement);
     if (chunkRows > 0) {
@@ -96,6 +98,7 @@ export function execute(main: WasmState, job: Job, channels = 0): void {
       return;
     }
   }
+  const parts = partsFor(main, job.rows, job.rows * job.cols * (channels > 0 ? channels : 1));
   // All arrays plain and one thread: the private staging instance copies with memcpy (staging.ts); its scratch
   // layout is the one place() computed (offsets are relative to the scratch block).
   const state = placedResident === 0 && parts === 1 && main.shared ? (stagingState() ?? main) : main;
