@@ -2,7 +2,8 @@
 // float32, binary16 and bfloat16 activation storage (job slot DTYPE), on one part (a contiguous row range) of a job.
 // The 16-bit rmsNorm is the forward with no residual. Formulas: src/backends/backend.ts, docs/math.md.
 //   forward:  sum = round(x + residual): the f32 sum rounded to the storage type is the correctly rounded sum (two
-//             16-bit operands: double rounding through a format of p' ≥ 2p + 2 bits is innocuous, 24 ≥ 2·11 + 2),
+//             16-bit operands: double rounding through a format of p' ≥ 2p + 2 bits is innocuous, 24 ≥ 2·11 + 2;
+//             binary16 sums and y in the scaled domain of _half.ts, where small sums are exact f32 subnormals),
 //             rs = 1/sqrt(Σ_{i<k} sum_i²/divisor + eps) (or 1/(sqrt(·) + eps)), y = round(sum·rs·(goff + gamma) + beta)
 //   backward: dx = round(dsum + ∂y/∂sum·dy), dgamma += dy·ŝ, dbeta += dy (ŝ = sum·rs; as _rms-backward.ts)
 // Per row: one sweep reads x and residual, writes sum and accumulates Σ sum² of the STORED (rounded) values; a second
@@ -14,7 +15,8 @@ import {
   P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN, TINY_SUM, WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
 import {
-  anyNaN8, bf16Hi, bf16Lo, bf16Round, f16MagToF32, f16x4ToF32, ld8, ld8Finite, load1, maxLanes16, st8, st8NoNaN, store1,
+  anyNaN8, bf16Hi, bf16Lo, bf16Round, F16_SCALE, f16HighToScaled, f16MagToF32, f16x4ToF32, ld8, ld8Finite, load1,
+  maxLanes16, scaledToF16, st8, st8NoNaN, store1,
 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
@@ -54,8 +56,17 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
  * y is never NaN here (fwdRows: finite s, rs a normal f32, finite parameters), so 16-bit stores skip the NaN select.
  */
 @inline function scale8(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32, gm: i32): void {
-  let v0 = f32x4.mul(ld8Finite(sr, i, dt, false), vr);
-  let v1 = f32x4.mul(ld8Finite(sr, i, dt, true), vr);
+  let v0: v128;
+  let v1: v128;
+  if (dt == DT_F16) {
+    // binary16 stays in the scaled domain (_half.ts) from load to store: 2-instruction decode, no subnormal line
+    const h = v128.load(sr + (<usize>i << 1));
+    v0 = f32x4.mul(f16HighToScaled(bf16Lo(h)), vr);
+    v1 = f32x4.mul(f16HighToScaled(bf16Hi(h)), vr);
+  } else {
+    v0 = f32x4.mul(ld8Finite(sr, i, dt, false), vr);
+    v1 = f32x4.mul(ld8Finite(sr, i, dt, true), vr);
+  }
   const o = <usize>i << 2;
   if (gm == 1) {
     v0 = f32x4.mul(v0, v128.load(gamma + o));
@@ -65,10 +76,12 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
     v1 = f32x4.mul(v1, f32x4.add(vo, v128.load(gamma + o, 16)));
   }
   if (beta != 0) {
-    v0 = f32x4.add(v0, v128.load(beta + o));
-    v1 = f32x4.add(v1, v128.load(beta + o, 16));
+    const bs = f32x4.splat(dt == DT_F16 ? F16_SCALE : 1);
+    v0 = f32x4.add(v0, dt == DT_F16 ? f32x4.mul(v128.load(beta + o), bs) : v128.load(beta + o));
+    v1 = f32x4.add(v1, dt == DT_F16 ? f32x4.mul(v128.load(beta + o, 16), bs) : v128.load(beta + o, 16));
   }
-  st8NoNaN(yr, i, v0, v1, dt);
+  if (dt == DT_F16) v128.store(yr + (<usize>i << 1), i16x8.narrow_i32x4_u(scaledToF16(v0), scaledToF16(v1)));
+  else st8NoNaN(yr, i, v0, v1, dt);
 }
 
 /** scale8 over columns [i0, cols), then a scalar tail. */
@@ -91,6 +104,29 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   }
 }
 
+/** No Inf/NaN among binary16 values [i, i + 16) of x and residual (magnitude patterns below 0x7c00). */
+@inline function noInfNaN16(xr: usize, rr: usize, i: i32): bool {
+  const q = <usize>i << 1;
+  const mag = i16x8.splat(0x7fff);
+  const a = i16x8.max_u(v128.and(v128.load(xr + q), mag), v128.and(v128.load(xr + q, 16), mag));
+  const b = i16x8.max_u(v128.and(v128.load(rr + q), mag), v128.and(v128.load(rr + q, 16), mag));
+  return !v128.any_true(i16x8.gt_u(i16x8.max_u(a, b), i16x8.splat(0x7bff)));
+}
+
+/**
+ * A scaled magnitude (sign cleared) rounded to binary16 nearest-even, as f32 bits whose low 13 bits are the
+ * rounding residue: >> 13 is the pattern, & 0xffffe000 the rounded value; ≥ 0x0f800000 is Inf (scaledToF16).
+ */
+@inline function scaledRoundMag(a: v128): v128 {
+  const c = i32x4.min_s(a, i32x4.splat(0x0f800000));
+  return i32x4.add(i32x4.add(c, i32x4.splat(0xfff)), v128.and(i32x4.shr_u(c, 13), i32x4.splat(1)));
+}
+
+/** The binary16 pattern (i32 lanes) of a scaledRoundMag result and its lanes' sign bits. */
+@inline function scaledPattern(t: v128, sign: v128): v128 {
+  return v128.or(i32x4.shr_u(t, 13), i32x4.shr_u(sign, 16));
+}
+
 /**
  * With res: sum = round(x + residual) over the row (stored at sr) and Σ_{i<k} sum_i²; without: Σ_{i<k} x_i² only.
  * Blocked f32x4 sums (16 values per iteration, four accumulators) flushed into f64 every BLOCK values. With pipe,
@@ -105,6 +141,10 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   const vo = f32x4.splat(goff);
   let total: f64 = 0;
   let mx = i16x8.splat(0); // binary16 without residual: the largest magnitude pattern summed
+  let top = i32x4.splat(0); // binary16 with residual: the largest rounded scaled magnitude stored (Inf: ≥ 0x0f800000)
+  const sgn = i32x4.splat(0x80000000);
+  const keep = i32x4.splat(0xffffe000); // a rounded scaled magnitude's value bits
+  const unscale = f32x4.splat(5.192296858534828e33); // 2^112
   let i: i32 = 0;
   const k16 = k & ~15;
   while (i < k16) {
@@ -118,7 +158,38 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
       let v1: v128;
       let v2: v128;
       let v3: v128;
-      if (hasRes) {
+      if (hasRes && dt == DT_F16 && noInfNaN16(xr, rr, i)) {
+        // binary16 sum of finite values in the scaled domain (_half.ts): exact 2-instruction decodes, one rounding
+        // formula for normal and subnormal sums; the squares come from the rounded magnitudes in registers
+        const q = <usize>i << 1;
+        const x0 = v128.load(xr + q);
+        const x1 = v128.load(xr + q, 16);
+        const r0 = v128.load(rr + q);
+        const r1 = v128.load(rr + q, 16);
+        v0 = f32x4.add(f16HighToScaled(bf16Lo(x0)), f16HighToScaled(bf16Lo(r0)));
+        v1 = f32x4.add(f16HighToScaled(bf16Hi(x0)), f16HighToScaled(bf16Hi(r0)));
+        v2 = f32x4.add(f16HighToScaled(bf16Lo(x1)), f16HighToScaled(bf16Lo(r1)));
+        v3 = f32x4.add(f16HighToScaled(bf16Hi(x1)), f16HighToScaled(bf16Hi(r1)));
+        if (pipe) {
+          scale8(ps, py, i, vr, gamma, beta, vo, dt, gm); // before this row's store (4K aliasing, below)
+          scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
+        }
+        const s0 = v128.and(v0, sgn);
+        const s1 = v128.and(v1, sgn);
+        const s2 = v128.and(v2, sgn);
+        const s3 = v128.and(v3, sgn);
+        const t0 = scaledRoundMag(v128.xor(v0, s0));
+        const t1 = scaledRoundMag(v128.xor(v1, s1));
+        const t2 = scaledRoundMag(v128.xor(v2, s2));
+        const t3 = scaledRoundMag(v128.xor(v3, s3));
+        top = i32x4.max_s(top, i32x4.max_s(i32x4.max_s(t0, t1), i32x4.max_s(t2, t3)));
+        v128.store(sr + q, i16x8.narrow_i32x4_u(scaledPattern(t0, s0), scaledPattern(t1, s1)));
+        v128.store(sr + q, i16x8.narrow_i32x4_u(scaledPattern(t2, s2), scaledPattern(t3, s3)), 16);
+        v0 = f32x4.mul(v128.and(t0, keep), unscale);
+        v1 = f32x4.mul(v128.and(t1, keep), unscale);
+        v2 = f32x4.mul(v128.and(t2, keep), unscale);
+        v3 = f32x4.mul(v128.and(t3, keep), unscale);
+      } else if (hasRes) {
         v0 = f32x4.add(ld8(xr, i, dt, false), ld8(rr, i, dt, false));
         v1 = f32x4.add(ld8(xr, i, dt, true), ld8(rr, i, dt, true));
         v2 = f32x4.add(ld8(xr, i + 8, dt, false), ld8(rr, i + 8, dt, false));
@@ -191,6 +262,8 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   if (pipe) scaleRange(ps, py, k16, cols, rs, gamma, beta, goff, dt, gm);
   // an Inf or NaN among the binary16 values summed above (patterns ≥ 0x7c00): the caller's exact rerun gives Σx²
   if (!hasRes && dt == DT_F16 && i16x8.extract_lane_u(maxLanes16(mx), 0) >= 0x7c00) total = Infinity;
+  // a scaled sum that rounded to Inf was squared as 65536: the exact rerun reads the stored Inf
+  if (hasRes && dt == DT_F16 && v128.any_true(i32x4.gt_s(top, i32x4.splat(0x0f7fffff)))) total = Infinity;
   const src = hasRes ? sr : xr;
   for (let j = k16; j < k; j++) {
     const v = <f64>load1(src, j, dt);

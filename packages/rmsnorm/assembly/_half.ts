@@ -145,10 +145,36 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
   return i16x8.max_u(m, v128.shuffle<u16>(m, m, 1, 0, 1, 0, 1, 0, 1, 0));
 }
 
-/** f16HighToF32 for patterns known finite (no Inf/NaN exponent line: 5 instructions instead of 8). */
+/**
+ * f16HighToF32 for patterns known finite (no Inf/NaN exponent line): 3 instructions instead of 8. The arithmetic
+ * shift by 3 puts exponent and mantissa in f32 position and copies the sign into bits 28–30, which the mask clears;
+ * the multiply by 2^112 rebiases and keeps the sign (−0 stays −0).
+ */
 @inline export function f16HighToF32Finite(u: v128): v128 {
-  const m = v128.and(u, i32x4.splat(0x7fff0000));
-  return v128.or(f32x4.mul(i32x4.shr_u(m, 3), f32x4.splat(5.192296858534828e33)), v128.xor(u, m));
+  return f32x4.mul(v128.and(i32x4.shr_s(u, 3), i32x4.splat(0x8fffffff)), f32x4.splat(5.192296858534828e33)); // 2^112
+}
+
+/**
+ * binary16 in the "scaled" f32 domain: lanes holding value × 2^-112. There the f16 exponent field is the f32 one and
+ * binary16 subnormals are f32 subnormals (both exact), so decoding is 2 instructions and encoding has one rounding
+ * formula for normal and subnormal results (no subnormal line, no rebias). A kernel that stays scaled from load to
+ * store (y' = x'·rs·gamma + beta·2^-112) rounds its products as the unscaled ones, except results below 2^-14
+ * (f16 subnormal): those are rounded first to the f32-subnormal quantum (2^-37 unscaled), then to f16.
+ */
+export const F16_SCALE: f32 = 1.925929944387236e-34; // 2^-112
+
+/** Scaled f32 lanes (value × 2^-112) of finite binary16 patterns held in the high halves of the i32 lanes. */
+@inline export function f16HighToScaled(u: v128): v128 {
+  // the arithmetic shift copies the sign into bits 28–30, which the mask clears
+  return v128.and(i32x4.shr_s(u, 3), i32x4.splat(0x8fffffff));
+}
+
+/** binary16 patterns (i32 lanes) of four scaled f32 lanes, not NaN: nearest-even, |value| ≥ 65,520 → ±Inf. */
+@inline export function scaledToF16(f: v128): v128 {
+  const sign = v128.and(f, i32x4.splat(0x80000000));
+  const c = i32x4.min_s(v128.xor(f, sign), i32x4.splat(0x0f800000)); // 65536 scaled: rounds to 0x7c00 (Inf)
+  const t = i32x4.add(i32x4.add(c, i32x4.splat(0xfff)), v128.and(i32x4.shr_u(c, 13), i32x4.splat(1)));
+  return v128.or(i32x4.shr_u(t, 13), i32x4.shr_u(sign, 16));
 }
 
 /** ld8 for values known finite (a row whose sum of squares was finite). */

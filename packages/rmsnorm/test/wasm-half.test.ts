@@ -225,6 +225,42 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     }
   });
 
+  it('float16 results past 65,504 become ±Inf on the fast paths, as on js: a finite x + residual overflowing, a gain pushing y past the maximum', () => {
+    const cols = 64;
+    const t = decodeTable('float16');
+    const rand = mulberry32(hashSeed('f16 overflow'));
+    const x = encode(Array.from({ length: 3 * cols }, () => rand() * 2 - 1), 'float16') as Uint16Array;
+    const r = encode(Array.from({ length: 3 * cols }, () => rand() * 2 - 1), 'float16') as Uint16Array;
+    x[5] = r[5] = 0x7800; // row 0: 32768 + 32768 rounds to +Inf in the sum (the inputs are finite)
+    x[cols + 7] = r[cols + 7] = 0xf800; // row 1: −Inf
+    x[cols + 8] = 0x7bff; // and 65504 − 16 = 65488: finite
+    r[cols + 8] = 0xcc00;
+    const huge = { gamma: new Float32Array(cols).fill(3e4) }; // row 2 (and all): |y| up to ≈ 3e4·√cols·|x|/rms → Inf
+    const same = (got: Uint16Array, want: Uint16Array, what: string) => {
+      for (let i = 0; i < got.length; i++) {
+        const g = t[got[i]];
+        const w = t[want[i]];
+        if (Number.isNaN(g) || Number.isNaN(w) || !Number.isFinite(g) || !Number.isFinite(w)) {
+          assert.ok(Object.is(g, w) || (Number.isNaN(g) && Number.isNaN(w)), `${what}[${i}]: 0x${got[i].toString(16)} vs js 0x${want[i].toString(16)}`);
+        } else {
+          assert.ok(((got[i] | want[i]) & 0x7fff) === 0 || Math.abs(got[i] - want[i]) <= 1, `${what}[${i}]: 0x${got[i].toString(16)} vs js 0x${want[i].toString(16)}`);
+        }
+      }
+    };
+    for (const o of [{}, huge]) {
+      const w = addRmsNorm(x, r, cols, { ...o, dtype: 'float16', backend: 'wasm' });
+      const j = addRmsNorm(x, r, cols, { ...o, dtype: 'float16', backend: 'js' });
+      assert.equal(t[j.sum[5]], Infinity);
+      assert.equal(t[j.sum[cols + 7]], -Infinity);
+      same(w.sum, j.sum, 'sum');
+      for (let i = 0; i < 3; i++) assert.ok(Math.abs(w.rstd[i] - j.rstd[i]) <= 1e-6 * j.rstd[i], `rstd[${i}] ${w.rstd[i]} vs js ${j.rstd[i]}`);
+      same(w.y, j.y, 'addRmsNorm y');
+      const wy = rmsNorm(x, cols, { ...o, dtype: 'float16', backend: 'wasm' }).y;
+      same(wy, rmsNorm(x, cols, { ...o, dtype: 'float16', backend: 'js' }).y, 'rmsNorm y');
+    }
+    assert.ok(Array.from(rmsNorm(x, cols, { ...huge, dtype: 'float16', backend: 'js' }).y).some((v) => t[v] === Infinity), 'the gain overflows some y');
+  });
+
   it('freeUint16 refuses arrays it did not allocate', () => {
     assert.throws(() => freeUint16(new Uint16Array(4)), RangeError);
   });
