@@ -483,10 +483,10 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
     let a1 = a0;
     const end = i + BLOCK < n8 ? i + BLOCK : n8;
     for (; i < end; i += 8) {
-      const d0 = ld8(dyr, i, dt, false);
-      const d1 = ld8(dyr, i, dt, true);
-      const p0 = f32x4.mul(d0, f32x4.mul(ld8(sr, i, dt, false), vr));
-      const p1 = f32x4.mul(d1, f32x4.mul(ld8(sr, i, dt, true), vr));
+      const d0 = ld8Finite(dyr, i, dt, false);
+      const d1 = ld8Finite(dyr, i, dt, true);
+      const p0 = f32x4.mul(d0, f32x4.mul(ld8Finite(sr, i, dt, false), vr));
+      const p1 = f32x4.mul(d1, f32x4.mul(ld8Finite(sr, i, dt, true), vr));
       const o = <usize>i << 2;
       if (gamma != 0) {
         a0 = f32x4.add(a0, f32x4.mul(p0, f32x4.add(vo, v128.load(gamma + o))));
@@ -517,7 +517,10 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
   return total;
 }
 
-/** dx = round(dsum + (u − [corr]·c·ŝ)·rs) over columns [c0, c1); dy and dsum are read before dx is written. */
+/**
+ * dx = round(dsum + (u − [corr]·c·ŝ)·rs) over columns [c0, c1); dy and dsum are read before dx is written. The row's
+ * inputs are finite when binary16 (bwdRows checks), so its decodes skip the Inf/NaN line.
+ */
 @inline function sweepB16(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, c0: i32, c1: i32, rs: f32, c: f32, goff: f32,
   corr: bool, dt: i32, hasDsum: bool,
@@ -527,25 +530,25 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
   const vo = f32x4.splat(goff);
   let i = c0;
   for (; i + 8 <= c1; i += 8) {
-    let u0 = ld8(dyr, i, dt, false);
-    let u1 = ld8(dyr, i, dt, true);
+    let u0 = ld8Finite(dyr, i, dt, false);
+    let u1 = ld8Finite(dyr, i, dt, true);
     const o = <usize>i << 2;
     if (gamma != 0) {
       u0 = f32x4.mul(u0, f32x4.add(vo, v128.load(gamma + o)));
       u1 = f32x4.mul(u1, f32x4.add(vo, v128.load(gamma + o, 16)));
     }
     if (corr) {
-      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(ld8(sr, i, dt, false), vr), vc));
-      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(ld8(sr, i, dt, true), vr), vc));
+      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(ld8Finite(sr, i, dt, false), vr), vc));
+      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(ld8Finite(sr, i, dt, true), vr), vc));
     }
     let v0 = f32x4.mul(u0, vr);
     let v1 = f32x4.mul(u1, vr);
     if (hasDsum) {
-      v0 = f32x4.add(ld8(dsr, i, dt, false), v0);
-      v1 = f32x4.add(ld8(dsr, i, dt, true), v1);
+      v0 = f32x4.add(ld8Finite(dsr, i, dt, false), v0);
+      v1 = f32x4.add(ld8Finite(dsr, i, dt, true), v1);
     }
-    // after every load of [i, i + 8): dx may be dy or dsum. bf16: the NaN select only for a chunk with a NaN
-    if (dt == DT_BF16 && !anyNaN8(v0, v1)) st8NoNaN(dxr, i, v0, v1, dt);
+    // after every load of [i, i + 8): dx may be dy or dsum. 16-bit: the NaN lines only for a chunk with a NaN
+    if (dt != DT_F32 && !anyNaN8(v0, v1)) st8NoNaN(dxr, i, v0, v1, dt);
     else st8(dxr, i, v0, v1, dt);
   }
   for (; i < c1; i++) {
@@ -604,6 +607,42 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
   }
 }
 
+/** No Inf/NaN among the binary16 values of a backward row: dy, sum and (hasDsum) dsum (magnitudes below 0x7c00). */
+function rowFinite16(dyr: usize, sr: usize, dsr: usize, cols: i32, hasDsum: bool): bool {
+  const mag = i16x8.splat(0x7fff);
+  let m = i16x8.splat(0);
+  let i: i32 = 0;
+  for (; i + 8 <= cols; i += 8) {
+    const q = <usize>i << 1;
+    m = i16x8.max_u(m, i16x8.max_u(v128.and(v128.load(dyr + q), mag), v128.and(v128.load(sr + q), mag)));
+    if (hasDsum) m = i16x8.max_u(m, v128.and(v128.load(dsr + q), mag));
+  }
+  let best = <i32>i16x8.extract_lane_u(maxLanes16(m), 0);
+  for (; i < cols; i++) {
+    const q = <usize>i << 1;
+    best = max(best, max(<i32>load<u16>(dyr + q) & 0x7fff, <i32>load<u16>(sr + q) & 0x7fff));
+    if (hasDsum) best = max(best, <i32>load<u16>(dsr + q) & 0x7fff);
+  }
+  return best < 0x7c00;
+}
+
+/** One backward row on the SIMD path: sweep A, the coefficient, sweep B. */
+@inline function bwdRowFast(
+  dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32,
+  eo: bool, accG: usize, accB: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool,
+): void {
+  let dot = sweepA16(dyr, sr, gamma, accG, accB, cols, rs, goff, params, wantB, dt);
+  if (!isFinite(dot)) dot = dotExact16(dyr, sr, gamma, cols, goff, dt) * <f64>rs;
+  let c: f32;
+  if (!eo) c = <f32>(dot / divisor);
+  else {
+    const rho = Math.sqrt(sumSq16(sr, k, dt) / divisor);
+    c = rho == 0 ? 0 : <f32>(dot / (<f64>rs * divisor * rho));
+  }
+  sweepB16(dyr, dsr, sr, dxr, gamma, 0, k, rs, c, goff, true, dt, hasDsum);
+  if (k < cols) sweepB16(dyr, dsr, sr, dxr, gamma, k, cols, rs, c, goff, false, dt, hasDsum);
+}
+
 @inline function bwdRows(
   dy: usize, dsum: usize, sum: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32,
   divisor: f64, goff: f32, eo: bool, ws: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool,
@@ -622,17 +661,9 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
     const sr = sum + o;
     const dxr = dx + o;
     const rs = load<f32>(rstd + (<usize>r << 2));
-    if (<f64>rs >= RS_MIN && <f64>rs <= RS_MAX) {
-      let dot = sweepA16(dyr, sr, gamma, accG, accB, cols, rs, goff, params, wantB, dt);
-      if (!isFinite(dot)) dot = dotExact16(dyr, sr, gamma, cols, goff, dt) * <f64>rs;
-      let c: f32;
-      if (!eo) c = <f32>(dot / divisor);
-      else {
-        const rho = Math.sqrt(sumSq16(sr, k, dt) / divisor);
-        c = rho == 0 ? 0 : <f32>(dot / (<f64>rs * divisor * rho));
-      }
-      sweepB16(dyr, dsr, sr, dxr, gamma, 0, k, rs, c, goff, true, dt, hasDsum);
-      if (k < cols) sweepB16(dyr, dsr, sr, dxr, gamma, k, cols, rs, c, goff, false, dt, hasDsum);
+    // binary16 rows holding Inf/NaN (rare) take the f64 row path: the SIMD sweeps decode without the Inf/NaN line
+    if (<f64>rs >= RS_MIN && <f64>rs <= RS_MAX && (dt != DT_F16 || rowFinite16(dyr, sr, dsr, cols, hasDsum))) {
+      bwdRowFast(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, accG, accB, params, wantB, dt, hasDsum);
     } else {
       rowExact16(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, sumG, sumB, params, dt, hasDsum);
     }
