@@ -16,7 +16,7 @@ import {
 } from './_job';
 import {
   anyNaN8, bf16Hi, bf16Lo, bf16Round, F16_SCALE, f16HighToScaled, f16MagToF32, f16x4ToF32, ld8, ld8Finite, load1,
-  maxLanes16, scaledToF16, st8, st8NoNaN, store1,
+  finite16, maxLanes16, scaledToF16, st8, st8NoNaN, store1,
 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
@@ -607,25 +607,6 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
   }
 }
 
-/** No Inf/NaN among the binary16 values of a backward row: dy, sum and (hasDsum) dsum (magnitudes below 0x7c00). */
-function rowFinite16(dyr: usize, sr: usize, dsr: usize, cols: i32, hasDsum: bool): bool {
-  const mag = i16x8.splat(0x7fff);
-  let m = i16x8.splat(0);
-  let i: i32 = 0;
-  for (; i + 8 <= cols; i += 8) {
-    const q = <usize>i << 1;
-    m = i16x8.max_u(m, i16x8.max_u(v128.and(v128.load(dyr + q), mag), v128.and(v128.load(sr + q), mag)));
-    if (hasDsum) m = i16x8.max_u(m, v128.and(v128.load(dsr + q), mag));
-  }
-  let best = <i32>i16x8.extract_lane_u(maxLanes16(m), 0);
-  for (; i < cols; i++) {
-    const q = <usize>i << 1;
-    best = max(best, max(<i32>load<u16>(dyr + q) & 0x7fff, <i32>load<u16>(sr + q) & 0x7fff));
-    if (hasDsum) best = max(best, <i32>load<u16>(dsr + q) & 0x7fff);
-  }
-  return best < 0x7c00;
-}
-
 /** One backward row on the SIMD path: sweep A, the coefficient, sweep B. */
 @inline function bwdRowFast(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32,
@@ -662,7 +643,7 @@ function rowFinite16(dyr: usize, sr: usize, dsr: usize, cols: i32, hasDsum: bool
     const dxr = dx + o;
     const rs = load<f32>(rstd + (<usize>r << 2));
     // binary16 rows holding Inf/NaN (rare) take the f64 row path: the SIMD sweeps decode without the Inf/NaN line
-    if (<f64>rs >= RS_MIN && <f64>rs <= RS_MAX && (dt != DT_F16 || rowFinite16(dyr, sr, dsr, cols, hasDsum))) {
+    if (<f64>rs >= RS_MIN && <f64>rs <= RS_MAX && (dt != DT_F16 || finite16(dyr, sr, dsr, cols, hasDsum))) {
       bwdRowFast(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, accG, accB, params, wantB, dt, hasDsum);
     } else {
       rowExact16(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, sumG, sumB, params, dt, hasDsum);

@@ -177,6 +177,28 @@ export const F16_SCALE: f32 = 1.925929944387236e-34; // 2^-112
   return v128.or(i32x4.shr_u(t, 13), i32x4.shr_u(sign, 16));
 }
 
+/**
+ * No Inf/NaN among the binary16 values [0, n) of a, b and (hasC) c: the magnitude patterns' maximum is below
+ * 0x7c00. A backward row that passes decodes with ld8Finite; one that does not takes its kernel's f64 row path.
+ */
+export function finite16(a: usize, b: usize, c: usize, n: i32, hasC: bool): bool {
+  const mag = i16x8.splat(0x7fff);
+  let m = i16x8.splat(0);
+  let i: i32 = 0;
+  for (; i + 8 <= n; i += 8) {
+    const q = <usize>i << 1;
+    m = i16x8.max_u(m, i16x8.max_u(v128.and(v128.load(a + q), mag), v128.and(v128.load(b + q), mag)));
+    if (hasC) m = i16x8.max_u(m, v128.and(v128.load(c + q), mag));
+  }
+  let best = <i32>i16x8.extract_lane_u(maxLanes16(m), 0);
+  for (; i < n; i++) {
+    const q = <usize>i << 1;
+    best = max(best, max(<i32>load<u16>(a + q) & 0x7fff, <i32>load<u16>(b + q) & 0x7fff));
+    if (hasC) best = max(best, <i32>load<u16>(c + q) & 0x7fff);
+  }
+  return best < 0x7c00;
+}
+
 /** ld8 for values known finite (a row whose sum of squares was finite). */
 @inline export function ld8Finite(p: usize, i: i32, dt: i32, hi: bool): v128 {
   if (dt != DT_F16) return ld8(p, i, dt, hi);

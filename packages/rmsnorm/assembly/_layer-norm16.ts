@@ -9,8 +9,8 @@
 //             mean is f32-rounded: the exact mean is re-derived); sweep B writes dx = round((u − a − x̂·b)·rs) and
 //             the f32 dgamma/dbeta block accumulators.
 // Every sum is f32x4 blocks of 256 values flushed into f64, with an exact f64 rerun when out of the normal range;
-// rows whose rstd is outside [2^-100, f32 max], whose sums are not finite, or (forward) calls with a non-finite gamma
-// or beta take a scalar f64 path, as on the js backend. Binary16 values are below 65,520, so no f32 square or sum
+// rows whose rstd is outside [2^-100, f32 max], whose sums are not finite, (backward) binary16 rows holding Inf/NaN,
+// or (forward) calls with a non-finite gamma or beta take a scalar f64 path, as on the js backend. Binary16 values are below 65,520, so no f32 square or sum
 // of a block overflows (a row of 4,096 × 60,000 is fine); bfloat16 rows near 3e38 take the exact reruns.
 // One wasm function per (storage, gamma, beta) in the forward and (storage, gamma, parameter gradients) in the
 // backward: a gain mode tested inside a shared loop made V8 spill the accumulators (docs/wasm.md).
@@ -18,7 +18,7 @@ import {
   ACCUMULATE, BLOCK, COLS, DBETA, DGAMMA, DT_BF16, DT_F16, DTYPE, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, TINY_SUM,
   WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { anyNaN8, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
+import { anyNaN8, finite16, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { lnRowExact, lnScaleRowExact } from './_layer-norm';
 
@@ -328,10 +328,10 @@ let sumUXm: f64 = 0;
     let aux = au;
     const end = i + BLOCK < n16 ? i + BLOCK : n16;
     for (; i < end; i += 16) {
-      let u0 = ld8(dyr, i, dt, false);
-      let u1 = ld8(dyr, i, dt, true);
-      let u2 = ld8(dyr, i + 8, dt, false);
-      let u3 = ld8(dyr, i + 8, dt, true);
+      let u0 = ld8Finite(dyr, i, dt, false);
+      let u1 = ld8Finite(dyr, i, dt, true);
+      let u2 = ld8Finite(dyr, i + 8, dt, false);
+      let u3 = ld8Finite(dyr, i + 8, dt, true);
       if (hasG) {
         const o = <usize>i << 2;
         u0 = f32x4.mul(u0, v128.load(gamma + o));
@@ -339,10 +339,10 @@ let sumUXm: f64 = 0;
         u2 = f32x4.mul(u2, v128.load(gamma + o, 32));
         u3 = f32x4.mul(u3, v128.load(gamma + o, 48));
       }
-      const x0 = ld8(xr, i, dt, false);
-      const x1 = ld8(xr, i, dt, true);
-      const x2 = ld8(xr, i + 8, dt, false);
-      const x3 = ld8(xr, i + 8, dt, true);
+      const x0 = ld8Finite(xr, i, dt, false);
+      const x1 = ld8Finite(xr, i, dt, true);
+      const x2 = ld8Finite(xr, i + 8, dt, false);
+      const x3 = ld8Finite(xr, i + 8, dt, true);
       au = f32x4.add(au, f32x4.add(f32x4.add(u0, u1), f32x4.add(u2, u3)));
       // Σx exactly in f64 (every value promoted): it sets the mean shift (f32 sums of x − saved are biased)
       ax0 = f64x2.add(ax0, f64x2.add(promoteLo(x0), promoteHi(x0)));
@@ -449,7 +449,9 @@ let sumUXm: f64 = 0;
     const dxr = dx + o;
     const rs = load<f32>(f32At(rstd, r));
     const mu = load<f32>(f32At(mean, r));
-    let exact = !(<f64>rs >= RS_MIN_LN && <f64>rs <= RS_MAX);
+    // binary16 rows holding Inf/NaN (their sums would not be finite either) go straight to the f64 row path, so
+    // both sweeps decode without the Inf/NaN line
+    let exact = !(<f64>rs >= RS_MIN_LN && <f64>rs <= RS_MAX) || (dt == DT_F16 && !finite16(dyr, xr, 0, cols, false));
     if (!exact) {
       const sumU = ln16SweepA(dyr, xr, g, cols, mu, hasG, dt);
       const shift = sumX / n - <f64>mu; // exact mean − saved mean

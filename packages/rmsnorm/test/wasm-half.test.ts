@@ -261,7 +261,7 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     assert.ok(Array.from(rmsNorm(x, cols, { ...huge, dtype: 'float16', backend: 'js' }).y).some((v) => t[v] === Infinity), 'the gain overflows some y');
   });
 
-  it('float16 backward: rows holding Inf/NaN in dy, sum or dsum, and a non-finite gain, give the js answer', () => {
+  it('float16 backward: rows holding Inf/NaN in dy, sum or dsum (layerNorm: dy), and a non-finite gain, give the js answer', () => {
     const cols = 40; // 5 vectors of 8: the SIMD sweeps and no scalar tail
     const t = decodeTable('float16');
     const rand = mulberry32(hashSeed('f16 backward non-finite'));
@@ -273,6 +273,13 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     dsum[2 * cols + 30] = 0xfc00; // row 2: −Inf in dsum
     // rows 3 and 4 finite (the fast path beside them)
     const rstd = Float32Array.from({ length: rows }, () => 0.5 + rand());
+    const sameDgamma = (got: Float32Array, want: Float32Array, what: string) => {
+      for (let c = 0; c < cols; c++) {
+        const [g, e] = [got[c], want[c]];
+        if (!Number.isFinite(g) || !Number.isFinite(e)) assert.ok(Object.is(g, e) || (Number.isNaN(g) && Number.isNaN(e)), `${what} dgamma[${c}] ${g} vs js ${e}`);
+        else assert.ok(Math.abs(g - e) <= 1e-5 * (1 + Math.abs(e)), `${what} dgamma[${c}] ${g} vs js ${e}`);
+      }
+    };
     const gains = [Float32Array.from({ length: cols }, () => 0.5 + rand())];
     gains.push(Float32Array.from(gains[0], (g, j) => (j === 9 ? Infinity : g))); // Inf·0-free NaN: Inf − Inf in dx
     for (const [gi, gamma] of gains.entries()) {
@@ -286,12 +293,22 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
           if (!Number.isFinite(g) || !Number.isFinite(e)) assert.ok(Object.is(g, e) || (Number.isNaN(g) && Number.isNaN(e)), what);
           else assert.ok(((w.dx[i] | j.dx[i]) & 0x7fff) === 0 || Math.abs(w.dx[i] - j.dx[i]) <= 1, what);
         }
-        for (let c = 0; c < cols; c++) {
-          const [g, e] = [w.dgamma![c], j.dgamma![c]];
-          if (!Number.isFinite(g) || !Number.isFinite(e)) assert.ok(Object.is(g, e) || (Number.isNaN(g) && Number.isNaN(e)), `dgamma[${c}] ${g} vs js ${e}`);
-          else assert.ok(Math.abs(g - e) <= 1e-5 * (1 + Math.abs(e)), `dgamma[${c}] ${g} vs js ${e}`);
-        }
+        sameDgamma(w.dgamma!, j.dgamma!, `gain ${gi}`);
       }
+      // layerNorm: x = sum (finite; rows 0 and 1 hold +Inf and NaN in dy after the edit below), mean/rstd from js
+      const dyLn = dy.slice();
+      dyLn[cols + 17] = 0x7e00;
+      const stats = layerNorm(sum, cols, { dtype: 'float16', backend: 'js' });
+      const o = { dtype: 'float16' as const, gamma };
+      const w = layerNormBackward(dyLn, sum, stats.mean, stats.rstd, cols, { ...o, backend: 'wasm' });
+      const j = layerNormBackward(dyLn, sum, stats.mean, stats.rstd, cols, { ...o, backend: 'js' });
+      for (let i = 0; i < w.dx.length; i++) {
+        const [g, e] = [t[w.dx[i]], t[j.dx[i]]];
+        const what = `layerNorm gain ${gi} dx[${i}] 0x${w.dx[i].toString(16)} vs js 0x${j.dx[i].toString(16)}`;
+        if (!Number.isFinite(g) || !Number.isFinite(e)) assert.ok(Object.is(g, e) || (Number.isNaN(g) && Number.isNaN(e)), what);
+        else assert.ok(((w.dx[i] | j.dx[i]) & 0x7fff) === 0 || Math.abs(w.dx[i] - j.dx[i]) <= 1, what);
+      }
+      sameDgamma(w.dgamma!, j.dgamma!, `layerNorm gain ${gi}`);
     }
   });
 
