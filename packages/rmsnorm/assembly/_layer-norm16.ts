@@ -18,7 +18,10 @@ import {
   ACCUMULATE, BLOCK, COLS, DBETA, DGAMMA, DT_BF16, DT_F16, DTYPE, EPS, P0, PARAM_BLOCK_ROWS, RS_MAX, RS_MIN_LN, TINY_SUM,
   WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
-import { anyNaN8, finite16, ld8, ld8Finite, load1, st8, st8NoNaN, store1 } from './_half';
+import {
+  anyNaN8, bf16Hi, bf16Lo, F16_SCALE, f16HighToF32Finite, finite16, ld8, ld8Finite, load1, maxLanes16, scaledToF16, st8,
+  st8NoNaN, store1,
+} from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { lnRowExact, lnScaleRowExact } from './_layer-norm';
 
@@ -107,6 +110,7 @@ function rowPivot16(xn: usize, cols: i32, dt: i32): f32 {
 /**
  * y = round(((x − hi) − lo)·rs·gamma + beta) for values [i, i + 8) of a row whose sums were finite (so every x is
  * finite: the decode skips the binary16 Inf/NaN line) with finite gamma and beta (y is never NaN: no NaN select).
+ * binary16 y is rounded from y·2^-112, the scaled domain of _half.ts (no subnormal branch).
  */
 @inline function ln16Scale8(
   xr: usize, yr: usize, i: i32, vh: v128, vl: v128, vr: v128, gamma: usize, beta: usize, hasG: bool, hasB: bool,
@@ -123,7 +127,13 @@ function rowPivot16(xn: usize, cols: i32, dt: i32): f32 {
     v0 = f32x4.add(v0, v128.load(beta + o));
     v1 = f32x4.add(v1, v128.load(beta + o, 16));
   }
-  st8NoNaN(yr, i, v0, v1, dt);
+  if (dt == DT_F16) {
+    // encoded from the scaled domain (_half.ts): one rounding for normal and subnormal y, no subnormal branch
+    const sc = f32x4.splat(F16_SCALE);
+    v128.store(yr + (<usize>i << 1), i16x8.narrow_i32x4_u(scaledToF16(f32x4.mul(v0, sc)), scaledToF16(f32x4.mul(v1, sc))));
+  } else {
+    st8NoNaN(yr, i, v0, v1, dt);
+  }
 }
 
 /**
@@ -144,6 +154,7 @@ function rowPivot16(xn: usize, cols: i32, dt: i32): f32 {
   const vp = f32x4.splat(pivot);
   let total: f64 = 0;
   let sq: f64 = 0;
+  let mx = i16x8.splat(0); // binary16: the largest magnitude pattern summed (Inf/NaN: ≥ 0x7c00)
   let i: i32 = 0;
   const n16 = cols & ~15;
   while (i < n16) {
@@ -153,10 +164,26 @@ function rowPivot16(xn: usize, cols: i32, dt: i32): f32 {
     let b1 = a0;
     const end = i + BLOCK < n16 ? i + BLOCK : n16;
     for (; i < end; i += 16) {
-      const d0 = f32x4.sub(ld8(xn, i, dt, false), vp);
-      const d1 = f32x4.sub(ld8(xn, i, dt, true), vp);
-      const d2 = f32x4.sub(ld8(xn, i + 8, dt, false), vp);
-      const d3 = f32x4.sub(ld8(xn, i + 8, dt, true), vp);
+      let d0: v128;
+      let d1: v128;
+      let d2: v128;
+      let d3: v128;
+      if (dt == DT_F16) {
+        // the decode without the Inf/NaN line; an Inf/NaN shows in the running maximum and voids the sums below
+        const q = xn + (<usize>i << 1);
+        const h0 = v128.load(q);
+        const h1 = v128.load(q, 16);
+        mx = i16x8.max_u(mx, i16x8.max_u(v128.and(h0, i16x8.splat(0x7fff)), v128.and(h1, i16x8.splat(0x7fff))));
+        d0 = f32x4.sub(f16HighToF32Finite(bf16Lo(h0)), vp);
+        d1 = f32x4.sub(f16HighToF32Finite(bf16Hi(h0)), vp);
+        d2 = f32x4.sub(f16HighToF32Finite(bf16Lo(h1)), vp);
+        d3 = f32x4.sub(f16HighToF32Finite(bf16Hi(h1)), vp);
+      } else {
+        d0 = f32x4.sub(ld8(xn, i, dt, false), vp);
+        d1 = f32x4.sub(ld8(xn, i, dt, true), vp);
+        d2 = f32x4.sub(ld8(xn, i + 8, dt, false), vp);
+        d3 = f32x4.sub(ld8(xn, i + 8, dt, true), vp);
+      }
       a0 = f32x4.add(a0, f32x4.add(d0, d2));
       a1 = f32x4.add(a1, f32x4.add(d1, d3));
       b0 = f32x4.add(b0, f32x4.add(f32x4.mul(d0, d0), f32x4.mul(d2, d2)));
@@ -184,6 +211,7 @@ function rowPivot16(xn: usize, cols: i32, dt: i32): f32 {
       store1(yr, j, v, dt);
     }
   }
+  if (dt == DT_F16 && i16x8.extract_lane_u(maxLanes16(mx), 0) >= 0x7c00) total = NaN;
   shiftedSq = sq;
   shiftedPivot = <f64>pivot;
   if (!isFinite(total)) {
