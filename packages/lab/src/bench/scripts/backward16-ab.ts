@@ -3,7 +3,8 @@
 // through the public ops. Rows: ms per call (median over rounds), GB/s (bytes the op must move: dy, x or sum, dsum,
 // dx, per-row statistics), and the f32/16-bit time ratios.
 // Run: npx tsx src/bench/scripts/backward16-ab.ts [--shapes 256x1024,16384x1024] [--rounds 9] [--sample-ms 40]
-//      [--clock wall|cpu] [--stat median|min]
+//      [--clock wall|cpu] [--stat median|min] [--dy-scale 1e-4]   (dy and dsum × the scale: gradient magnitudes, where
+//      binary16 results fall below 2^-14, its subnormal range)
 //      [--alt v.wasm [--alt-cases 'rmsNormBackward f16,addRmsNormBackward f16']]: a second build of the
 //      norm-shared module run through the same ops in the same rounds, as in fused-ab.ts
 import { loadavg } from 'node:os';
@@ -16,6 +17,7 @@ import { altModuleArg, arg, cpuClock, shapesArg, timeInterleaved, useMin } from 
 const shapes = shapesArg('256x1024,16384x1024');
 const rounds = Number(arg('rounds', '9'));
 const sampleMs = Number(arg('sample-ms', '40'));
+const dyScale = Number(arg('dy-scale', '1'));
 const maybeState = wasmState();
 if (maybeState === null) throw new Error('needs the wasm backend');
 const state = maybeState;
@@ -30,11 +32,11 @@ interface Case {
   call: () => void;
 }
 
-/** A seeded array of n values in (−1.5, 1.5), stored in a zero-copy buffer of `dtype`. */
-function stored(n: number, seed: number, dtype: typeof DTYPES[number][1]): Storage {
+/** A seeded array of n values in (−1.5, 1.5) × scale, stored in a zero-copy buffer of `dtype`. */
+function stored(n: number, seed: number, dtype: typeof DTYPES[number][1], scale = 1): Storage {
   let s = seed >>> 0;
   const next = () => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 2 ** 32;
-  const v = Float32Array.from({ length: n }, () => next() + next() + next() - 1.5);
+  const v = Float32Array.from({ length: n }, () => (next() + next() + next() - 1.5) * scale);
   const out = dtype === 'float32' ? allocFloat32(n) : allocUint16(n);
   out.set(dtype === 'float32' ? v : reference.encodeArray(v, dtype));
   return out;
@@ -43,7 +45,8 @@ function stored(n: number, seed: number, dtype: typeof DTYPES[number][1]): Stora
 /** The three backward cases of one storage type at rows × cols, their inputs made by the forward ops. */
 function casesFor(rows: number, cols: number, tag: string, dtype: typeof DTYPES[number][1]): Case[] {
   const n = rows * cols;
-  const [x, res, dy, dsum] = [1, 2, 3, 4].map((seed) => stored(n, seed, dtype));
+  const [x, res] = [1, 2].map((seed) => stored(n, seed, dtype));
+  const [dy, dsum] = [3, 4].map((seed) => stored(n, seed, dtype, dyScale));
   const [y, sum, dx] = [5, 6, 7].map((seed) => stored(n, seed, dtype));
   const gamma = allocFloat32(cols).fill(1.1);
   const beta = allocFloat32(cols).fill(0.1);
@@ -77,7 +80,7 @@ function altOf(c: Case, alt: typeof state.exports): Case {
   };
 }
 
-console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+console.log(`load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}${dyScale !== 1 ? `; dy, dsum × ${dyScale}` : ''}`);
 for (const [rows, cols] of shapes) {
   const cases = DTYPES.flatMap(([tag, dtype]) => casesFor(rows, cols, tag, dtype));
   if (altExports !== null) cases.push(...cases.filter((c) => altCases.includes(c.name)).map((c) => altOf(c, altExports)));
