@@ -16,7 +16,7 @@ import {
 } from './_job';
 import {
   anyNaN8, bf16Hi, bf16Lo, bf16Round, F16_SCALE, f16HighToScaled, f16MagToF32, f16x4ToF32, ld8, ld8Finite, load1,
-  finite16, maxLanes16, scaledToF16, st8, st8NoNaN, store1,
+  finite16, ld8NoSub, maxLanes16, scaledToF16, st8, st8NoNaN, store1, subnormals16,
 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
@@ -471,7 +471,7 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
  */
 @inline function sweepA16(
   dyr: usize, sr: usize, gamma: usize, accG: usize, accB: usize, cols: i32, rs: f32, goff: f32, params: bool,
-  wantB: bool, dt: i32,
+  wantB: bool, dt: i32, sub: bool,
 ): f64 {
   const vr = f32x4.splat(rs);
   const vo = f32x4.splat(goff);
@@ -483,10 +483,10 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
     let a1 = a0;
     const end = i + BLOCK < n8 ? i + BLOCK : n8;
     for (; i < end; i += 8) {
-      const d0 = ld8Finite(dyr, i, dt, false);
-      const d1 = ld8Finite(dyr, i, dt, true);
-      const p0 = f32x4.mul(d0, f32x4.mul(ld8Finite(sr, i, dt, false), vr));
-      const p1 = f32x4.mul(d1, f32x4.mul(ld8Finite(sr, i, dt, true), vr));
+      const d0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
+      const d1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
+      const p0 = f32x4.mul(d0, f32x4.mul(sub ? ld8NoSub(sr, i, dt, false) : ld8Finite(sr, i, dt, false), vr));
+      const p1 = f32x4.mul(d1, f32x4.mul(sub ? ld8NoSub(sr, i, dt, true) : ld8Finite(sr, i, dt, true), vr));
       const o = <usize>i << 2;
       if (gamma != 0) {
         a0 = f32x4.add(a0, f32x4.mul(p0, f32x4.add(vo, v128.load(gamma + o))));
@@ -523,29 +523,29 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
  */
 @inline function sweepB16(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, c0: i32, c1: i32, rs: f32, c: f32, goff: f32,
-  corr: bool, dt: i32, hasDsum: bool,
+  corr: bool, dt: i32, hasDsum: bool, sub: bool,
 ): void {
   const vr = f32x4.splat(rs);
   const vc = f32x4.splat(c);
   const vo = f32x4.splat(goff);
   let i = c0;
   for (; i + 8 <= c1; i += 8) {
-    let u0 = ld8Finite(dyr, i, dt, false);
-    let u1 = ld8Finite(dyr, i, dt, true);
+    let u0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
+    let u1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
     const o = <usize>i << 2;
     if (gamma != 0) {
       u0 = f32x4.mul(u0, f32x4.add(vo, v128.load(gamma + o)));
       u1 = f32x4.mul(u1, f32x4.add(vo, v128.load(gamma + o, 16)));
     }
     if (corr) {
-      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(ld8Finite(sr, i, dt, false), vr), vc));
-      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(ld8Finite(sr, i, dt, true), vr), vc));
+      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(sub ? ld8NoSub(sr, i, dt, false) : ld8Finite(sr, i, dt, false), vr), vc));
+      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(sub ? ld8NoSub(sr, i, dt, true) : ld8Finite(sr, i, dt, true), vr), vc));
     }
     let v0 = f32x4.mul(u0, vr);
     let v1 = f32x4.mul(u1, vr);
     if (hasDsum) {
-      v0 = f32x4.add(ld8Finite(dsr, i, dt, false), v0);
-      v1 = f32x4.add(ld8Finite(dsr, i, dt, true), v1);
+      v0 = f32x4.add(sub ? ld8NoSub(dsr, i, dt, false) : ld8Finite(dsr, i, dt, false), v0);
+      v1 = f32x4.add(sub ? ld8NoSub(dsr, i, dt, true) : ld8Finite(dsr, i, dt, true), v1);
     }
     // after every load of [i, i + 8): dx may be dy or dsum. 16-bit: the NaN lines only for a chunk with a NaN
     if (dt != DT_F32 && !anyNaN8(v0, v1)) st8NoNaN(dxr, i, v0, v1, dt);
@@ -607,12 +607,15 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
   }
 }
 
-/** One backward row on the SIMD path: sweep A, the coefficient, sweep B. */
+/**
+ * One backward row on the SIMD path: sweep A, the coefficient, sweep B. sub: a binary16 row holding subnormals,
+ * decoded without f32 subnormal arithmetic (ld8NoSub).
+ */
 @inline function bwdRowFast(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32,
-  eo: bool, accG: usize, accB: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool,
+  eo: bool, accG: usize, accB: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool, sub: bool,
 ): void {
-  let dot = sweepA16(dyr, sr, gamma, accG, accB, cols, rs, goff, params, wantB, dt);
+  let dot = sweepA16(dyr, sr, gamma, accG, accB, cols, rs, goff, params, wantB, dt, sub);
   if (!isFinite(dot)) dot = dotExact16(dyr, sr, gamma, cols, goff, dt) * <f64>rs;
   let c: f32;
   if (!eo) c = <f32>(dot / divisor);
@@ -620,13 +623,13 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
     const rho = Math.sqrt(sumSq16(sr, k, dt) / divisor);
     c = rho == 0 ? 0 : <f32>(dot / (<f64>rs * divisor * rho));
   }
-  sweepB16(dyr, dsr, sr, dxr, gamma, 0, k, rs, c, goff, true, dt, hasDsum);
-  if (k < cols) sweepB16(dyr, dsr, sr, dxr, gamma, k, cols, rs, c, goff, false, dt, hasDsum);
+  sweepB16(dyr, dsr, sr, dxr, gamma, 0, k, rs, c, goff, true, dt, hasDsum, sub);
+  if (k < cols) sweepB16(dyr, dsr, sr, dxr, gamma, k, cols, rs, c, goff, false, dt, hasDsum, sub);
 }
 
 @inline function bwdRows(
   dy: usize, dsum: usize, sum: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, k: i32,
-  divisor: f64, goff: f32, eo: bool, ws: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool,
+  divisor: f64, goff: f32, eo: bool, ws: usize, params: bool, wantB: bool, dt: i32, hasDsum: bool, sub: bool,
 ): void {
   const rowBytes = <usize>cols << elemShift(dt);
   const c4 = (cols + 3) & ~3;
@@ -644,7 +647,7 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
     const rs = load<f32>(rstd + (<usize>r << 2));
     // binary16 rows holding Inf/NaN (rare) take the f64 row path: the SIMD sweeps decode without the Inf/NaN line
     if (<f64>rs >= RS_MIN && <f64>rs <= RS_MAX && (dt != DT_F16 || finite16(dyr, sr, dsr, cols, hasDsum))) {
-      bwdRowFast(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, accG, accB, params, wantB, dt, hasDsum);
+      bwdRowFast(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, accG, accB, params, wantB, dt, hasDsum, sub);
     } else {
       rowExact16(dyr, dsr, sr, dxr, gamma, cols, k, divisor, rs, goff, eo, sumG, sumB, params, dt, hasDsum);
     }
@@ -658,22 +661,29 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
 
 // One wasm function per (storage, dsum) pair; gamma and the parameter gradients are loop-invariant branches.
 function bwdF32(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
-  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F32, true);
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F32, true, false);
 }
 function bwdF32n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
-  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F32, false);
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F32, false, false);
 }
 function bwdF16(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
-  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, true);
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, true, false);
 }
 function bwdF16n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
-  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, false);
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, false, false);
+}
+// binary16 gradients in the subnormal range (most of a row): decoded without f32 subnormal arithmetic (ld8NoSub)
+function bwdF16sub(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, true, true);
+}
+function bwdF16nsub(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, false, true);
 }
 function bwdBf16(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
-  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_BF16, true);
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_BF16, true, false);
 }
 function bwdBf16n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
-  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_BF16, false);
+  bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_BF16, false, false);
 }
 
 export function addRmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
@@ -702,7 +712,12 @@ export function addRmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
     if (dsum0 != 0) bwdF32(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
     else bwdF32n(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
   } else if (dt == DT_F16) {
-    if (dsum0 != 0) bwdF16(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+    // gradients are alike in scale across rows: the first row's dy picks the decode for the part (a wrong pick
+    // costs time only: both decodes are exact). More than 1 in 64 subnormal: ld8NoSub.
+    const sub = subnormals16(dy, cols) * 64 > cols;
+    if (dsum0 != 0 && sub) bwdF16sub(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+    else if (dsum0 != 0) bwdF16(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
+    else if (sub) bwdF16nsub(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
     else bwdF16n(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
   } else {
     if (dsum0 != 0) bwdBf16(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);

@@ -312,6 +312,34 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     }
   });
 
+  it('float16 backward with gradient-sized dy (mostly subnormal: the decode without f32 subnormal arithmetic) agrees with js', () => {
+    const cols = 1030; // 128 vectors of 8 and a scalar tail
+    const rows = 6;
+    const t = decodeTable('float16');
+    const rand = mulberry32(hashSeed('f16 subnormal gradients'));
+    const dy = encode(Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * 1e-4), 'float16') as Uint16Array;
+    const dsum = encode(Array.from({ length: rows * cols }, () => (rand() * 2 - 1) * 3e-5), 'float16') as Uint16Array;
+    dy[3] = 0x8000; // −0 and +0 among them
+    dy[4] = 0;
+    const sum = encode(Array.from({ length: rows * cols }, () => rand() * 2 - 1), 'float16') as Uint16Array;
+    const subs = Array.from(dy.subarray(0, cols)).filter((h) => (h & 0x7fff) !== 0 && (h & 0x7fff) < 0x400).length;
+    assert.ok(subs * 64 > cols, `the first row's dy is mostly subnormal (${subs} of ${cols})`);
+    const rstd = Float32Array.from({ length: rows }, () => 0.5 + rand());
+    const gamma = Float32Array.from({ length: cols }, () => 0.5 + rand());
+    for (const withDsum of [false, true]) {
+      const o = { dtype: 'float16' as const, gamma };
+      const w = addRmsNormBackward(dy, withDsum ? dsum : null, sum, rstd, cols, { ...o, backend: 'wasm' });
+      const j = addRmsNormBackward(dy, withDsum ? dsum : null, sum, rstd, cols, { ...o, backend: 'js' });
+      for (let i = 0; i < w.dx.length; i++) {
+        const ok = ((w.dx[i] | j.dx[i]) & 0x7fff) === 0 || Math.abs(w.dx[i] - j.dx[i]) <= 1;
+        assert.ok(ok, `${withDsum ? 'dsum ' : ''}dx[${i}] 0x${w.dx[i].toString(16)} (${t[w.dx[i]]}) vs js 0x${j.dx[i].toString(16)} (${t[j.dx[i]]})`);
+      }
+      for (let c = 0; c < cols; c++) {
+        assert.ok(Math.abs(w.dgamma![c] - j.dgamma![c]) <= 1e-6 * (1e-4 + Math.abs(j.dgamma![c])), `dgamma[${c}] ${w.dgamma![c]} vs js ${j.dgamma![c]}`);
+      }
+    }
+  });
+
   it('freeUint16 refuses arrays it did not allocate', () => {
     assert.throws(() => freeUint16(new Uint16Array(4)), RangeError);
   });
