@@ -467,7 +467,7 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
 
 /**
  * Sweep A of one row: Σ u·ŝ (u = (goff + gamma)·dy, ŝ = s·rs; blocked f32 flushed into f64) and, when wanted, dy·ŝ
- * into the f32 dgamma accumulator and dy into dbeta's.
+ * into the f32 dgamma accumulator and dy into dbeta's. Decodes as sweepB16 (finite rows; sub as bwdRowFast).
  */
 @inline function sweepA16(
   dyr: usize, sr: usize, gamma: usize, accG: usize, accB: usize, cols: i32, rs: f32, goff: f32, params: bool,
@@ -519,7 +519,7 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
 
 /**
  * dx = round(dsum + (u − [corr]·c·ŝ)·rs) over columns [c0, c1); dy and dsum are read before dx is written. The row's
- * inputs are finite when binary16 (bwdRows checks), so its decodes skip the Inf/NaN line.
+ * inputs are finite when binary16 (bwdRows checks), so its decodes skip the Inf/NaN line; sub as bwdRowFast.
  */
 @inline function sweepB16(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, c0: i32, c1: i32, rs: f32, c: f32, goff: f32,
@@ -608,8 +608,8 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
 }
 
 /**
- * One backward row on the SIMD path: sweep A, the coefficient, sweep B. sub: a binary16 row holding subnormals,
- * decoded without f32 subnormal arithmetic (ld8NoSub).
+ * One backward row on the SIMD path: sweep A, the coefficient, sweep B. sub: binary16 gradients in the subnormal
+ * range (the call part's pick, addRmsBackward), decoded without f32 subnormal arithmetic (ld8NoSub).
  */
 @inline function bwdRowFast(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32,

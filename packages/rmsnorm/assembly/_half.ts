@@ -221,7 +221,7 @@ export function subnormals16(p: usize, n: i32): i32 {
   return v128.or(f32x4.sub(b, v128.and(z, i32x4.splat(0x38800000))), v128.xor(u, m));
 }
 
-/** ld8Finite for a binary16 row that holds subnormals (scan16: SCAN_SUBNORMAL). */
+/** ld8Finite for binary16 gradients in the subnormal range (picked per call part: bwdF16sub in _add-rms-norm.ts). */
 @inline export function ld8NoSub(p: usize, i: i32, dt: i32, hi: bool): v128 {
   if (dt != DT_F16) return ld8(p, i, dt, hi);
   const h = v128.load(p + (<usize>i << 1));
