@@ -3,17 +3,16 @@
 import {
   ACCUMULATE, COLS, DBETA, DGAMMA, DIVISOR, EPS, EPS_OUTSIDE, GAMMA_OFFSET, K, P0, ROWS, WS, WS_STRIDE,
 } from './job-layout.js';
+import type { RmsNormKernelArgs } from '../backend.js';
 
-/** The scalar fields every job (f32 or mixed-storage) shares, as the kernels' slot layout needs them. */
-export interface JobScalars {
+/**
+ * The scalar fields every job (f32 or mixed-storage) shares, as the kernels' slot layout needs them: the RMS-family
+ * kernel's scalars (backend.ts; LayerNorm jobs fill k, divisor, epsOutside and gammaOffset with their neutral
+ * values) and the kernel's op code.
+ */
+export interface JobScalars
+  extends Pick<RmsNormKernelArgs, 'rows' | 'cols' | 'k' | 'divisor' | 'eps' | 'epsOutside' | 'gammaOffset'> {
   op: number;
-  rows: number;
-  cols: number;
-  k: number;
-  divisor: number;
-  eps: number;
-  epsOutside: boolean;
-  gammaOffset: number;
 }
 
 /**
