@@ -61,8 +61,8 @@ const ptrs: number[] = [];
 const offsets: number[] = [];
 
 /**
- * Run an all-plain job on the calling thread in chunks of `chunkRows` rows on `state`. A backward chunk after the first adds
- * into the dgamma/dbeta f64 sums the previous chunks left in the workspace (slot ACCUMULATE), so the f32 block
+ * Run an all-plain job on the calling thread in chunks of `chunkRows` rows on `state`. A backward chunk after the
+ * first adds into the dgamma/dbeta f64 sums the previous chunks left in the workspace (slot ACCUMULATE), so the f32 block
  * boundaries, the order of the sums and every result bit are those of one call over all rows. `dtype`: the DTYPE
  * slot (half-job.ts jobs; 0 for f32 jobs).
  */
