@@ -19,8 +19,8 @@ import {
   WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
 import {
-  anyNaN8, bf16Hi, bf16Lo, F16_SCALE, f16HighToF32Finite, finite16, ld8, ld8Finite, load1, maxLanes16, scaledToF16, st8,
-  st8NoNaN, store1,
+  anyNaN8, bf16Hi, bf16Lo, F16_SCALE, f16HighToF32Finite, finite16, ld8, ld8Finite, ld8NoSub, load1, maxLanes16,
+  scaledToF16, st8, st8NoNaN, store1, subnormals16,
 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { lnRowExact, lnScaleRowExact } from './_layer-norm';
@@ -343,7 +343,9 @@ let sumX: f64 = 0;
 let sumUXm: f64 = 0;
 
 /** Sweep A of one row, 16 values per iteration: Σu, Σu·(x − saved) in f32 blocks flushed into f64, Σx in f64. */
-@inline function ln16SweepA(dyr: usize, xr: usize, gamma: usize, cols: i32, mu: f32, hasG: bool, dt: i32): f64 {
+@inline function ln16SweepA(
+  dyr: usize, xr: usize, gamma: usize, cols: i32, mu: f32, hasG: bool, dt: i32, sub: bool,
+): f64 {
   const vm = f32x4.splat(mu);
   let tU: f64 = 0;
   let tUX: f64 = 0;
@@ -356,10 +358,10 @@ let sumUXm: f64 = 0;
     let aux = au;
     const end = i + BLOCK < n16 ? i + BLOCK : n16;
     for (; i < end; i += 16) {
-      let u0 = ld8Finite(dyr, i, dt, false);
-      let u1 = ld8Finite(dyr, i, dt, true);
-      let u2 = ld8Finite(dyr, i + 8, dt, false);
-      let u3 = ld8Finite(dyr, i + 8, dt, true);
+      let u0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
+      let u1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
+      let u2 = sub ? ld8NoSub(dyr, i + 8, dt, false) : ld8Finite(dyr, i + 8, dt, false);
+      let u3 = sub ? ld8NoSub(dyr, i + 8, dt, true) : ld8Finite(dyr, i + 8, dt, true);
       if (hasG) {
         const o = <usize>i << 2;
         u0 = f32x4.mul(u0, v128.load(gamma + o));
@@ -402,15 +404,16 @@ let sumUXm: f64 = 0;
 /**
  * dx = round((u − a − x̂·b)·rs) for values [i, i + 8) (x̂ = ((x − saved) − shift)·rs) and, with params, dy·x̂ and dy
  * into the f32 block accumulators. The row's sums were finite, so dy and x are (no Inf/NaN decode line); dy is read
- * before dx is written (dx may be dy).
+ * before dx is written (dx may be dy). sub: binary16 gradients in the subnormal range, dy decoded with ld8NoSub (the
+ * call part's pick, lnBackward16).
  */
 @inline function ln16Dx8(
   dyr: usize, xr: usize, dxr: usize, gamma: usize, accG: usize, accB: usize, i: i32,
-  vm: v128, vs: v128, vr: v128, va: v128, vb: v128, hasG: bool, params: bool, dt: i32,
+  vm: v128, vs: v128, vr: v128, va: v128, vb: v128, hasG: bool, params: bool, dt: i32, sub: bool,
 ): void {
   const o = <usize>i << 2;
-  const d0 = ld8Finite(dyr, i, dt, false);
-  const d1 = ld8Finite(dyr, i, dt, true);
+  const d0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
+  const d1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
   const h0 = f32x4.mul(f32x4.sub(f32x4.sub(ld8Finite(xr, i, dt, false), vm), vs), vr);
   const h1 = f32x4.mul(f32x4.sub(f32x4.sub(ld8Finite(xr, i, dt, true), vm), vs), vr);
   const u0 = hasG ? f32x4.mul(d0, v128.load(gamma + o)) : d0;
@@ -430,7 +433,7 @@ let sumUXm: f64 = 0;
 
 @inline function ln16SweepB(
   dyr: usize, xr: usize, dxr: usize, gamma: usize, accG: usize, accB: usize, cols: i32,
-  mu: f32, shift: f32, rs: f32, a: f32, b: f32, hasG: bool, params: bool, dt: i32,
+  mu: f32, shift: f32, rs: f32, a: f32, b: f32, hasG: bool, params: bool, dt: i32, sub: bool,
 ): void {
   const vm = f32x4.splat(mu);
   const vs = f32x4.splat(shift);
@@ -439,10 +442,10 @@ let sumUXm: f64 = 0;
   const vb = f32x4.splat(b);
   let i: i32 = 0;
   for (; i + 16 <= cols; i += 16) {
-    ln16Dx8(dyr, xr, dxr, gamma, accG, accB, i, vm, vs, vr, va, vb, hasG, params, dt);
-    ln16Dx8(dyr, xr, dxr, gamma, accG, accB, i + 8, vm, vs, vr, va, vb, hasG, params, dt);
+    ln16Dx8(dyr, xr, dxr, gamma, accG, accB, i, vm, vs, vr, va, vb, hasG, params, dt, sub);
+    ln16Dx8(dyr, xr, dxr, gamma, accG, accB, i + 8, vm, vs, vr, va, vb, hasG, params, dt, sub);
   }
-  for (; i + 8 <= cols; i += 8) ln16Dx8(dyr, xr, dxr, gamma, accG, accB, i, vm, vs, vr, va, vb, hasG, params, dt);
+  for (; i + 8 <= cols; i += 8) ln16Dx8(dyr, xr, dxr, gamma, accG, accB, i, vm, vs, vr, va, vb, hasG, params, dt, sub);
   for (; i < cols; i++) {
     const o = <usize>i << 2;
     const d = load1(dyr, i, dt);
@@ -459,7 +462,7 @@ let sumUXm: f64 = 0;
 
 @inline function ln16BackwardRows(
   dy: usize, x: usize, mean: usize, rstd: usize, gamma: usize, dx: usize, rows: i32, cols: i32, ws: usize,
-  hasG: bool, params: bool, dt: i32,
+  hasG: bool, params: bool, dt: i32, sub: bool,
 ): void {
   const rowBytes = <usize>cols << 1;
   const c4 = (cols + 3) & ~3;
@@ -481,14 +484,14 @@ let sumUXm: f64 = 0;
     // both sweeps decode without the Inf/NaN line
     let exact = !(<f64>rs >= RS_MIN_LN && <f64>rs <= RS_MAX) || (dt == DT_F16 && !finite16(dyr, xr, 0, cols, false));
     if (!exact) {
-      const sumU = ln16SweepA(dyr, xr, g, cols, mu, hasG, dt);
+      const sumU = ln16SweepA(dyr, xr, g, cols, mu, hasG, dt, sub);
       const shift = sumX / n - <f64>mu; // exact mean − saved mean
       const r64 = <f64>rs;
       const a = sumU / n;
       const b = (r64 * (sumUXm - shift * sumU)) / n;
       // f32 a, b, shift: finite as f32 too (a finite f64 beyond f32 range would round to Inf)
       exact = !(Math.abs(a) < RS_MAX && Math.abs(b) < RS_MAX && Math.abs(shift) < RS_MAX);
-      if (!exact) ln16SweepB(dyr, xr, dxr, g, accG, accB, cols, mu, <f32>shift, rs, <f32>a, <f32>b, hasG, params, dt);
+      if (!exact) ln16SweepB(dyr, xr, dxr, g, accG, accB, cols, mu, <f32>shift, rs, <f32>a, <f32>b, hasG, params, dt, sub);
     }
     if (exact) lnRowExact(dyr, xr, dxr, g, cols, mu, rs, sumG, sumB, params, dt);
     if (params && ++sinceFlush >= PARAM_BLOCK_ROWS) {
@@ -501,28 +504,41 @@ let sumUXm: f64 = 0;
 
 // One wasm function per (storage, gamma, parameter gradients).
 function lnBwdF16(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, false, DT_F16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, false, DT_F16, false);
 }
 function lnBwdF16G(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, false, DT_F16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, false, DT_F16, false);
 }
 function lnBwdF16P(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, true, DT_F16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, true, DT_F16, false);
 }
 function lnBwdF16GP(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, true, DT_F16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, true, DT_F16, false);
+}
+// binary16 gradients in the subnormal range (most of a row): dy decoded without f32 subnormal arithmetic (ld8NoSub)
+function lnBwdF16s(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, false, DT_F16, true);
+}
+function lnBwdF16Gs(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, false, DT_F16, true);
+}
+function lnBwdF16Ps(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, true, DT_F16, true);
+}
+function lnBwdF16GPs(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, true, DT_F16, true);
 }
 function lnBwdBf16(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, false, DT_BF16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, false, DT_BF16, false);
 }
 function lnBwdBf16G(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, false, DT_BF16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, false, DT_BF16, false);
 }
 function lnBwdBf16P(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, true, DT_BF16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, true, DT_BF16, false);
 }
 function lnBwdBf16GP(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
-  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, true, DT_BF16);
+  ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, true, DT_BF16, false);
 }
 
 export function lnBackward16(args: usize, r0: i32, r1: i32, part: i32): void {
@@ -542,7 +558,17 @@ export function lnBackward16(args: usize, r0: i32, r1: i32, part: i32): void {
   // the next row chunk of one job (ACCUMULATE, src/backends/wasm/chunked.ts) adds to the sums the previous one left
   if (params && slot(args, ACCUMULATE) == 0) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (rows <= 0) return;
-  if (dt == DT_F16) {
+  // gradients are alike in scale across rows: the first row's dy picks the binary16 decode for the part (a wrong
+  // pick costs time only: both decodes are exact). More than 1 in 64 subnormal: ld8NoSub.
+  if (dt == DT_F16 && subnormals16(dy, cols) * 64 > cols) {
+    if (g == 0) {
+      if (params) lnBwdF16Ps(dy, x, m, rs, g, dx, rows, cols, ws);
+      else lnBwdF16s(dy, x, m, rs, g, dx, rows, cols, ws);
+    } else {
+      if (params) lnBwdF16GPs(dy, x, m, rs, g, dx, rows, cols, ws);
+      else lnBwdF16Gs(dy, x, m, rs, g, dx, rows, cols, ws);
+    }
+  } else if (dt == DT_F16) {
     if (g == 0) {
       if (params) lnBwdF16P(dy, x, m, rs, g, dx, rows, cols, ws);
       else lnBwdF16(dy, x, m, rs, g, dx, rows, cols, ws);

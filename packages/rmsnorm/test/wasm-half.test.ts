@@ -312,7 +312,7 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
     }
   });
 
-  it('float16 backward with gradient-sized dy (mostly subnormal: the decode without f32 subnormal arithmetic) agrees with js', () => {
+  it('float16 backward with gradient-sized dy (mostly subnormal: the decode without f32 subnormal arithmetic) agrees with js (RMS, fused, LayerNorm)', () => {
     const cols = 1030; // 128 vectors of 8 and a scalar tail
     const rows = 6;
     const t = decodeTable('float16');
@@ -337,6 +337,18 @@ describe('wasm 16-bit storage', { skip: !HAVE_WASM && 'wasm unavailable' }, () =
       for (let c = 0; c < cols; c++) {
         assert.ok(Math.abs(w.dgamma![c] - j.dgamma![c]) <= 1e-6 * (1e-4 + Math.abs(j.dgamma![c])), `dgamma[${c}] ${w.dgamma![c]} vs js ${j.dgamma![c]}`);
       }
+    }
+    const stats = layerNorm(sum, cols, { dtype: 'float16', backend: 'js' });
+    const o = { dtype: 'float16' as const, gamma, beta: gamma };
+    const w = layerNormBackward(dy, sum, stats.mean, stats.rstd, cols, { ...o, backend: 'wasm' });
+    const j = layerNormBackward(dy, sum, stats.mean, stats.rstd, cols, { ...o, backend: 'js' });
+    for (let i = 0; i < w.dx.length; i++) {
+      const ok = ((w.dx[i] | j.dx[i]) & 0x7fff) === 0 || Math.abs(w.dx[i] - j.dx[i]) <= 1;
+      assert.ok(ok, `layerNorm dx[${i}] 0x${w.dx[i].toString(16)} (${t[w.dx[i]]}) vs js 0x${j.dx[i].toString(16)} (${t[j.dx[i]]})`);
+    }
+    for (let c = 0; c < cols; c++) {
+      assert.ok(Math.abs(w.dgamma![c] - j.dgamma![c]) <= 1e-6 * (1e-4 + Math.abs(j.dgamma![c])), `layerNorm dgamma[${c}] ${w.dgamma![c]} vs js ${j.dgamma![c]}`);
+      assert.ok(Math.abs(w.dbeta![c] - j.dbeta![c]) <= 1e-6 * (1e-4 + Math.abs(j.dbeta![c])), `layerNorm dbeta[${c}] ${w.dbeta![c]} vs js ${j.dbeta![c]}`);
     }
   });
 
