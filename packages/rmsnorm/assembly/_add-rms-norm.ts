@@ -16,7 +16,7 @@ import {
 } from './_job';
 import {
   anyNaN8, bf16Hi, bf16Lo, bf16Round, F16_SCALE, f16HighToScaled, f16MagToF32, f16x4ToF32, ld8, ld8Finite, load1,
-  finite16, ld8NoSub, maxLanes16, scaledToF16, st8, st8NoNaN, store1, subnormals16,
+  finite16, maxLanes16, scaledToF16, st8, st8NoNaN, store1, subnormals16,
 } from './_half';
 import { flushParams, zeroBytes } from './_params';
 import { rmsRstd } from './_rms-norm';
@@ -483,10 +483,10 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
     let a1 = a0;
     const end = i + BLOCK < n8 ? i + BLOCK : n8;
     for (; i < end; i += 8) {
-      const d0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
-      const d1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
-      const p0 = f32x4.mul(d0, f32x4.mul(sub ? ld8NoSub(sr, i, dt, false) : ld8Finite(sr, i, dt, false), vr));
-      const p1 = f32x4.mul(d1, f32x4.mul(sub ? ld8NoSub(sr, i, dt, true) : ld8Finite(sr, i, dt, true), vr));
+      const d0 = ld8Finite(dyr, i, dt, false, sub);
+      const d1 = ld8Finite(dyr, i, dt, true, sub);
+      const p0 = f32x4.mul(d0, f32x4.mul(ld8Finite(sr, i, dt, false, sub), vr));
+      const p1 = f32x4.mul(d1, f32x4.mul(ld8Finite(sr, i, dt, true, sub), vr));
       const o = <usize>i << 2;
       if (gamma != 0) {
         a0 = f32x4.add(a0, f32x4.mul(p0, f32x4.add(vo, v128.load(gamma + o))));
@@ -530,22 +530,22 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
   const vo = f32x4.splat(goff);
   let i = c0;
   for (; i + 8 <= c1; i += 8) {
-    let u0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
-    let u1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
+    let u0 = ld8Finite(dyr, i, dt, false, sub);
+    let u1 = ld8Finite(dyr, i, dt, true, sub);
     const o = <usize>i << 2;
     if (gamma != 0) {
       u0 = f32x4.mul(u0, f32x4.add(vo, v128.load(gamma + o)));
       u1 = f32x4.mul(u1, f32x4.add(vo, v128.load(gamma + o, 16)));
     }
     if (corr) {
-      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(sub ? ld8NoSub(sr, i, dt, false) : ld8Finite(sr, i, dt, false), vr), vc));
-      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(sub ? ld8NoSub(sr, i, dt, true) : ld8Finite(sr, i, dt, true), vr), vc));
+      u0 = f32x4.sub(u0, f32x4.mul(f32x4.mul(ld8Finite(sr, i, dt, false, sub), vr), vc));
+      u1 = f32x4.sub(u1, f32x4.mul(f32x4.mul(ld8Finite(sr, i, dt, true, sub), vr), vc));
     }
     let v0 = f32x4.mul(u0, vr);
     let v1 = f32x4.mul(u1, vr);
     if (hasDsum) {
-      v0 = f32x4.add(sub ? ld8NoSub(dsr, i, dt, false) : ld8Finite(dsr, i, dt, false), v0);
-      v1 = f32x4.add(sub ? ld8NoSub(dsr, i, dt, true) : ld8Finite(dsr, i, dt, true), v1);
+      v0 = f32x4.add(ld8Finite(dsr, i, dt, false, sub), v0);
+      v1 = f32x4.add(ld8Finite(dsr, i, dt, true, sub), v1);
     }
     // after every load of [i, i + 8): dx may be dy or dsum. 16-bit: the NaN lines only for a chunk with a NaN
     if (dt != DT_F32 && !anyNaN8(v0, v1)) st8NoNaN(dxr, i, v0, v1, dt);
@@ -609,7 +609,7 @@ function paramsFinite(gamma: usize, beta: usize, goff: f32, cols: i32): bool {
 
 /**
  * One backward row on the SIMD path: sweep A, the coefficient, sweep B. sub: binary16 gradients in the subnormal
- * range (the call part's pick, addRmsBackward), decoded without f32 subnormal arithmetic (ld8NoSub).
+ * range (the call part's pick, addRmsBackward), decoded without f32 subnormal arithmetic (ld8Finite's sub decode).
  */
 @inline function bwdRowFast(
   dyr: usize, dsr: usize, sr: usize, dxr: usize, gamma: usize, cols: i32, k: i32, divisor: f64, rs: f32, goff: f32,
@@ -672,7 +672,7 @@ function bwdF16(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize
 function bwdF16n(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
   bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, false, false);
 }
-// binary16 gradients in the subnormal range (most of a row): decoded without f32 subnormal arithmetic (ld8NoSub)
+// binary16 gradients in the subnormal range (most of a row): decoded without f32 subnormal arithmetic (ld8Finite's sub decode)
 function bwdF16sub(dy: usize, ds: usize, s: usize, rstd: usize, g: usize, dx: usize, rows: i32, cols: i32, k: i32, d: f64, goff: f32, eo: bool, ws: usize, pr: bool, wb: bool): void {
   bwdRows(dy, ds, s, rstd, g, dx, rows, cols, k, d, goff, eo, ws, pr, wb, DT_F16, true, true);
 }
@@ -713,7 +713,7 @@ export function addRmsBackward(args: usize, r0: i32, r1: i32, part: i32): void {
     else bwdF32n(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
   } else if (dt == DT_F16) {
     // gradients are alike in scale across rows: the first row's dy picks the decode for the part (a wrong pick
-    // costs time only: both decodes are exact). More than 1 in 64 subnormal: ld8NoSub.
+    // costs time only: both decodes are exact). More than 1 in 64 subnormal: the sub decode of ld8Finite.
     const sub = subnormals16(dy, cols) * 64 > cols;
     if (dsum0 != 0 && sub) bwdF16sub(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);
     else if (dsum0 != 0) bwdF16(dy, dsum, sum, rstd, gamma, dx, rows, cols, k, divisor, goff, eo, ws, params, wantB);

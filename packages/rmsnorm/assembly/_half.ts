@@ -221,18 +221,15 @@ export function subnormals16(p: usize, n: i32): i32 {
   return v128.or(f32x4.sub(b, v128.and(z, i32x4.splat(0x38800000))), v128.xor(u, m));
 }
 
-/** ld8Finite for binary16 gradients in the subnormal range (picked per call part: bwdF16sub in _add-rms-norm.ts). */
-@inline export function ld8NoSub(p: usize, i: i32, dt: i32, hi: bool): v128 {
+/**
+ * ld8 for values known finite (a row whose sum of squares was finite). sub: binary16 gradients in the subnormal range,
+ * decoded without f32 subnormal arithmetic (f16HighToF32NoSub; the kernels pick it per call part).
+ */
+@inline export function ld8Finite(p: usize, i: i32, dt: i32, hi: bool, sub: bool = false): v128 {
   if (dt != DT_F16) return ld8(p, i, dt, hi);
   const h = v128.load(p + (<usize>i << 1));
-  return f16HighToF32NoSub(hi ? bf16Hi(h) : bf16Lo(h));
-}
-
-/** ld8 for values known finite (a row whose sum of squares was finite). */
-@inline export function ld8Finite(p: usize, i: i32, dt: i32, hi: bool): v128 {
-  if (dt != DT_F16) return ld8(p, i, dt, hi);
-  const h = v128.load(p + (<usize>i << 1));
-  return f16HighToF32Finite(hi ? bf16Hi(h) : bf16Lo(h));
+  const u = hi ? bf16Hi(h) : bf16Lo(h);
+  return sub ? f16HighToF32NoSub(u) : f16HighToF32Finite(u);
 }
 
 /**

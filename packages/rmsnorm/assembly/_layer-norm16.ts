@@ -19,7 +19,7 @@ import {
   WS, WS_BYTES_PER_COL, WS_STRIDE, hsum, ptr, slot,
 } from './_job';
 import {
-  anyNaN8, bf16Hi, bf16Lo, F16_SCALE, f16HighToF32Finite, finite16, ld8, ld8Finite, ld8NoSub, load1, maxLanes16,
+  anyNaN8, bf16Hi, bf16Lo, F16_SCALE, f16HighToF32Finite, finite16, ld8, ld8Finite, load1, maxLanes16,
   scaledToF16, st8, st8NoNaN, store1, subnormals16,
 } from './_half';
 import { flushParams, zeroBytes } from './_params';
@@ -358,10 +358,10 @@ let sumUXm: f64 = 0;
     let aux = au;
     const end = i + BLOCK < n16 ? i + BLOCK : n16;
     for (; i < end; i += 16) {
-      let u0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
-      let u1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
-      let u2 = sub ? ld8NoSub(dyr, i + 8, dt, false) : ld8Finite(dyr, i + 8, dt, false);
-      let u3 = sub ? ld8NoSub(dyr, i + 8, dt, true) : ld8Finite(dyr, i + 8, dt, true);
+      let u0 = ld8Finite(dyr, i, dt, false, sub);
+      let u1 = ld8Finite(dyr, i, dt, true, sub);
+      let u2 = ld8Finite(dyr, i + 8, dt, false, sub);
+      let u3 = ld8Finite(dyr, i + 8, dt, true, sub);
       if (hasG) {
         const o = <usize>i << 2;
         u0 = f32x4.mul(u0, v128.load(gamma + o));
@@ -404,16 +404,16 @@ let sumUXm: f64 = 0;
 /**
  * dx = round((u − a − x̂·b)·rs) for values [i, i + 8) (x̂ = ((x − saved) − shift)·rs) and, with params, dy·x̂ and dy
  * into the f32 block accumulators. The row's sums were finite, so dy and x are (no Inf/NaN decode line); dy is read
- * before dx is written (dx may be dy). sub: binary16 gradients in the subnormal range, dy decoded with ld8NoSub (the
- * call part's pick, lnBackward16).
+ * before dx is written (dx may be dy). sub: binary16 gradients in the subnormal range, dy decoded by ld8Finite's
+ * sub path (the call part's pick, lnBackward16).
  */
 @inline function ln16Dx8(
   dyr: usize, xr: usize, dxr: usize, gamma: usize, accG: usize, accB: usize, i: i32,
   vm: v128, vs: v128, vr: v128, va: v128, vb: v128, hasG: bool, params: bool, dt: i32, sub: bool,
 ): void {
   const o = <usize>i << 2;
-  const d0 = sub ? ld8NoSub(dyr, i, dt, false) : ld8Finite(dyr, i, dt, false);
-  const d1 = sub ? ld8NoSub(dyr, i, dt, true) : ld8Finite(dyr, i, dt, true);
+  const d0 = ld8Finite(dyr, i, dt, false, sub);
+  const d1 = ld8Finite(dyr, i, dt, true, sub);
   const h0 = f32x4.mul(f32x4.sub(f32x4.sub(ld8Finite(xr, i, dt, false), vm), vs), vr);
   const h1 = f32x4.mul(f32x4.sub(f32x4.sub(ld8Finite(xr, i, dt, true), vm), vs), vr);
   const u0 = hasG ? f32x4.mul(d0, v128.load(gamma + o)) : d0;
@@ -515,7 +515,7 @@ function lnBwdF16P(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize
 function lnBwdF16GP(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
   ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, true, true, DT_F16, false);
 }
-// binary16 gradients in the subnormal range (most of a row): dy decoded without f32 subnormal arithmetic (ld8NoSub)
+// binary16 gradients in the subnormal range (most of a row): dy decoded without f32 subnormal arithmetic (ld8Finite's sub decode)
 function lnBwdF16s(dy: usize, x: usize, m: usize, rs: usize, g: usize, dx: usize, rows: i32, cols: i32, ws: usize): void {
   ln16BackwardRows(dy, x, m, rs, g, dx, rows, cols, ws, false, false, DT_F16, true);
 }
@@ -559,7 +559,7 @@ export function lnBackward16(args: usize, r0: i32, r1: i32, part: i32): void {
   if (params && slot(args, ACCUMULATE) == 0) zeroBytes(ws, <usize>((cols + 3) & ~3) * WS_BYTES_PER_COL);
   if (rows <= 0) return;
   // gradients are alike in scale across rows: the first row's dy picks the binary16 decode for the part (a wrong
-  // pick costs time only: both decodes are exact). More than 1 in 64 subnormal: ld8NoSub.
+  // pick costs time only: both decodes are exact). More than 1 in 64 subnormal: the sub decode of ld8Finite.
   if (dt == DT_F16 && subnormals16(dy, cols) * 64 > cols) {
     if (g == 0) {
       if (params) lnBwdF16Ps(dy, x, m, rs, g, dx, rows, cols, ws);
