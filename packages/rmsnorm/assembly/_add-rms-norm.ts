@@ -55,19 +55,21 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
  * y = round(s·rs·(goff + gamma) + beta) for values [i, i + 8); gm: 0 no gamma, 1 gamma, 2 goff + gamma (constant).
  * y is never NaN here (fwdRows: finite s, rs a normal f32, finite parameters), so 16-bit stores skip the NaN select.
  */
-@inline function scale8(sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32, gm: i32): void {
+@inline function scale8(
+  sr: usize, yr: usize, i: i32, vr: v128, gamma: usize, beta: usize, vo: v128, dt: i32, gm: i32, c: i32 = 0,
+): void {
   let v0: v128;
   let v1: v128;
   if (dt == DT_F16) {
     // binary16 stays in the scaled domain (_half.ts) from load to store: 2-instruction decode, no subnormal line
-    const h = v128.load(sr + (<usize>i << 1));
+    const h = v128.load(sr + (<usize>i << 1) + (<usize>c << 4));
     v0 = f32x4.mul(f16HighToScaled(bf16Lo(h)), vr);
     v1 = f32x4.mul(f16HighToScaled(bf16Hi(h)), vr);
   } else {
-    v0 = f32x4.mul(ld8Finite(sr, i, dt, false), vr);
-    v1 = f32x4.mul(ld8Finite(sr, i, dt, true), vr);
+    v0 = f32x4.mul(ld8Finite(sr, i, dt, false, false, c), vr);
+    v1 = f32x4.mul(ld8Finite(sr, i, dt, true, false, c), vr);
   }
-  const o = <usize>i << 2;
+  const o = (<usize>i << 2) + (<usize>c << 5);
   if (gm == 1) {
     v0 = f32x4.mul(v0, v128.load(gamma + o));
     v1 = f32x4.mul(v1, v128.load(gamma + o, 16));
@@ -80,8 +82,8 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
     v0 = f32x4.add(v0, dt == DT_F16 ? f32x4.mul(v128.load(beta + o), bs) : v128.load(beta + o));
     v1 = f32x4.add(v1, dt == DT_F16 ? f32x4.mul(v128.load(beta + o, 16), bs) : v128.load(beta + o, 16));
   }
-  if (dt == DT_F16) v128.store(yr + (<usize>i << 1), i16x8.narrow_i32x4_u(scaledToF16(v0), scaledToF16(v1)));
-  else st8NoNaN(yr, i, v0, v1, dt);
+  if (dt == DT_F16) v128.store(yr + (<usize>i << 1) + (<usize>c << 4), i16x8.narrow_i32x4_u(scaledToF16(v0), scaledToF16(v1)));
+  else st8NoNaN(yr, i, v0, v1, dt, c);
 }
 
 /** scale8 over columns [i0, cols), then a scalar tail. */
@@ -93,7 +95,7 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
   let i = i0;
   for (; i + 16 <= cols; i += 16) {
     scale8(sr, yr, i, vr, gamma, beta, vo, dt, gm);
-    scale8(sr, yr, i + 8, vr, gamma, beta, vo, dt, gm);
+    scale8(sr, yr, i, vr, gamma, beta, vo, dt, gm, 1);
   }
   for (; i + 8 <= cols; i += 8) scale8(sr, yr, i, vr, gamma, beta, vo, dt, gm);
   for (; i < cols; i++) {
@@ -172,7 +174,7 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
         v3 = f32x4.add(f16HighToScaled(bf16Hi(x1)), f16HighToScaled(bf16Hi(r1)));
         if (pipe) {
           scale8(ps, py, i, vr, gamma, beta, vo, dt, gm); // before this row's store (4K aliasing, below)
-          scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
+          scale8(ps, py, i, vr, gamma, beta, vo, dt, gm, 1);
         }
         const s0 = v128.and(v0, sgn);
         const s1 = v128.and(v1, sgn);
@@ -192,13 +194,13 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
       } else if (hasRes) {
         v0 = f32x4.add(ld8(xr, i, dt, false), ld8(rr, i, dt, false));
         v1 = f32x4.add(ld8(xr, i, dt, true), ld8(rr, i, dt, true));
-        v2 = f32x4.add(ld8(xr, i + 8, dt, false), ld8(rr, i + 8, dt, false));
-        v3 = f32x4.add(ld8(xr, i + 8, dt, true), ld8(rr, i + 8, dt, true));
+        v2 = f32x4.add(ld8(xr, i, dt, false, 1), ld8(rr, i, dt, false, 1));
+        v3 = f32x4.add(ld8(xr, i, dt, true, 1), ld8(rr, i, dt, true, 1));
         if (pipe) {
           // the previous row's sum is read before this row's sum is stored at the same offset: rows 4 KiB apart
           // would make those loads wait on the stores (4K aliasing)
           scale8(ps, py, i, vr, gamma, beta, vo, dt, gm);
-          scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
+          scale8(ps, py, i, vr, gamma, beta, vo, dt, gm, 1);
         }
         if (dt == DT_BF16 && !anyNaN8(f32x4.add(v0, v1), f32x4.add(v2, v3))) {
           // no NaN among the 16 sums (a NaN lane makes its pair sum NaN; +Inf with −Inf also sends the chunk to
@@ -217,15 +219,15 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
           v3 = v128.and(v3, hi);
         } else if (dt != DT_F32) {
           st8(sr, i, v0, v1, dt);
-          st8(sr, i + 8, v2, v3, dt);
+          st8(sr, i, v2, v3, dt, 1);
           // the statistic is of the stored (rounded) sum: re-read from L1
           v0 = ld8(sr, i, dt, false);
           v1 = ld8(sr, i, dt, true);
-          v2 = ld8(sr, i + 8, dt, false);
-          v3 = ld8(sr, i + 8, dt, true);
+          v2 = ld8(sr, i, dt, false, 1);
+          v3 = ld8(sr, i, dt, true, 1);
         } else {
           st8(sr, i, v0, v1, dt);
-          st8(sr, i + 8, v2, v3, dt);
+          st8(sr, i, v2, v3, dt, 1);
         }
       } else if (dt == DT_F16) {
         // only |x| is squared: magnitude bits → f32 (shift, ×2^112: 3 instructions per 4 values instead of the full
@@ -241,8 +243,8 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
       } else {
         v0 = ld8(xr, i, dt, false);
         v1 = ld8(xr, i, dt, true);
-        v2 = ld8(xr, i + 8, dt, false);
-        v3 = ld8(xr, i + 8, dt, true);
+        v2 = ld8(xr, i, dt, false, 1);
+        v3 = ld8(xr, i, dt, true, 1);
       }
       a0 = f32x4.add(a0, f32x4.mul(v0, v0));
       a1 = f32x4.add(a1, f32x4.mul(v1, v1));
@@ -250,7 +252,7 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
       a3 = f32x4.add(a3, f32x4.mul(v3, v3));
       if (pipe && !hasRes) {
         scale8(ps, py, i, vr, gamma, beta, vo, dt, gm);
-        scale8(ps, py, i + 8, vr, gamma, beta, vo, dt, gm);
+        scale8(ps, py, i, vr, gamma, beta, vo, dt, gm, 1);
       }
     }
     total += hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
@@ -345,6 +347,11 @@ function fwdF32g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, 
 function fwdF32g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
   fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 1, ok);
 }
+// gain without bias (the pre-norm transformer case): beta passed as the constant 0, so the bias test folds out of the
+// loops (in the shared g1 function it is a runtime test per 8 values and costs the loop registers)
+function fwdF32g1nb(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, 0, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 1, ok);
+}
 function fwdF32g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
   fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 2, ok);
 }
@@ -393,6 +400,7 @@ function fwdNormBf16g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: us
   const gm = g == 0 ? 0 : goff == 0 ? 1 : 2;
   if (res != 0 && dt == DT_F32) {
     if (gm == 0) fwdF32g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (gm == 1 && b == 0) fwdF32g1nb(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
     else if (gm == 1) fwdF32g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
     else fwdF32g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
   } else if (res != 0 && dt == DT_F16) {

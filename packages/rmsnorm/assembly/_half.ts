@@ -90,11 +90,13 @@ import { DT_BF16, DT_F16, DT_F32 } from './_job';
 /**
  * Values [i, i + 4) (hi = false) or [i + 4, i + 8) (hi = true) of storage `dt` as f32 lanes. 16-bit: one 16-byte
  * load of all eight widened in halves (a kernel loads the same 16 bytes for both halves: an L1 hit), so a loop step of
- * 8 values moves whole vectors; the narrowing store (store8) likewise.
+ * 8 values moves whole vectors; the narrowing store (store8) likewise. c (a constant 0 or 1) reads values 8·c further
+ * on, the 8·c folded into the address's constant part: a loop of 16 values per step keeps one address per stream
+ * (V8 computes (i + 8) << 2 apart from i << 2).
  */
-@inline export function ld8(p: usize, i: i32, dt: i32, hi: bool): v128 {
-  if (dt == DT_F32) return v128.load(p + (<usize>i << 2) + (hi ? 16 : 0));
-  const h = v128.load(p + (<usize>i << 1));
+@inline export function ld8(p: usize, i: i32, dt: i32, hi: bool, c: i32 = 0): v128 {
+  if (dt == DT_F32) return v128.load(p + (<usize>i << 2) + (hi ? 16 : 0) + (<usize>c << 5));
+  const h = v128.load(p + (<usize>i << 1) + (<usize>c << 4));
   const u = hi ? bf16Hi(h) : bf16Lo(h);
   return dt == DT_BF16 ? u : f16HighToF32(u);
 }
@@ -225,9 +227,9 @@ export function subnormals16(p: usize, n: i32): i32 {
  * ld8 for values known finite (a row whose sum of squares was finite). sub: binary16 gradients in the subnormal range,
  * decoded without f32 subnormal arithmetic (f16HighToF32NoSub; the kernels pick it per call part).
  */
-@inline export function ld8Finite(p: usize, i: i32, dt: i32, hi: bool, sub: bool = false): v128 {
-  if (dt != DT_F16) return ld8(p, i, dt, hi);
-  const h = v128.load(p + (<usize>i << 1));
+@inline export function ld8Finite(p: usize, i: i32, dt: i32, hi: bool, sub: bool = false, c: i32 = 0): v128 {
+  if (dt != DT_F16) return ld8(p, i, dt, hi, c);
+  const h = v128.load(p + (<usize>i << 1) + (<usize>c << 4));
   const u = hi ? bf16Hi(h) : bf16Lo(h);
   return sub ? f16HighToF32NoSub(u) : f16HighToF32Finite(u);
 }
@@ -252,9 +254,9 @@ export function subnormals16(p: usize, n: i32): i32 {
  * st8 for values known not to be NaN (bfloat16: the rounding without the NaN select; binary16: without the NaN
  * line).
  */
-@inline export function st8NoNaN(p: usize, i: i32, lo: v128, hi: v128, dt: i32): void {
+@inline export function st8NoNaN(p: usize, i: i32, lo: v128, hi: v128, dt: i32, c: i32 = 0): void {
   if (dt == DT_F32) {
-    st8(p, i, lo, hi, dt);
+    st8(p, i, lo, hi, dt, c);
     return;
   }
   if (dt == DT_F16) {
@@ -267,18 +269,23 @@ export function subnormals16(p: usize, n: i32): i32 {
     const q = v128.any_true(small)
       ? i16x8.narrow_i32x4_u(f32x4ToF16n(lo, false), f32x4ToF16n(hi, false))
       : i16x8.narrow_i32x4_u(f32x4ToF16Normal(lo, sl, al), f32x4ToF16Normal(hi, sh, ah));
-    v128.store(p + (<usize>i << 1), q);
+    v128.store(p + (<usize>i << 1) + (<usize>c << 4), q);
     return;
   }
-  v128.store(p + (<usize>i << 1), i16x8.narrow_i32x4_u(i32x4.shr_u(bf16Round(lo), 16), i32x4.shr_u(bf16Round(hi), 16)));
+  const q = i16x8.narrow_i32x4_u(i32x4.shr_u(bf16Round(lo), 16), i32x4.shr_u(bf16Round(hi), 16));
+  v128.store(p + (<usize>i << 1) + (<usize>c << 4), q);
 }
 
-/** Store values [i, i + 8) (lanes lo then hi) in storage `dt` (16-bit: rounded, packed, one 16-byte store). */
-@inline export function st8(p: usize, i: i32, lo: v128, hi: v128, dt: i32): void {
+/**
+ * Store values [i, i + 8) (lanes lo then hi; c: 8·c further on, as ld8) in storage `dt` (16-bit: rounded, packed,
+ * one 16-byte store).
+ */
+@inline export function st8(p: usize, i: i32, lo: v128, hi: v128, dt: i32, c: i32 = 0): void {
   if (dt == DT_F32) {
-    v128.store(p + (<usize>i << 2), lo);
-    v128.store(p + (<usize>i << 2), hi, 16);
+    const q = p + (<usize>i << 2) + (<usize>c << 5);
+    v128.store(q, lo);
+    v128.store(q, hi, 16);
     return;
   }
-  v128.store(p + (<usize>i << 1), i16x8.narrow_i32x4_u(enc4(lo, dt), enc4(hi, dt)));
+  v128.store(p + (<usize>i << 1) + (<usize>c << 4), i16x8.narrow_i32x4_u(enc4(lo, dt), enc4(hi, dt)));
 }
