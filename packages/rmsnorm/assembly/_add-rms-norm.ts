@@ -52,7 +52,8 @@ function sumSquaresExact16(p: usize, n: i32, dt: i32): f64 {
 }
 
 /**
- * y = round(s·rs·(goff + gamma) + beta) for values [i, i + 8); gm: 0 no gamma, 1 gamma, 2 goff + gamma (constant).
+ * y = round(s·rs·(goff + gamma) + beta) for values [i + 8c, i + 8c + 8) (c: a constant, as ld8's); gm: 0 no gamma,
+ * 1 gamma, 2 goff + gamma (constant).
  * y is never NaN here (fwdRows: finite s, rs a normal f32, finite parameters), so 16-bit stores skip the NaN select.
  */
 @inline function scale8(
