@@ -348,13 +348,17 @@ function fwdF32g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, 
 function fwdF32g1(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
   fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 1, ok);
 }
-// gain without bias (the pre-norm transformer case): beta passed as the constant 0, so the bias test folds out of the
-// loops (in the shared g1 function it is a runtime test per 8 values and costs the loop registers)
+// gain without bias (the pre-norm transformer case: LLaMA's gamma, g1nb; Gemma's 1 + gamma, g2nb): beta passed as
+// the constant 0, so the bias test folds out of the loops (in the shared g1/g2 functions it is a runtime test per 8
+// values and costs the loop registers)
 function fwdF32g1nb(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
   fwdRows(x, res, g, 0, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 1, ok);
 }
 function fwdF32g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
   fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 2, ok);
+}
+function fwdF32g2nb(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
+  fwdRows(x, res, g, 0, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F32, true, 2, ok);
 }
 function fwdF16g0(x: usize, res: usize, g: usize, b: usize, s: usize, y: usize, rstd: usize, rows: i32, cols: i32, k: i32, d: f64, eps: f64, eo: bool, goff: f32, ok: bool): void {
   fwdRows(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, DT_F16, true, 0, ok);
@@ -403,6 +407,7 @@ function fwdNormBf16g2(x: usize, res: usize, g: usize, b: usize, s: usize, y: us
     if (gm == 0) fwdF32g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
     else if (gm == 1 && b == 0) fwdF32g1nb(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
     else if (gm == 1) fwdF32g1(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
+    else if (b == 0) fwdF32g2nb(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
     else fwdF32g2(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);
   } else if (res != 0 && dt == DT_F16) {
     if (gm == 0) fwdF16g0(x, res, g, b, s, y, rstd, rows, cols, k, d, eps, eo, goff, ok);

@@ -17,6 +17,7 @@ const VARIANTS = [
   { tag: 'beta', beta: true },
   { tag: 'gamma+beta', gamma: true, beta: true },
   { tag: 'gammaOffset=1+gamma+beta', gamma: true, beta: true, gammaOffset: 1 },
+  { tag: 'gammaOffset=1+gamma (Gemma)', gamma: true, gammaOffset: 1 },
   { tag: 'p=0.5 ceil', gamma: true, p: 0.5, kRule: 'ceil' as const },
   { tag: 'p=0.0625 floor outside', gamma: true, beta: true, p: 0.0625, kRule: 'floor' as const, epsPlacement: 'outside' as const },
   { tag: 'eps outside eps=1e-2', gamma: true, epsPlacement: 'outside' as const, eps: 1e-2 },

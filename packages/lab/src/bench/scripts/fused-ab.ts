@@ -1,6 +1,7 @@
 // Fused residual add + RMSNorm and 16-bit storage on the wasm backend, A/B in one process, interleaved round-robin,
 // one thread, zero-copy buffers (allocFloat32/allocUint16) through the public ops (op layer included: ~1 µs a call):
 //   fused      addRmsNorm(x, residual) → sum, y, rstd                      (reads 2 streams, writes 2)
+//              with gamma (LLaMA), and with gammaOffset 1 (Gemma's 1 + gamma: "fused f32 1+g")
 //   add+norm   sum = x + 1·residual (the ceiling module's SIMD triad), then rmsNorm(sum) → y, rstd
 //   ceiling    copy x → sum and copy residual → y (the ceiling module: 2 reads + 2 writes, the fused op's streams)
 //   f32 / bf16 / f16 rmsNorm, and the fused op on bf16 / f16 storage
@@ -108,6 +109,7 @@ function run(rows: number, cols: number) {
         ceil.copy(s.r.byteOffset, s.y.byteOffset, n);
       },
     },
+    { name: 'fused f32 1+g', bytes: f32Fused, call: (i) => { const s = sets[i]; addRmsNorm(s.x, s.r, cols, { gamma, gammaOffset: 1, backend: 'wasm', out: { sum: s.sum, y: s.y, rstd: s.rstd } }); } },
     { name: 'fused inpl', bytes: f32Fused, call: (i) => { const s = sets[i]; addRmsNorm(s.x, s.rIn, cols, { gamma, backend: 'wasm', out: { sum: s.rIn, y: s.y, rstd: s.rstd } }); } },
     {
       name: 'add+norm inpl', bytes: f32Fused, call: (i) => {
