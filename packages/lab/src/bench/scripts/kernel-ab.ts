@@ -6,14 +6,19 @@
 // like. Rows: ms per call (median over rounds), GB/s (opBytes: logical bytes read + written), % of the same-run
 // ceiling, ours/naive speed ratio (naive ms / ours ms: > 1 means ours is faster). Also prints the largest difference
 // between ours and naive outputs (relative to max |naive|) as a sanity check that both compute the same thing.
+// --reread adds the probes of assembly/reread.ts (RMS family): the smallest exact pipelined forward (pipe-min), the
+// same vector work with no second touch of the row (1pass: forward and backward; timing only, wrong outputs), and a
+// one-pass loop that re-reads the stream 256 bytes and one row behind (reread-256B, reread-row): how much of the
+// distance to the ceiling comes from reading each row twice, which an exact row norm must (docs/wasm.md).
 // Run: npx tsx src/bench/scripts/kernel-ab.ts [--shapes 32x768,256x1024,16384x1024] [--rounds 15] [--sample-ms 20]
-//      [--ops rms,layer] [--stat median|min] [--clock wall|cpu] [--alt variant.wasm] [--json out.json]
+//      [--ops rms,layer] [--stat median|min] [--clock wall|cpu] [--alt variant.wasm] [--reread] [--json out.json]
 //      (on a machine shared with other work: --stat min --clock cpu)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { normBase64 } from 'rmsnorm/internal';
 import { wasmBase64 as naiveBase64 } from '../generated/naive.js';
 import { wasmBase64 as ceilingBase64 } from '../generated/ceiling.js';
+import { wasmBase64 as rereadBase64 } from '../generated/reread.js';
 import { jobLayout as L } from 'rmsnorm/internal';
 import { median, opBytes } from '../stats.js';
 import { arg, cpuClock, now, shapesArg } from './script-args.js';
@@ -23,6 +28,12 @@ interface NormExports {
   runJob(args: number, part: number, parts: number): void;
   reduceParams(args: number, parts: number): void;
   heapBase(): number;
+}
+interface RereadExports {
+  rmsForwardPipelined(x: number, gamma: number, y: number, rstd: number, rows: number, cols: number, eps: number): void;
+  rmsForwardOnePass(x: number, gamma: number, y: number, rstd: number, rows: number, cols: number, eps: number): void;
+  rereadBehind(x: number, gamma: number, y: number, n: number, cols: number, back: number): number;
+  rmsBackwardOnePass(dy: number, x: number, rstd: number, gamma: number, dx: number, dgamma: number, rows: number, cols: number): void;
 }
 interface NaiveExports {
   rmsForward(x: number, gamma: number, y: number, rstd: number, rows: number, cols: number, eps: number): void;
@@ -83,11 +94,12 @@ function layout(rows: number, cols: number): Layout {
   return { sets, gamma, beta, dgamma, dbeta, ws, wsStride, args, end: p };
 }
 
-interface Case { name: string; op: 'rms' | 'layer'; dir: 'fwd' | 'bwd'; kind: 'ours' | 'naive' | 'ceiling' | 'alt'; bytes: number; call(i: number): void }
+interface Case { name: string; op: 'rms' | 'layer'; dir: 'fwd' | 'bwd'; kind: 'ours' | 'naive' | 'ceiling' | 'alt' | 'probe'; bytes: number; call(i: number): void }
 
 // --alt file.wasm: a second build of the norm kernels (e.g. a variant compiled with ../rmsnorm/scripts/build-wasm.mjs flags
 // for norm-shared) timed in the same rounds on the same buffers: rows "alt" and the ratio ours/alt.
 const altPath = arg('alt', '');
+const reread = process.argv.includes('--reread');
 
 function run(rows: number, cols: number) {
   const lay = layout(rows, cols);
@@ -96,6 +108,7 @@ function run(rows: number, cols: number) {
   const alt = altPath ? instantiate<NormExports>(readFileSync(altPath).toString('base64'), memory) : null;
   const naive = instantiate<NaiveExports>(naiveBase64, memory);
   const ceil = instantiate<CeilingExports>(ceilingBase64, memory);
+  const probe = reread ? instantiate<RereadExports>(rereadBase64, memory) : null;
   if (ours.heapBase() > BASE) throw new Error('norm module static data overlaps the buffers');
   const f32 = new Float32Array(memory.buffer);
   const f64 = new Float64Array(memory.buffer);
@@ -170,15 +183,18 @@ function run(rows: number, cols: number) {
     view(s0.rstd, rows).set(rstd0);
     compare('ln.bwd', () => oursLnB(0), () => { zeroParams(); naiveLnB(0); }, [['dx', s0.dx, n], ['dgamma', lay.dgamma, cols], ['dbeta', lay.dbeta, cols]]);
   }
+  if (probe !== null && ops.includes('rms')) {
+    compare('rms.fwd.pipe-min', () => probe.rmsForwardPipelined(s0.x, lay.gamma, s0.y, s0.rstd, rows, cols, EPS), () => naiveRmsF(0), [['y', s0.y, n]]);
+  }
   // Every set gets valid statistics for the backward calls.
   for (let i = 0; i < lay.sets.length; i++) (ops.includes('layer') ? oursLnF : oursRmsF)(i);
 
   const copyCall = (i: number) => { const s = S(i); ceil.copy(s.x, s.y, n); };
   const triadCall = (i: number) => { const s = S(i); ceil.triad(s.dx, s.dy, s.x, 0.5, n); };
   const cases: Case[] = [];
-  const add = (op: Case['op'], dir: Case['dir'], kind: Case['kind'], call: (i: number) => void) => {
+  const add = (op: Case['op'], dir: Case['dir'], kind: Case['kind'], call: (i: number) => void, label: string = kind) => {
     const bytes = kind === 'ceiling' ? (dir === 'fwd' ? 8 * n : 12 * n) : opBytes(op === 'rms' ? 'rmsNorm' : 'layerNorm', dir === 'fwd' ? 'forward' : 'backward', rows, cols);
-    cases.push({ name: `${op}.${dir}.${kind}`, op, dir, kind, bytes, call });
+    cases.push({ name: `${op}.${dir}.${label}`, op, dir, kind, bytes, call });
   };
   add('rms', 'fwd', 'ceiling', copyCall);
   add('rms', 'bwd', 'ceiling', triadCall);
@@ -187,6 +203,19 @@ function run(rows: number, cols: number) {
     add('rms', 'fwd', 'naive', naiveRmsF);
     add('rms', 'bwd', 'ours', oursRmsB);
     add('rms', 'bwd', 'naive', naiveRmsB);
+  }
+  if (probe !== null && ops.includes('rms')) {
+    if (cols % 16 !== 0) throw new Error('--reread needs cols a multiple of 16');
+    add('rms', 'fwd', 'probe', (i) => { const s = S(i); probe.rmsForwardPipelined(s.x, lay.gamma, s.y, s.rstd, rows, cols, EPS); }, 'pipe-min');
+    add('rms', 'fwd', 'probe', (i) => { const s = S(i); probe.rmsForwardOnePass(s.x, lay.gamma, s.y, s.rstd, rows, cols, EPS); }, '1pass');
+    if ((cols & (cols - 1)) === 0) {
+      // the first `back` bytes are not written: count the bytes moved, not the op's
+      for (const [label, back] of [['reread-256B', 256], ['reread-row', 4 * cols]] as const) {
+        add('rms', 'fwd', 'probe', (i) => { const s = S(i); probe.rereadBehind(s.x, lay.gamma, s.y, n, cols, back); }, label);
+        cases[cases.length - 1].bytes = 8 * n - 2 * back;
+      }
+    }
+    add('rms', 'bwd', 'probe', (i) => { const s = S(i); probe.rmsBackwardOnePass(s.dy, s.x, s.rstd, lay.gamma, s.dx, lay.dgamma, rows, cols); }, '1pass');
   }
   if (alt !== null) {
     const viaAlt = (f: (i: number) => void) => (i: number) => {
