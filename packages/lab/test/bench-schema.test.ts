@@ -7,6 +7,8 @@ import { parseBenchArgs, UsageError } from '../src/bench/args.js';
 import { CeilingLoops } from '../src/bench/ceiling.js';
 import { aloneCpuMs, caseKey, recordKey, runBench, specKeys, toRecords, type RoundResult } from '../src/bench/bench.js';
 import { kernelsId, timeInChild } from '../src/bench/isolated.js';
+import { canPin, describeChoice, fastest } from '../src/bench/cpus.js';
+import { pinNote } from '../src/bench/bench.js';
 import { naiveCases } from '../src/bench/naive.js';
 import { copyShapeData, makeShapeData } from '../src/bench/shape-data.js';
 import { allocFloat32, freeFloat32 } from 'rmsnorm';
@@ -89,6 +91,8 @@ test('bench arguments: defaults, lists, and one-line usage errors', () => {
   const r = parseBenchArgs(['--repeat', '3', '--check-isolated']);
   assert.equal(r.repeat, 3);
   assert.equal(r.checkIsolated, true);
+  assert.equal(d.pin, true);
+  assert.equal(parseBenchArgs(['--no-pin']).pin, false);
   assert.deepEqual(d.ops, ['rmsNorm', 'pRmsNorm', 'layerNorm']);
   assert.equal(d.peers, true);
   assert.equal(d.p, 0.0625);
@@ -305,6 +309,34 @@ test('--check-isolated times each row of ours alone right beside its own child, 
   }
   for (const r of records.filter((x) => !x.impl.startsWith('rmsnorm-'))) assert.equal(r.isolated_ms_p50, null);
   assert.equal(lines.filter((l) => /: [0-9.]+ [µm]s\/call.*; alone [0-9.]+ [µm]s \(/.test(l)).length, 2 * 3, lines.join('\n'));
+});
+
+test('unequal CPUs: the fastest calibrated CPU is chosen, children run pinned to it, the run says where', async () => {
+  assert.equal(fastest([0.7, 1.2, NaN]), 1);
+  assert.equal(fastest([NaN, NaN]), -1);
+  assert.equal(fastest([2, 1]), 0);
+  assert.equal(describeChoice({ cpu: 1, relative: [0.71, 1] }), 'cpu 1 (cpu 0 at 0.71 of its speed)');
+  assert.equal(pinNote(false, []), '1-thread children not pinned (--no-pin): each ran where the OS put it');
+  assert.match(pinNote(true, [{ cpu: 1, relative: [0.62, 1] }, { cpu: 0, relative: [1, 0.9] }, { cpu: 1, relative: [0.8, 1] }]),
+    /\(cpu 0 1×, cpu 1 2× of 3\); the slowest CPU measured 0\.62–0\.90 of the chosen one's speed$/);
+  const spec = {
+    op: 'rmsNorm' as const, direction: 'forward' as const, backend: 'js', threads: 1, rows: 4, cols: 8, p: 1, sets: 1,
+    mo: { reps: 3, minReps: 3, rounds: 1, budgetMs: 5, sampleMs: 1 },
+  };
+  const free = await timeInChild(spec);
+  if (!canPin()) {
+    assert.ok(free.cpus === null || !/^\d+$/.test(free.cpus) || free.cpus === '0', String(free.cpus));
+    return;
+  }
+  const last = Number(/(\d+)$/.exec(free.cpus ?? '')?.[1]);
+  assert.ok(last >= 1, `an unpinned child may run on every CPU: ${free.cpus}`);
+  assert.equal((await timeInChild(spec, last)).cpus, String(last)); // taskset took effect in the child
+  const opts = parseBenchArgs(['--shapes', '4x8', '--ops', 'rms', '--directions', 'f', '--no-peers', '--threads', '1',
+    '--reps', '3', '--rounds', '1', '--budget', '5']);
+  const lines: string[] = [];
+  const { notes } = await runBench(opts, undefined, (l) => lines.push(l));
+  assert.ok(lines.some((l) => / 1-thread children pinned to cpu \d+/.test(l)), lines.join('\n'));
+  assert.ok(notes.some((n) => n.startsWith('1-thread children pinned to the fastest CPU of a calibration before each shape (cpu ')), notes.join(' | '));
 });
 
 test('peers are probed on a small shape first, so a single large shape skips the slow ones (no timing checked)', async () => {

@@ -20,6 +20,8 @@ export interface BenchOptions {
   repeat: number;
   /** Re-time each of our configurations alone in another fresh child process and print both side by side. */
   checkIsolated: boolean;
+  /** Pin 1-thread children to the CPU a calibration before each shape found fastest (Linux, taskset; cpus.ts). */
+  pin: boolean;
   p: number;
   json: boolean;
   out: string | null;
@@ -57,6 +59,9 @@ options:
   --check-isolated       also time each of our rows alone (no ceiling loop, no naive kernel) in another fresh
                          process, right beside the row's own (so both see the same machine; N with --repeat N,
                          median); print both and the ratio
+  --pin / --no-pin       run the 1-thread children pinned (taskset) to the CPU a short calibration before each
+                         shape finds fastest: on VMs whose vCPUs differ in speed, a fresh process is otherwise
+                         fast or slow by where the OS puts it (Linux with taskset only)      default on
   --p P                  pRMSNorm fraction                               default 0.0625
   --json                 print the records as JSON on stdout instead of the table
   --out FILE             also write FILE.json and FILE.csv (a .json/.csv ending is replaced by both)
@@ -105,6 +110,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
         'max-call': { type: 'string' },
         repeat: { type: 'string' },
         'check-isolated': { type: 'boolean', default: false },
+        pin: { type: 'boolean', default: true },
         p: { type: 'string' },
         json: { type: 'boolean', default: false },
         out: { type: 'string' },
@@ -154,6 +160,7 @@ export function parseBenchArgs(argv: string[]): BenchOptions {
     maxCallMs: v['max-call'] === undefined ? 2500 : positiveNumber('max-call', v['max-call']),
     repeat: v.repeat === undefined ? 1 : positiveInt('repeat', v.repeat),
     checkIsolated: v['check-isolated'],
+    pin: v.pin,
     p,
     json: v.json,
     out: v.out ?? null,

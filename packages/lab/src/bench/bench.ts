@@ -16,6 +16,7 @@ import { availableBackends, partialK } from 'rmsnorm';
 import type { BenchOptions } from './args.js';
 import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
 import { kernelsId, timeInChild, type CaseTiming, type IsolatedResult, type IsolatedSpec } from './isolated.js';
+import { canPin, chooseCpu, describeChoice, type CpuChoice } from './cpus.js';
 import { machineInfo } from './machine.js';
 import { loadOrt, ortCases } from './peers-ort.js';
 import { loadTfjs, tfjsCases } from './peers-tfjs.js';
@@ -69,6 +70,8 @@ interface Context {
   /** Versions of the peers that loaded (for the results file). */
   versions: Record<string, string>;
   progress: Progress;
+  /** --pin: the CPU of each shape's 1-thread children, one per measured shape and round (cpus.ts). */
+  cpuChoices: CpuChoice[];
 }
 
 export const caseKey = (c: Omit<BenchCase, 'call'>) => `${c.impl}|${c.backend}|${c.op}|${c.direction}|${c.threads}`;
@@ -232,14 +235,24 @@ async function measureOurs(
 ): Promise<RoundResult[]> {
   const out: RoundResult[] = [];
   const kernels = kernelsId();
+  // Re-calibrated per shape and round: which vCPU is the slow one changes within minutes on a shared VM.
+  const choice = ctx.o.pin ? chooseCpu() : null;
+  if (choice !== null) {
+    ctx.cpuChoices.push(choice);
+    ctx.progress.line(`${ctx.progress.label} 1-thread children pinned to ${describeChoice(choice)}`);
+  }
   for (const [i, spec] of specs.entries()) {
     const c = specIdentity(spec);
     const n = spec.rows * spec.cols;
     const t0 = performance.now();
+    const cpu = spec.threads === 1 && choice !== null ? choice.cpu : null;
     try {
-      const { r, alone } = await timeRowAndAlone(ctx, spec, rep);
+      const { r, alone } = await timeRowAndAlone(ctx, spec, rep, cpu);
       if (r.kernels !== kernels || (alone !== null && alone.kernels !== kernels)) {
         throw new Error('the wasm kernels on disk changed since this run started (rebuilt?): row discarded');
+      }
+      if (cpu !== null && (r.cpus !== String(cpu) || (alone !== null && alone.cpus !== String(cpu)))) {
+        throw new Error(`pinned to cpu ${cpu}, the child ran on cpus ${r.cpus}: row discarded`);
       }
       const ceiling = r.companions.find((m) => m.c.impl.startsWith('ceiling-'));
       const ceilingGbps = ceiling === undefined ? null : gbps(ceiling.c.bytes, ceiling.p50);
@@ -267,16 +280,32 @@ async function measureOurs(
  * apart on a shared VM: 65 of 114 rows agreed within 10 %, the small shapes' alone times 1.2–1.7× the run's).
  */
 async function timeRowAndAlone(
-  ctx: Context, spec: IsolatedSpec, rep: number,
+  ctx: Context, spec: IsolatedSpec, rep: number, cpu: number | null,
 ): Promise<{ r: IsolatedResult; alone: IsolatedResult | null }> {
-  if (!ctx.o.checkIsolated) return { r: await timeInChild(spec), alone: null };
+  if (!ctx.o.checkIsolated) return { r: await timeInChild(spec, cpu), alone: null };
   const aloneSpec = { ...spec, companions: false };
   if (rep % 2 === 1) {
-    const alone = await timeInChild(aloneSpec);
-    return { r: await timeInChild(spec), alone };
+    const alone = await timeInChild(aloneSpec, cpu);
+    return { r: await timeInChild(spec, cpu), alone };
   }
-  const r = await timeInChild(spec);
-  return { r, alone: await timeInChild(aloneSpec) };
+  const r = await timeInChild(spec, cpu);
+  return { r, alone: await timeInChild(aloneSpec, cpu) };
+}
+
+/**
+ * The run's note on CPU placement: where the 1-thread children ran and how unequal the CPUs measured (the slowest
+ * other CPU's speed relative to the chosen one, over the run's calibrations).
+ * @example pinNote(true, [{ cpu: 1, relative: [0.7, 1] }]) // '1-thread children pinned to the fastest CPU …'
+ */
+export function pinNote(pin: boolean, choices: readonly CpuChoice[]): string {
+  if (!pin) return '1-thread children not pinned (--no-pin): each ran where the OS put it';
+  if (choices.length === 0) return `1-thread children not pinned: ${canPin() ? 'no calibration child ran' : 'needs Linux, 2+ CPUs and taskset'}`;
+  const count = new Map<number, number>();
+  for (const c of choices) count.set(c.cpu, (count.get(c.cpu) ?? 0) + 1);
+  const slowest = choices.map((c) => Math.min(...c.relative.filter((r) => Number.isFinite(r))));
+  const where = [...count].sort((a, b) => a[0] - b[0]).map(([cpu, k]) => `cpu ${cpu} ${k}×`).join(', ');
+  return `1-thread children pinned to the fastest CPU of a calibration before each shape (${where} of ${choices.length}); ` +
+    `the slowest CPU measured ${Math.min(...slowest).toFixed(2)}–${Math.max(...slowest).toFixed(2)} of the chosen one's speed`;
 }
 
 /** All phases of one shape → one round's results (failures become notes). */
@@ -405,6 +434,7 @@ export async function runBench(
     notes: [],
     versions: {},
     progress: new Progress(log, order, o.repeat, mo, o.maxCallMs),
+    cpuChoices: [],
   };
   if (machine.loadavg[0] > machine.cores * 0.75) {
     ctx.notes.push(`machine busy at start (load average ${machine.loadavg[0]} on ${machine.cores} cores): absolute times and 2-thread rows are unreliable; compare ms_p50 with cpu_ms_p50`);
@@ -430,5 +460,6 @@ export async function runBench(
     await ctx.loops.close();
   }
   const aloneCpu = new Map([...rounds.values()].flatMap((r) => [...aloneCpuMs(r)]));
+  ctx.notes.push(pinNote(o.pin, ctx.cpuChoices));
   return { records, notes: [...new Set(ctx.notes)], versions: ctx.versions, aloneCpu };
 }

@@ -15,6 +15,7 @@ import { wasmBase64 as naiveBase64 } from './generated/naive.js';
 import { normBase64 } from 'rmsnorm/internal';
 import { allocFloat32, freeFloat32, initThreads, partialK, terminateThreads } from 'rmsnorm';
 import { CeilingLoops, ceilingCases, ceilingMemoryBytes } from './ceiling.js';
+import { allowedCpus } from './cpus.js';
 import { naiveCases } from './naive.js';
 import { ourCases, type OurVariant } from './ours.js';
 import { measure, settle, type BenchCase, type MeasureOptions } from './runner.js';
@@ -57,6 +58,8 @@ export interface IsolatedResult {
   companions: CaseTiming[];
   /** Why a companion is missing (e.g. the naive kernel needs cols % 4 = 0). */
   notes: string[];
+  /** The CPUs the child could run on (Linux's Cpus_allowed_list, e.g. "1" when pinned), null elsewhere. */
+  cpus: string | null;
 }
 
 /** A short hash of the wasm modules this process loaded. */
@@ -121,7 +124,9 @@ export async function timeHere(spec: IsolatedSpec): Promise<IsolatedResult> {
       else notes.push(`${m.case.impl} ${m.case.op} ${m.case.direction} at ${spec.rows}×${spec.cols} failed: ${m.error ?? 'no samples'}`);
     }
     const t = timing(ours);
-    return { p20: t.p20, p50: t.p50, p80: t.p80, cpu50: t.cpu50 ?? NaN, kernels: kernelsId(), companions, notes };
+    return {
+      p20: t.p20, p50: t.p50, p80: t.p80, cpu50: t.cpu50 ?? NaN, kernels: kernelsId(), companions, notes, cpus: allowedCpus(),
+    };
   } finally {
     if (pool) await terminateThreads();
     await loops?.close();
@@ -129,11 +134,16 @@ export async function timeHere(spec: IsolatedSpec): Promise<IsolatedResult> {
   }
 }
 
-/** Time the configuration in a fresh child process (this file as a script, with this process's loaders). */
-export function timeInChild(spec: IsolatedSpec): Promise<IsolatedResult> {
+/**
+ * Time the configuration in a fresh child process (this file as a script, with this process's loaders); `cpu`: run
+ * it pinned to that CPU with `taskset` (cpus.ts: the bench pins 1-thread children to the fastest CPU).
+ */
+export function timeInChild(spec: IsolatedSpec, cpu: number | null = null): Promise<IsolatedResult> {
   const script = fileURLToPath(import.meta.url);
+  const node = [process.execPath, ...process.execArgv, script, JSON.stringify(spec)];
+  const [file, ...args] = cpu === null ? node : ['taskset', '-c', String(cpu), ...node];
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, [...process.execArgv, script, JSON.stringify(spec)], { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
+    execFile(file, args, { maxBuffer: 1 << 20 }, (err, stdout, stderr) => {
       if (err !== null) {
         reject(new Error(`isolated child failed: ${stderr.trim().split('\n').pop() ?? err.message}`));
         return;
