@@ -252,7 +252,7 @@ async function measureOurs(
         throw new Error('the wasm kernels on disk changed since this run started (rebuilt?): row discarded');
       }
       if (cpu !== null && (r.cpus !== String(cpu) || (alone !== null && alone.cpus !== String(cpu)))) {
-        throw new Error(`pinned to cpu ${cpu}, the child ran on cpus ${r.cpus}: row discarded`);
+        throw new Error(`pinned to cpu ${cpu}, the children ran on cpus ${r.cpus}${alone === null ? '' : ` and ${alone.cpus}`}: row discarded`);
       }
       const ceiling = r.companions.find((m) => m.c.impl.startsWith('ceiling-'));
       const ceilingGbps = ceiling === undefined ? null : gbps(ceiling.c.bytes, ceiling.p50);

@@ -1,4 +1,4 @@
-// Unequal CPUs. On the 2-vCPU VMs these benchmarks ran on, one vCPU was at times 1.3–1.6× slower than the other
+// Unequal CPUs. On the 2-vCPU VMs these benchmarks ran on, one vCPU was at times up to 1.8× slower than the other
 // (session 8: the same wasm kernel read 72–73 µs pinned to cpu 1 and 76–114 µs pinned to cpu 0, minutes apart; the js
 // LayerNorm forward at 4096×512 read 5.4–5.6 ms or 9.4–10.1 ms in fresh processes, by where the OS put them). A fresh
 // child is then fast or slow by luck, and a row disagrees with its --check-isolated twin by that luck alone. So
