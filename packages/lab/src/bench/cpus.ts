@@ -16,10 +16,16 @@ export interface CpuChoice {
   relative: number[];
 }
 
-/** Whether this machine can pin a child process to one CPU (Linux, more than one CPU, `taskset` on the PATH). */
+let pinnable: boolean | null = null;
+
+/**
+ * Whether this machine can pin a child process to one CPU (Linux, more than one CPU, `taskset` on the PATH); asked
+ * once per process (a run calibrates before every shape).
+ */
 export function canPin(): boolean {
-  if (process.platform !== 'linux' || os.cpus().length < 2) return false;
-  return spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+  pinnable ??= process.platform === 'linux' && os.cpus().length >= 2 &&
+    spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+  return pinnable;
 }
 
 // A throughput-bound loop (four independent accumulators over an L1-resident array) for ~120 ms after a 40 ms

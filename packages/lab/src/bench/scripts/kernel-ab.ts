@@ -192,8 +192,10 @@ function run(rows: number, cols: number) {
   const copyCall = (i: number) => { const s = S(i); ceil.copy(s.x, s.y, n); };
   const triadCall = (i: number) => { const s = S(i); ceil.triad(s.dx, s.dy, s.x, 0.5, n); };
   const cases: Case[] = [];
-  const add = (op: Case['op'], dir: Case['dir'], kind: Case['kind'], call: (i: number) => void, label: string = kind) => {
-    const bytes = kind === 'ceiling' ? (dir === 'fwd' ? 8 * n : 12 * n) : opBytes(op === 'rms' ? 'rmsNorm' : 'layerNorm', dir === 'fwd' ? 'forward' : 'backward', rows, cols);
+  const add = (
+    op: Case['op'], dir: Case['dir'], kind: Case['kind'], call: (i: number) => void, label: string = kind,
+    bytes = kind === 'ceiling' ? (dir === 'fwd' ? 8 * n : 12 * n) : opBytes(op === 'rms' ? 'rmsNorm' : 'layerNorm', dir === 'fwd' ? 'forward' : 'backward', rows, cols),
+  ) => {
     cases.push({ name: `${op}.${dir}.${label}`, op, dir, kind, bytes, call });
   };
   add('rms', 'fwd', 'ceiling', copyCall);
@@ -211,8 +213,7 @@ function run(rows: number, cols: number) {
     if ((cols & (cols - 1)) === 0) {
       // the first `back` bytes are not written: count the bytes moved, not the op's
       for (const [label, back] of [['reread-256B', 256], ['reread-row', 4 * cols]] as const) {
-        add('rms', 'fwd', 'probe', (i) => { const s = S(i); probe.rereadBehind(s.x, lay.gamma, s.y, n, cols, back); }, label);
-        cases[cases.length - 1].bytes = 8 * n - 2 * back;
+        add('rms', 'fwd', 'probe', (i) => { const s = S(i); probe.rereadBehind(s.x, lay.gamma, s.y, n, cols, back); }, label, 8 * n - 2 * back);
       }
     }
     add('rms', 'bwd', 'probe', (i) => { const s = S(i); probe.rmsBackwardOnePass(s.dy, s.x, s.rstd, lay.gamma, s.dx, lay.dgamma, rows, cols); }, '1pass');
